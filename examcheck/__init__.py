@@ -1,0 +1,3 @@
+"""examcheck: check and grade mathematical exam answers."""
+
+__version__ = "0.1.0"

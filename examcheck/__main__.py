@@ -1,0 +1,3 @@
+from examcheck.cli import main
+
+main()

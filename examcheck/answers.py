@@ -1,0 +1,101 @@
+"""Answer files (untrusted): read them into one written answer per part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from examcheck.loader import written
+from examcheck.model import ProblemSet
+from examcheck.schema import ANSWER_FILE_SCHEMA, validate
+from examcheck.yamlio import InputError, YamlDoc, load_file, load_text
+
+
+@dataclass
+class WrittenAnswer:
+    value: Any
+    line: int | None
+
+
+@dataclass
+class AnswerSheet:
+    student: str
+    exam: str | None
+    source: str
+    answers: dict[tuple[str, str], WrittenAnswer] = field(default_factory=dict)
+    problem_values: dict[str, WrittenAnswer] = field(default_factory=dict)
+    doc: YamlDoc | None = None
+
+    def answered_problems(self) -> set[str]:
+        return set(self.problem_values)
+
+
+def load_sheet(path: str | Path) -> AnswerSheet:
+    return _sheet(load_file(path), Path(path).stem)
+
+
+def sheet_from_text(text: str, source: str = "<answers>") -> AnswerSheet:
+    return _sheet(load_text(text, source), Path(source).stem)
+
+
+def _sheet(doc: YamlDoc, default_student: str) -> AnswerSheet:
+    if not isinstance(doc.data, dict):
+        raise InputError(doc.source, doc.line(()) or 1,
+                         "expected an answer file: a mapping with `answers:` (and optionally student, exam)")
+    validate(doc, ANSWER_FILE_SCHEMA)
+    data = doc.data
+    sheet = AnswerSheet(str(data.get("student") or default_student),
+                        str(data["exam"]) if data.get("exam") is not None else None, doc.source, doc=doc)
+    for problem_id in (data.get("answers") or {}):
+        path = ("answers", problem_id)
+        sheet.problem_values[problem_id] = WrittenAnswer(written(doc, path), doc.line(path))
+    return sheet
+
+
+def choose_set(sheet: AnswerSheet, sets: list[ProblemSet]) -> ProblemSet:
+    """The problem set an answer file is for."""
+    if sheet.exam is not None:
+        for s in sets:
+            if s.exam == sheet.exam:
+                return s
+        known = ", ".join(s.exam for s in sets) or "none"
+        raise InputError(sheet.source, sheet.doc.line(("exam",)) if sheet.doc else None,
+                         f"exam: unknown exam {sheet.exam!r} (loaded problem sets: {known})")
+    if len(sets) == 1:
+        return sets[0]
+    answered = sheet.answered_problems()
+    fitting = [s for s in sets if answered and answered <= {p.id for p in s.problems}]
+    if len(fitting) == 1:
+        return fitting[0]
+    known = ", ".join(s.exam for s in sets) or "none"
+    raise InputError(sheet.source, 1, f"say which exam this file answers (`exam:`); loaded: {known}")
+
+
+def split_parts(sheet: AnswerSheet, problem_set: ProblemSet) -> tuple[dict, list[str]]:
+    """(problem id, part id) -> WrittenAnswer, and warnings about unknown ids."""
+    out: dict[tuple[str, str], WrittenAnswer] = {}
+    warnings: list[str] = []
+    where = sheet.source
+    for problem_id, answer in sheet.problem_values.items():
+        problem = problem_set.problem(problem_id)
+        if problem is None:
+            warnings.append(f"{where}:{answer.line}: answers.{problem_id}: no problem {problem_id!r} "
+                            f"in exam {problem_set.exam}; ignored")
+            continue
+        if isinstance(answer.value, dict):
+            for part_id, value in answer.value.items():
+                line = sheet.doc.line(("answers", problem_id, part_id)) if sheet.doc else None
+                if problem.part(part_id) is None:
+                    ids = ", ".join(p.id for p in problem.parts)
+                    warnings.append(f"{where}:{line}: answers.{problem_id}.{part_id}: no part {part_id!r} "
+                                    f"(parts are {ids}); ignored")
+                    continue
+                out[(problem_id, part_id)] = WrittenAnswer(value, line)
+        elif len(problem.parts) == 1:
+            out[(problem_id, problem.parts[0].id)] = answer
+        else:
+            ids = ", ".join(p.id for p in problem.parts)
+            warnings.append(f"{where}:{answer.line}: answers.{problem_id}: this problem has parts {ids}; "
+                            "give a mapping of part ids to answers")
+    return out, warnings

@@ -1,0 +1,114 @@
+"""The registry of answer tests.
+
+Every test has one signature, as STACK's answer tests do::
+
+    test(student, reference, options) -> Verdict
+
+``student`` is the answer as written (text, or a list of texts); it is read
+only through :mod:`examcheck.parsing`.  ``reference`` is a computed value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from examcheck.domains import REAL, Domain
+from examcheck.parsing import Vocabulary
+
+CORRECT, PARTIAL, INCORRECT, INVALID, UNDECIDED = "correct", "partial", "incorrect", "invalid", "undecided"
+
+
+@dataclass(frozen=True)
+class Precision:
+    """How numbers are compared.  kind is default, exact, decimals, sigfigs, rtol or atol."""
+
+    kind: str = "default"
+    value: float = 0.0
+    min_sigfigs: int = 3
+
+    def describe(self) -> str:
+        if self.kind == "default":
+            return f"at the precision written (at least {self.min_sigfigs} significant figures)"
+        if self.kind == "exact":
+            return "exactly"
+        if self.kind == "decimals":
+            return f"rounded to {int(self.value)} decimal place(s)"
+        if self.kind == "sigfigs":
+            return f"to {int(self.value)} significant figure(s)"
+        return f"within {self.kind} {self.value:g}"
+
+
+@dataclass
+class Options:
+    precision: Precision = field(default_factory=Precision)
+    vocab: Vocabulary = field(default_factory=Vocabulary)
+    domains: dict[str, Domain] = field(default_factory=dict)
+    choices: list | None = None
+    ignore_singleton: bool = False
+    partial_entries: bool = False
+    points: int = 8
+    seed: int = 0
+
+    def domain(self, name: str) -> Domain:
+        return self.domains.get(name, REAL)
+
+
+@dataclass
+class Verdict:
+    score: float
+    status: str
+    feedback: str = ""
+    note: str = ""
+    interpreted: str = ""
+
+    @property
+    def correct(self) -> bool:
+        return self.status == CORRECT
+
+
+def correct(feedback: str = "", note: str = "", interpreted: str = "") -> Verdict:
+    return Verdict(1.0, CORRECT, feedback, note, interpreted)
+
+
+def incorrect(feedback: str = "", note: str = "", interpreted: str = "") -> Verdict:
+    return Verdict(0.0, INCORRECT, feedback, note, interpreted)
+
+
+def invalid(feedback: str, note: str = "invalid") -> Verdict:
+    return Verdict(0.0, INVALID, feedback, note)
+
+
+AnswerTest = Callable[[object, object, Options], Verdict]
+TESTS: dict[str, AnswerTest] = {}
+REFERENCE_READERS: dict[str, Callable] = {}
+
+
+def answer_test(*names: str, reader: Callable | None = None):
+    """Register a test under one or more answer types, with the function that
+    turns an instructor-written answer (a key or a mistake) into a reference."""
+
+    def wrap(fn: AnswerTest) -> AnswerTest:
+        for name in names:
+            TESTS[name] = fn
+            if reader is not None:
+                REFERENCE_READERS[name] = reader
+        return fn
+
+    return wrap
+
+
+def run_test(answer_type: str, student, reference, options: Options) -> Verdict:
+    _load()
+    return TESTS[answer_type](student, reference, options)
+
+
+def read_reference(answer_type: str, written, options: Options):
+    """An instructor-written answer (key or known mistake) as a reference value."""
+    _load()
+    return REFERENCE_READERS[answer_type](written, options)
+
+
+def _load() -> None:
+    if not TESTS:
+        from examcheck.answertests import choices, expressions, numbers, structures  # noqa: F401

@@ -1,0 +1,57 @@
+"""True/false and multiple-choice answers."""
+
+from __future__ import annotations
+
+from examcheck.answertests import Options, Verdict, answer_test, correct, incorrect, invalid
+from examcheck.parsing import ParseError, parse_boolean
+
+
+def _reference_boolean(written, options: Options) -> bool:
+    return parse_boolean(written)
+
+
+@answer_test("boolean", reader=_reference_boolean)
+def boolean_test(student, reference, options: Options) -> Verdict:
+    try:
+        value = parse_boolean(student)
+    except ParseError as exc:
+        return invalid(str(exc), "unreadable")
+    shown = "true" if value else "false"
+    if value == bool(reference):
+        return correct(note="same truth value", interpreted=shown)
+    return incorrect("", "wrong_truth_value", shown)
+
+
+def _normal(text) -> str:
+    return " ".join(str(text).strip().lower().split())
+
+
+def resolve_choice(written, choices: list | None) -> str:
+    """The choice a written answer names: its text, its letter (a, b, …) or its number (1, 2, …)."""
+    text = _normal(written)
+    if not choices:
+        return text
+    normal = [_normal(c) for c in choices]
+    if text in normal:
+        return normal[normal.index(text)]
+    stripped = text.strip("().")
+    if len(stripped) == 1 and stripped.isalpha() and ord(stripped) - ord("a") < len(choices):
+        return normal[ord(stripped) - ord("a")]
+    if stripped.isdigit() and 1 <= int(stripped) <= len(choices):
+        return normal[int(stripped) - 1]
+    raise ParseError(f"{str(written)!r} is not one of the choices: " + ", ".join(map(str, choices)))
+
+
+def _reference_choice(written, options: Options) -> str:
+    return resolve_choice(written, options.choices)
+
+
+@answer_test("choice", reader=_reference_choice)
+def choice_test(student, reference, options: Options) -> Verdict:
+    try:
+        picked = resolve_choice(student, options.choices)
+    except ParseError as exc:
+        return invalid(str(exc), "unreadable")
+    if picked == _normal(reference):
+        return correct(note="same choice", interpreted=picked)
+    return incorrect("", "wrong_choice", picked)

@@ -1,0 +1,164 @@
+"""Expression equivalence in layers, each reported: structural equality,
+numeric agreement at seeded random points drawn from the declared domains,
+then a symbolic proof when the points cannot decide."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import sympy as sp
+
+from examcheck.answertests import (
+    UNDECIDED, Options, Verdict, answer_test, correct, incorrect, invalid,
+)
+from examcheck.mathfuncs import expand_sigma
+from examcheck.numeval import evaluate
+from examcheck.parsing import ParseError, TooComplex, parse_expression
+from examcheck.values import show
+
+RTOL = 1e-7
+ZERO = 1e-10
+MAX_TRIES = 60
+
+
+def read_expression(student, options: Options):
+    if isinstance(student, (list, dict)):
+        return invalid("expected a single expression, not a list")
+    text = "true" if student is True else "false" if student is False else str(student)
+    try:
+        return parse_expression(text, options.vocab)
+    except TooComplex as exc:
+        return invalid(f"too complex to check: {exc}", "too_complex")
+    except ParseError as exc:
+        return invalid(f"could not read the expression: {exc}", "unreadable")
+
+
+def reference_expression(written, options: Options):
+    parsed = read_expression(written, options)
+    if isinstance(parsed, Verdict):
+        raise ValueError(parsed.feedback)
+    return parsed
+
+
+def as_expr(value) -> sp.Expr:
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"not an expression: {value!r}")
+    return sp.Integer(value) if isinstance(value, int) else sp.Float(value)
+
+
+def agree(a: float, b: float) -> bool:
+    return abs(a - b) <= RTOL * max(abs(a), abs(b)) + ZERO
+
+
+@answer_test("expression", reader=reference_expression)
+def expression_test(student, reference, options: Options) -> Verdict:
+    parsed = read_expression(student, options)
+    if isinstance(parsed, Verdict):
+        return parsed
+    return compare_expressions(parsed, as_expr(reference), options)
+
+
+def compare_expressions(s: sp.Expr, r: sp.Expr, options: Options) -> Verdict:
+    shown = show(s)
+    if s == r:
+        return correct(note="identical to the reference", interpreted=shown)
+    samples = sample_pair(s, r, options)
+    if samples.mismatch is None and samples.agreed >= options.points:
+        return correct(note=f"agrees at {samples.agreed} random points", interpreted=shown)
+    if samples.mismatch is not None:
+        feedback, note = diagnose_expression(samples, options)
+        if not feedback and samples.student_undefined:
+            feedback, note = ("your expression is undefined where the answer is defined "
+                              f"(for example at {_point_text(samples.student_undefined)})", "domain_mismatch")
+        return incorrect(feedback or f"differs from the answer, e.g. at {_point_text(samples.mismatch[0])}",
+                         note or "differs", shown)
+    return symbolic_layer(s, r, shown, samples)
+
+
+def symbolic_layer(s, r, shown, samples) -> Verdict:
+    difference = sp.simplify(expand_sigma(s - r))
+    if difference == 0:
+        return correct(note="proven symbolically", interpreted=shown)
+    return Verdict(0.0, UNDECIDED, "could not decide: too few test points where both are defined "
+                   f"({samples.agreed} agreed)", "undecided", shown)
+
+
+class Samples:
+    def __init__(self):
+        self.pairs: list[tuple[dict, float, float]] = []
+        self.agreed = 0
+        self.mismatch: tuple[dict, float, float] | None = None
+        self.student_undefined: dict | None = None
+
+
+def sample_pair(s, r, options: Options) -> Samples:
+    names = sorted({sym.name for sym in (s.free_symbols | r.free_symbols)})
+    rng = np.random.default_rng(options.seed)
+    out = Samples()
+    for _ in range(MAX_TRIES):
+        if out.agreed >= options.points or len(out.pairs) >= options.points + 4:
+            break
+        point = {n: options.domain(n).sample(rng) for n in names}
+        rv = evaluate(r, point)
+        if rv is None:
+            continue
+        sv = evaluate(s, point)
+        if sv is None:
+            out.student_undefined = out.student_undefined or point
+            out.mismatch = out.mismatch or (point, math.nan, rv)
+            continue
+        out.pairs.append((point, sv, rv))
+        if agree(sv, rv):
+            out.agreed += 1
+        elif out.mismatch is None:
+            out.mismatch = (point, sv, rv)
+    return out
+
+
+def _point_text(point: dict) -> str:
+    return ", ".join(f"{k} = {v:.3g}" for k, v in point.items()) or "every point"
+
+
+def _constant(values: list[float]) -> float | None:
+    if not values or any(math.isnan(v) or math.isinf(v) for v in values):
+        return None
+    first = values[0]
+    return first if all(agree(v, first) for v in values) else None
+
+
+def diagnose_expression(samples: Samples, options: Options) -> tuple[str, str]:
+    """Name the likely mistake from the sampled values."""
+    pairs = [(p, sv, rv) for p, sv, rv in samples.pairs if abs(rv) > 1e-9]
+    if len(pairs) < 3:
+        return "", ""
+    ratio = _constant([sv / rv for _, sv, rv in pairs])
+    if ratio is not None:
+        if agree(ratio, -1.0):
+            return "sign error: your expression is the negative of the answer", "sign_error"
+        if agree(ratio, 1 / math.log(10)) or agree(ratio, math.log(10)):
+            which = "log base 10 where the natural log" if ratio < 1 else "the natural log where log base 10"
+            return f"log base: you used {which} is meant", "log_base"
+        if agree(ratio, 1 / math.log(2)) or agree(ratio, math.log(2)):
+            return "log base: a factor of ln 2 — check which log base is meant", "log_base"
+        if ratio != 0:
+            nice = sp.Rational(ratio).limit_denominator(12)
+            text = str(nice) if abs(float(nice) - ratio) < 1e-9 else f"{ratio:.4g}"
+            return f"off by a constant factor of {text}", "constant_factor"
+    if _constant([sv * rv for _, sv, rv in pairs if sv != 0]) == 1.0:
+        return "you gave the reciprocal of the answer", "reciprocal"
+    for name in sorted(pairs[0][0]):
+        missing = _constant([rv / sv - p[name] for p, sv, rv in pairs if sv != 0])
+        if missing is not None and abs(missing) < 1e-9:
+            return f"a factor of {name} is missing", f"missing_factor:{name}"
+        extra = _constant([sv / rv - p[name] for p, sv, rv in pairs])
+        if extra is not None and abs(extra) < 1e-9:
+            return f"an extra factor of {name}", f"extra_factor:{name}"
+    shift = _constant([sv - rv for _, sv, rv in samples.pairs])
+    if shift is not None and abs(shift) > ZERO:
+        nice = sp.Rational(shift).limit_denominator(12)
+        text = str(nice) if abs(float(nice) - shift) < 1e-9 else f"{shift:.4g}"
+        return f"off by an added constant {text}", "added_constant"
+    return "", ""

@@ -1,0 +1,125 @@
+"""`examcheck check`: recompute every part, and verify that stated keys earn
+full marks and that declared mistakes do not."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from examcheck.answers import AnswerSheet, choose_set
+from examcheck.answertests import run_test
+from examcheck.grading import expected_text, grade_sheet
+from examcheck.limits import Limits
+from examcheck.model import Finding, Part, Problem, ProblemSet
+from examcheck.reference import PartReference, ProblemError, Resolver, convert, result_of
+from examcheck.values import show
+
+LOG_BASES = ("e", 2, 10)
+
+
+def check_sets(sets: list[ProblemSet], resolver: Resolver | None = None) -> list[Finding]:
+    resolver = resolver or Resolver()
+    findings: list[Finding] = []
+    for problem_set in sets:
+        for problem in problem_set.problems:
+            findings += check_problem(problem_set, problem, resolver)
+    return findings
+
+
+def check_problem(problem_set: ProblemSet, problem: Problem, resolver: Resolver) -> list[Finding]:
+    findings: list[Finding] = []
+    reported: set[str] = set()
+    for part in problem.parts:
+        where = f"{problem_set.exam}/{problem.id}.{part.id}"
+        try:
+            ref = resolver.reference(problem, part)
+        except ProblemError as exc:
+            findings.append(Finding(problem_set.source, part.line, where, f"cannot compute the answer: {exc}"))
+            continue
+        if ref.solution is not None:
+            for text in ref.solution.findings:
+                if text not in reported:
+                    reported.add(text)
+                    findings.append(Finding(problem_set.source, problem.line, f"{problem_set.exam}/{problem.id}",
+                                            "the problem contradicts itself", diagnosis=text))
+        if part.answer == "text":
+            continue
+        if part.has_key:
+            finding = check_key(problem_set, problem, part, ref, resolver, where)
+            if finding:
+                findings.append(finding)
+        findings += check_mistakes(problem_set, part, ref, where)
+    return findings
+
+
+def check_key(problem_set, problem, part: Part, ref: PartReference, resolver: Resolver, where: str):
+    verdict = run_test(part.answer, part.key, ref.value, ref.options)
+    if verdict.correct:
+        return None
+    diagnosis = convention_diagnosis(problem, part, resolver, ref) or verdict.feedback
+    return Finding(problem_set.source, part.key_line or part.line, where,
+                   "the stated key disagrees with the computed answer",
+                   stated=show_written(part.key), computed=expected_text(part, ref.value), diagnosis=diagnosis)
+
+
+def convention_diagnosis(problem: Problem, part: Part, resolver: Resolver, ref: PartReference) -> str:
+    """Would the key be right under another log base?"""
+    if problem.family is None or part.result is None:
+        return ""
+    for base in LOG_BASES:
+        if str(base) == str(part.log_base):
+            continue
+        try:
+            solution = resolver.solve(problem.family, {**problem.given, **part.given}, base)
+            value = convert(result_of(solution, part.result, problem.family), part.answer)
+        except ProblemError:
+            continue
+        if value != ref.value and run_test(part.answer, part.key, value, ref.options).correct:
+            name = "the natural log" if base == "e" else f"log base {base}"
+            return f"{show_written(part.key)} matches only if the computation uses {name}"
+    return ""
+
+
+def check_mistakes(problem_set, part: Part, ref: PartReference, where: str) -> list[Finding]:
+    findings = []
+    declared = [m for m in ref.mistakes if m.line is not None]
+    for mistake, spec in zip(declared, part.mistakes):
+        if spec.answer is not None:
+            earns_full = run_test(part.answer, spec.answer, ref.value, ref.options).correct
+        else:
+            earns_full = equal_values(mistake.value, ref.value)
+        if earns_full:
+            findings.append(Finding(problem_set.source, spec.line, where,
+                                    "a declared mistake earns full marks: it equals the computed answer",
+                                    stated=show_written(spec.answer) if spec.answer is not None else show(mistake.value),
+                                    computed=expected_text(part, ref.value)))
+    return findings
+
+
+def equal_values(a, b) -> bool:
+    if isinstance(a, sp.Basic) and isinstance(b, sp.Basic):
+        try:
+            return sp.simplify(a - b) == 0
+        except (TypeError, ValueError):
+            return False
+    return a == b
+
+
+def show_written(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(show_written(v) for v in value) + "]"
+    return str(value)
+
+
+def check_key_file(sheet: AnswerSheet, sets: list[ProblemSet], limits: Limits = Limits()) -> list[Finding]:
+    """Grade a key shaped like an answer file; every answered part must be correct."""
+    problem_set = choose_set(sheet, sets)
+    report = grade_sheet(sheet, problem_set, limits=limits)
+    findings = [Finding(sheet.source, None, "", w) for w in report.warnings]
+    for problem in report.problems:
+        for part in problem.parts:
+            if part.status in ("correct", "missing", "ungraded"):
+                continue
+            findings.append(Finding(sheet.source, part.line, f"{report.exam}/{problem.id}.{part.id}",
+                                    f"the key is {part.status}", stated=show_written(part.given),
+                                    computed=part.expected, diagnosis=part.feedback))
+    return findings

@@ -1,0 +1,183 @@
+"""Activation functions: derivatives, one-sided derivatives, limits, the
+sigmoid identities, and the gradient of a single sigmoid neuron."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from examcheck.families import Family, FamilyError, Solution, Step, register
+from examcheck.mathfuncs import expand_sigma, sigma
+from examcheck.values import exact, expression, show
+
+STANDARD = {
+    "sigmoid": lambda z, beta: sigma(z),
+    "tanh": lambda z, beta: sp.tanh(z),
+    "relu": lambda z, beta: sp.Max(0, z),
+    "swish": lambda z, beta: z * sigma(beta * z),
+    "softplus": lambda z, beta: sp.log(1 + sp.exp(z)),
+}
+
+
+def _limit_or_none(expr, var, point, direction="+-"):
+    try:
+        value = sp.limit(expr, var, point, direction)
+    except (NotImplementedError, ValueError, TypeError):
+        return None
+    return None if value.has(sp.Limit) else value
+
+
+def _real_log_form(expr):
+    """SymPy solves 1/(1+e^-z) = u as log(u) - log(u - 1) + iπ; write it log(u/(1-u))."""
+    inside = sp.simplify(sp.exp(expr))
+    if not inside.has(sp.I) and not inside.has(sp.exp):
+        return sp.log(sp.factor(inside))
+    return sp.simplify(expr)
+
+
+@register
+class Activation(Family):
+    name = "activation"
+    summary = "an activation function: derivative, one-sided derivatives, limits, identities"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "function": {"enum": sorted(STANDARD)},
+            "definition": {"type": "string", "description": "the function as written, in the variable"},
+            "variable": {"type": "string"},
+            "at": {"type": ["number", "string"], "description": "a point for values and one-sided derivatives"},
+            "identities": {"type": "boolean", "description": "check f(-z) = 1 - f(z) and the inverse"},
+            "inverse_claim": {"type": "string", "description": "a claimed inverse, in u"},
+        },
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        name = given.get("variable", "z")
+        z = sp.Symbol(name, real=True)
+        beta = sp.Symbol("beta", positive=True)
+        f = self._function(given, z, beta)
+        steps = [Step("function", f"f({name}) = {show(f)}")]
+        derivative = sp.factor(sp.diff(f, z)) if f.has(sigma) else sp.diff(f, z)
+        results = {"function": f, "derivative": derivative, "second_derivative": sp.diff(f, z, 2)}
+        steps.append(Step("differentiate", f"f'({name}) = {show(derivative)}"))
+        in_f = self._in_terms_of_f(f, derivative, z)
+        if in_f is not None:
+            results["derivative_in_f"] = in_f
+            steps.append(Step("in terms of f", f"f'({name}) = {show(in_f)}"))
+        if "at" in given:
+            self._at_point(f, z, exact(given["at"]), results, steps)
+        if f.has(beta):
+            self._beta_limits(f, z, beta, results, steps)
+        if given.get("identities"):
+            self._identities(f, z, given, results, steps)
+        return Solution(results, steps)
+
+    def _function(self, given, z, beta):
+        if "definition" in given:
+            return expression(given["definition"], {z.name: z, "beta": beta})
+        if "function" not in given:
+            raise FamilyError("give either function or definition")
+        return STANDARD[given["function"]](z, beta)
+
+    def _in_terms_of_f(self, f, derivative, z):
+        """Write f' through f itself, e.g. sigma' = sigma(1 - sigma)."""
+        if f.has(sp.Max) or f.is_polynomial(z) or len(f.free_symbols) > 1:
+            return None
+        u = sp.Symbol("u", positive=True)
+        try:
+            inverses = sp.solve(sp.Eq(expand_sigma(f), u), z)
+        except (NotImplementedError, ValueError):
+            return None
+        if len(inverses) != 1:
+            return None
+        through_u = sp.factor(sp.simplify(expand_sigma(derivative).subs(z, inverses[0])))
+        if through_u.free_symbols != {u} or through_u.has(sp.log, sp.LambertW, sp.I):
+            return None
+        name = f if isinstance(f, sp.Function) else sp.Symbol(f"f({z})")
+        return through_u.subs(u, name)
+
+    def _at_point(self, f, z, a, results, steps):
+        h = sp.Symbol("h", positive=True)
+        quotient = (f.subs(z, a + h) - f.subs(z, a)) / h
+        left = _limit_or_none((f.subs(z, a) - f.subs(z, a - h)) / h, h, 0, "+")
+        right = _limit_or_none(quotient, h, 0, "+")
+        results["value_at"] = f.subs(z, a)
+        if left is not None:
+            results["left_derivative"] = left
+        if right is not None:
+            results["right_derivative"] = right
+        if left is not None and right is not None:
+            results["differentiable_at"] = bool(sp.simplify(left - right) == 0)
+            if results["differentiable_at"]:
+                results["derivative_at"] = left
+        steps.append(Step(f"one-sided derivatives at {a}",
+                          f"left = lim h→0⁺ (f({a}) − f({a}−h))/h = {show(left)}; "
+                          f"right = lim h→0⁺ (f({a}+h) − f({a}))/h = {show(right)}"))
+
+    def _beta_limits(self, f, z, beta, results, steps):
+        to_zero = _limit_or_none(f, beta, 0, "+")
+        if to_zero is not None:
+            results["limit_beta_0"] = sp.simplify(to_zero)
+            steps.append(Step("β → 0", f"lim f = {show(results['limit_beta_0'])}"))
+        zp, zn = sp.Symbol("zp", positive=True), sp.Symbol("zn", negative=True)
+        pos = _limit_or_none(f.subs(z, zp), beta, sp.oo)
+        neg = _limit_or_none(f.subs(z, zn), beta, sp.oo)
+        if pos is not None and neg is not None:
+            limit = sp.Piecewise((pos.subs(zp, z), z > 0), (neg.subs(zn, z), True))
+            if sp.simplify(pos.subs(zp, z) - z) == 0 and neg == 0:
+                limit = sp.Max(0, z)
+            results["limit_beta_inf"] = limit
+            steps.append(Step("β → ∞", f"z > 0: {show(pos.subs(zp, z))}; z < 0: {show(neg.subs(zn, z))}; "
+                                       f"so the limit is {show(limit)}"))
+
+    def _identities(self, f, z, given, results, steps):
+        plain = expand_sigma(f)
+        symmetric = sp.simplify(plain.subs(z, -z) - (1 - plain)) == 0
+        results["reflection_identity"] = bool(symmetric)
+        steps.append(Step("f(−z) = 1 − f(z)?", "holds" if symmetric else "does not hold"))
+        u = sp.Symbol("u", positive=True)
+        try:
+            inverses = sp.solve(sp.Eq(plain, u), z)
+        except (NotImplementedError, ValueError):
+            inverses = []
+        if len(inverses) == 1:
+            inverse = _real_log_form(inverses[0])
+            results["inverse"] = inverse
+            steps.append(Step("inverse", f"f⁻¹(u) = {show(inverse)}"))
+            claim = expression(given.get("inverse_claim", "log(u/(1-u))"), {"u": u})
+            holds = sp.simplify(sp.expand_log(plain.subs(z, claim) - u, force=True)) == 0
+            results["logit_is_inverse"] = bool(holds)
+            results["f_of_claimed_inverse"] = sp.simplify(sp.expand_log(claim.subs(u, f), force=True))
+            steps.append(Step("claimed inverse", f"{show(claim)} applied to f(z) gives "
+                                                 f"{show(results['f_of_claimed_inverse'])}"))
+
+
+@register
+class SigmoidNeuron(Family):
+    name = "sigmoid_neuron"
+    summary = "a = σ(wᵀx) with x₀ = 1: ∂a/∂w_i and the gradient vector"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {"inputs": {"type": "integer", "minimum": 1, "maximum": 50,
+                                  "description": "d, the number of inputs besides the constant 1"}},
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        d = given.get("inputs", 3)
+        z = sp.Symbol("z", real=True)
+        x = [sp.Integer(1)] + [sp.Symbol(f"x_{j}", real=True) for j in range(1, d + 1)]
+        w = [sp.Symbol(f"w_{j}", real=True) for j in range(d + 1)]
+        x_i, w_i = sp.Symbol("x_i", real=True), sp.Symbol("w_i", real=True)
+        logit = sum(wj * xj for wj, xj in zip(w, x)) + w_i * x_i
+        a = sigma(logit)
+        partial = sp.diff(a, w_i).subs(logit, z)
+        gradient = [sp.diff(a, wj).subs(logit, z) for wj in w]
+        steps = [
+            Step("chain rule", "∂a/∂w_i = ∂a/∂z · ∂z/∂w_i"),
+            Step("sigmoid derivative", "∂a/∂z = σ(z)(1 − σ(z))"),
+            Step("logit", "z = w₀ + w₁x₁ + … + w_d x_d, so ∂z/∂w_i = x_i (x₀ = 1)"),
+            Step("result", f"∂a/∂w_i = {show(partial)}"),
+            Step("gradient", f"∇_w a = {show(gradient)}"),
+        ]
+        return Solution({"partial_w_i": partial, "dadz": sigma(z) * (1 - sigma(z)), "gradient": gradient}, steps)

@@ -1,0 +1,110 @@
+"""Entropy, cross-entropy and KL divergence of discrete distributions, and the
+identity H(P,Q) = H(P) + D_KL(P||Q) under the problem's own definitions."""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy as sp
+
+from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.values import exact, expression, show
+
+# Each quantity is a sum over outcomes of a summand in p = P(x) and q = Q(x).
+STANDARD_DEFINITIONS = {
+    "entropy": "-p*log(p)",
+    "cross_entropy": "-p*log(q)",
+    "kl": "p*log(p/q)",
+}
+
+
+def _log_base(conventions: dict):
+    base = conventions.get("log_base", "e")
+    return None if base == "e" else base
+
+
+@register
+class Entropy(Family):
+    name = "entropy"
+    summary = "H(P), H(P,Q), D_KL(P||Q) and the identity H(P,Q) = H(P) + D_KL(P||Q)"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "P": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
+            "Q": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
+            "outcomes": {"type": "integer", "minimum": 2, "maximum": 1000,
+                         "description": "support size for the identity when P and Q are not given"},
+            "definitions": {
+                "type": "object",
+                "additionalProperties": False,
+                "description": "summands in p = P(x) and q = Q(x), as the problem states them",
+                "properties": {k: {"type": "string"} for k in STANDARD_DEFINITIONS},
+            },
+            "expect_identity": {"type": "boolean",
+                                "description": "false when the problem asks whether the identity fails"},
+        },
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        base = _log_base(conventions)
+        p, q = sp.symbols("p q", positive=True)
+        summands = self._summands(given, p, q, base)
+        steps = [Step("definitions", "; ".join(f"{k} = Σₓ {show(v)}" for k, v in summands.items()))]
+        results: dict = {}
+        if "P" in given:
+            self._values(given, summands, p, q, results, steps)
+        holds, how, counterexample = self._identity(summands, p, q, given)
+        results["identity_holds"] = holds
+        steps.append(Step("identity H(P,Q) = H(P) + D_KL(P‖Q)", how))
+        findings = []
+        if not holds and given.get("expect_identity", True):
+            findings.append(
+                "the identity H(P,Q) = H(P) + D_KL(P||Q) is false under this problem's definitions; "
+                + counterexample
+            )
+        return Solution(results, steps, findings)
+
+    def variants(self, given: dict) -> list[Variant]:
+        return []
+
+    def _summands(self, given, p, q, base):
+        written = {**STANDARD_DEFINITIONS, **given.get("definitions", {})}
+        return {k: expression(v, {"p": p, "q": q}, log_base=base) for k, v in written.items()}
+
+    def _values(self, given, summands, p, q, results, steps):
+        P = [exact(v) for v in given["P"]]
+        Q = [exact(v) for v in given.get("Q", given["P"])]
+        if len(P) != len(Q):
+            raise FamilyError("P and Q must have the same number of outcomes")
+        for name, dist in (("P", P), ("Q", Q)):
+            if any(v < 0 for v in dist) or sp.simplify(sum(dist) - 1) != 0:
+                raise FamilyError(f"{name} is not a probability distribution (it must be >= 0 and sum to 1)")
+
+        def total(summand):
+            return sp.nsimplify(sum(summand.subs({p: pi, q: qi}) for pi, qi in zip(P, Q) if pi != 0))
+
+        for key, summand in summands.items():
+            results[key] = sp.simplify(total(summand))
+            steps.append(Step(key, f"Σ {show(summand)} over P={show(P)}, Q={show(Q)} = {show(results[key])}"))
+        results["entropy_plus_kl"] = sp.simplify(results["entropy"] + results["kl"])
+
+    def _identity(self, summands, p, q, given):
+        difference = summands["cross_entropy"] - summands["entropy"] - summands["kl"]
+        if sp.simplify(sp.expand_log(difference, force=True)) == 0:
+            return True, "proven symbolically term by term, so it holds for every n-point distribution", ""
+        n = given.get("outcomes", len(given.get("P", [])) or 10)
+        rng = np.random.default_rng(0)
+        worst = None
+        for _ in range(20):
+            P, Q = rng.dirichlet(np.ones(n)), rng.dirichlet(np.ones(n))
+            value = sum(float(difference.subs({p: a, q: b})) for a, b in zip(P, Q))
+            if worst is None or abs(value) > abs(worst[0]):
+                worst = (value, P, Q)
+        value, P, Q = worst
+        if abs(value) < 1e-9:
+            return True, f"confirmed numerically on 20 random {n}-point distributions", ""
+        lhs = sum(float(summands["cross_entropy"].subs({p: a, q: b})) for a, b in zip(P, Q))
+        rhs = lhs - value
+        example = (f"counterexample with {n} outcomes: P = {np.round(P, 3).tolist()}, "
+                   f"Q = {np.round(Q, 3).tolist()} gives H(P,Q) = {lhs:.4f} but H(P) + D_KL(P||Q) = {rhs:.4f}")
+        return False, "false: " + example, example

@@ -1,0 +1,122 @@
+"""Gradient descent (optionally with momentum) on a function of several
+variables: iterates, gradients, the true minimiser and distances to it."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.values import exact, expression, show
+
+MAX_STEPS = 10_000
+
+
+@register
+class GradientDescent(Family):
+    name = "gradient_descent"
+    summary = "gradient-descent iterates, the true minimiser, distances, and step-size stability"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["f", "variables", "start", "step_size"],
+        "properties": {
+            "f": {"type": "string", "description": "the function to minimise"},
+            "variables": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "start": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
+            "step_size": {"type": ["number", "string"]},
+            "steps": {"type": "integer", "minimum": 0, "maximum": MAX_STEPS},
+            "momentum": {"type": ["number", "string"], "description": "heavy-ball β: v ← βv − s∇f; x ← x + v"},
+        },
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        names = given["variables"]
+        symbols = {n: sp.Symbol(n, real=True) for n in names}
+        xs = [symbols[n] for n in names]
+        f = expression(given["f"], symbols)
+        start = [exact(v) for v in given["start"]]
+        if len(start) != len(xs):
+            raise FamilyError("start must have one value per variable")
+        step, beta = exact(given["step_size"]), exact(given.get("momentum", 0))
+        n_steps = given.get("steps", 1)
+        gradient = [sp.diff(f, x) for x in xs]
+        steps = [Step("gradient", f"∇f = ({', '.join(show(g) for g in gradient)})")]
+        iterates, gradients = self._iterate(gradient, xs, start, step, beta, n_steps, steps)
+        results = {
+            "gradient": gradient,
+            "gradient_at_start": gradients[0],
+            "iterates": iterates,
+            "gradients": gradients,
+            "point": iterates[-1],
+            "f_at_point": f.subs(dict(zip(xs, iterates[-1]))),
+        }
+        self._minimiser(f, xs, iterates, results, steps)
+        self._stability(f, xs, step, beta, results, steps)
+        return Solution(results, steps)
+
+    def variants(self, given: dict) -> list[Variant]:
+        step = given["step_size"]
+        flipped = -exact(step)
+        return [Variant({**given, "step_size": str(flipped)},
+                        "you stepped along the gradient (ascent); descent subtracts s·∇f")]
+
+    def _iterate(self, gradient, xs, start, step, beta, n_steps, steps):
+        point, velocity = list(start), [sp.Integer(0)] * len(xs)
+        iterates, gradients = [point], []
+        for k in range(n_steps + 1):
+            g = [sp.nsimplify(gi.subs(dict(zip(xs, point)))) for gi in gradient]
+            gradients.append(g)
+            if k == n_steps:
+                break
+            velocity = [beta * v - step * gi for v, gi in zip(velocity, g)]
+            new = [sp.simplify(p + v) for p, v in zip(point, velocity)]
+            if any(sp.Abs(c).evalf() > 1e100 for c in new):
+                raise FamilyError("the iterates blow up (|x| > 1e100)")
+            steps.append(Step(f"step {k + 1}", f"∇f({show(point)}) = {show(g)}; "
+                                               f"x_{k + 1} = {show(point)} − {show(step)}·{show(g)}"
+                                               f"{' + momentum' if beta else ''} = {show(new)}"))
+            point = new
+            iterates.append(point)
+        return iterates, gradients
+
+    def _minimiser(self, f, xs, iterates, results, steps):
+        try:
+            critical = sp.solve([sp.diff(f, x) for x in xs], xs, dict=True)
+        except (NotImplementedError, ValueError):
+            critical = []
+        hessian = sp.hessian(f, xs)
+        for point in critical:
+            if len(point) != len(xs) or any(not v.is_real for v in point.values()):
+                continue
+            h = hessian.subs(point)
+            eigen = [sp.nsimplify(e) for e in h.eigenvals(multiple=True)]
+            kind = ("minimum" if all(e > 0 for e in eigen) else
+                    "maximum" if all(e < 0 for e in eigen) else
+                    "saddle" if any(e > 0 for e in eigen) and any(e < 0 for e in eigen) else "degenerate")
+            if kind != "minimum" and "minimiser" in results:
+                continue
+            where = [point[x] for x in xs]
+            results.update(minimiser=where, critical_point_type=kind, hessian_eigenvalues=eigen,
+                           minimum_value=f.subs(point))
+            distances = [sp.sqrt(sum((c - m) ** 2 for c, m in zip(it, where))) for it in iterates]
+            results["distances"] = distances
+            results["distance"] = distances[-1]
+            steps.append(Step("critical point", f"∇f = 0 at {show(where)}; Hessian eigenvalues "
+                                                f"{show(eigen)} ⇒ {kind}"))
+            steps.append(Step("distance to the minimiser", f"‖x − x*‖ = {show(distances[-1])}"))
+            if kind == "minimum":
+                break
+
+    def _stability(self, f, xs, step, beta, results, steps):
+        poly = sp.Poly(sp.expand(f), *xs) if f.is_polynomial(*xs) else None
+        if poly is None or poly.total_degree() != 2 or beta != 0:
+            return
+        eigen = [sp.nsimplify(e) for e in sp.hessian(f, xs).eigenvals(multiple=True)]
+        largest = max(eigen, key=lambda e: float(e))
+        if largest <= 0:
+            return
+        bound = sp.simplify(2 / largest)
+        results["max_stable_step"] = bound
+        results["diverges"] = bool(step >= bound)
+        steps.append(Step("stability (quadratic)", f"converges iff s < 2/λ_max = {show(bound)}; "
+                                                   f"s = {show(step)} {'diverges' if step >= bound else 'converges'}"))

@@ -1,0 +1,247 @@
+"""Parameter counts and shapes: dense networks, the largest hidden layer that
+fits a budget, and CNN stacks of conv / pool / flatten / FC layers."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+
+
+@register
+class Dense(Family):
+    name = "dense"
+    summary = "an MLP: weights, biases, weight-matrix shapes (with and without the bias trick), totals"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["layers"],
+        "properties": {
+            "layers": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 2,
+                       "description": "units per layer, input first: [19, 8, 8, 3]"},
+            "bias": {"type": "boolean"},
+        },
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        sizes, bias = given["layers"], given.get("bias", True)
+        results: dict = {}
+        steps = []
+        weights = biases = 0
+        for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:]), start=1):
+            w, b = n_in * n_out, n_out if bias else 0
+            weights, biases = weights + w, biases + b
+            results[f"params.{i}"] = w + b
+            results[f"weight_shape.{i}"] = (n_out, n_in)
+            results[f"weight_shape_bias_trick.{i}"] = (n_out, n_in + 1)
+            steps.append(Step(f"layer {i}: {n_in} → {n_out}",
+                              f"{n_out}×({n_in}{' + 1' if bias else ''}) = {w + b}"))
+        results.update(weights=weights, biases=biases, total=weights + biases)
+        steps.append(Step("total", f"{weights} weights + {biases} biases = {weights + biases}"))
+        return Solution(results, steps)
+
+    def variants(self, given: dict) -> list[Variant]:
+        if given.get("bias", True):
+            return [Variant({**given, "bias": False}, "you left out the biases (one per unit)")]
+        return []
+
+
+@register
+class DenseBudget(Family):
+    name = "dense_budget"
+    summary = "the largest single hidden layer whose MLP fits a parameter budget"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["inputs", "outputs"],
+        "properties": {
+            "inputs": {"type": "integer", "minimum": 1},
+            "outputs": {"type": "integer", "minimum": 1},
+            "budget": {"type": "integer", "minimum": 1},
+            "budget_from": {"type": "array", "items": {"type": "integer", "minimum": 1},
+                            "description": "layer sizes of a network whose total is the budget"},
+            "bias": {"type": "boolean"},
+        },
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        n_in, n_out, bias = given["inputs"], given["outputs"], given.get("bias", True)
+        steps = []
+        if "budget" in given:
+            budget = given["budget"]
+        elif "budget_from" in given:
+            budget = Dense().solve({"layers": given["budget_from"], "bias": bias}, {}).results["total"]
+            steps.append(Step("budget", f"the network {given['budget_from']} has {budget} parameters"))
+        else:
+            raise FamilyError("give budget or budget_from")
+        per_unit = n_in + n_out + (1 if bias else 0)
+        fixed = n_out if bias else 0
+        if budget < per_unit + fixed:
+            raise FamilyError("the budget does not fit even one hidden unit")
+        best = (budget - fixed) // per_unit
+        steps += [
+            Step("parameters with n hidden units", f"({n_in}{' + 1' if bias else ''})·n + {n_out}·(n{' + 1' if bias else ''})"
+                                                   f" = {per_unit}n{f' + {fixed}' if fixed else ''}"),
+            Step("fit the budget", f"{per_unit}n + {fixed} ≤ {budget} ⇒ n ≤ {(budget - fixed) / per_unit:.4g}"
+                                   f" ⇒ n = {best} ({per_unit * best + fixed} parameters;"
+                                   f" {best + 1} would need {per_unit * (best + 1) + fixed})"),
+        ]
+        return Solution({"max_hidden": best, "params_at_max": per_unit * best + fixed, "budget": budget,
+                         "bound": (budget - fixed) / per_unit}, steps)
+
+    def variants(self, given: dict) -> list[Variant]:
+        if given.get("bias", True):
+            return [Variant({**given, "bias": False}, "you left out the biases")]
+        return []
+
+
+# ----------------------------------------------------------------------------- CNN stacks
+
+
+@dataclass
+class Layer:
+    kind: str  # conv, pool, fc, flatten
+    size: tuple[int, int] = (1, 1)
+    filters: int = 0
+    stride: int = 1
+    padding: str | int = 0
+    dilation: int = 1
+    mode: str = "max"
+    label: str = ""
+
+
+_CONV = re.compile(r"^conv(\d+)(?:x(\d+))?-(\d+)(?:-p(valid|same|\d+))?(?:-s(\d+))?(?:-d(\d+))?$")
+_POOL = re.compile(r"^(max|avg)?pool(\d+)(?:x(\d+))?(?:-s(\d+))?$")
+_FC = re.compile(r"^(?:fc|dense)(\d+)$")
+
+
+def parse_layer(spec, pool_stride: str) -> Layer:
+    """'Conv4-5-Pvalid-S2', 'Pool3', 'FC5', 'flatten', or a mapping."""
+    if isinstance(spec, dict):
+        return _layer_from_mapping(spec, pool_stride)
+    text = str(spec).strip().replace(" ", "")
+    low = text.lower()
+    if m := _CONV.match(low):
+        kh = int(m.group(1))
+        kw = int(m.group(2) or kh)
+        pad = m.group(4) or "valid"
+        return Layer("conv", (kh, kw), int(m.group(3)), int(m.group(5) or 1),
+                     pad if pad in ("valid", "same") else int(pad), int(m.group(6) or 1), label=text)
+    if m := _POOL.match(low):
+        kh = int(m.group(2))
+        kw = int(m.group(3) or kh)
+        stride = int(m.group(4)) if m.group(4) else (kh if pool_stride == "size" else int(pool_stride))
+        return Layer("pool", (kh, kw), stride=stride, mode=m.group(1) or "max", label=text)
+    if m := _FC.match(low):
+        return Layer("fc", filters=int(m.group(1)), label=text)
+    if low == "flatten":
+        return Layer("flatten", label=text)
+    raise FamilyError(f"cannot read layer {text!r} (expected e.g. Conv4-5-Pvalid-S2, Pool3, FC5, flatten)")
+
+
+def _layer_from_mapping(spec: dict, pool_stride: str) -> Layer:
+    kind = spec.get("type")
+    kernel = spec.get("kernel", spec.get("size", 1))
+    size = tuple(kernel) if isinstance(kernel, list) else (kernel, kernel)
+    if kind == "conv":
+        return Layer("conv", size, spec["filters"], spec.get("stride", 1), spec.get("padding", "valid"),
+                     spec.get("dilation", 1), label=spec.get("name", "conv"))
+    if kind == "pool":
+        default = size[0] if pool_stride == "size" else int(pool_stride)
+        return Layer("pool", size, stride=spec.get("stride", default), mode=spec.get("mode", "max"),
+                     padding=spec.get("padding", 0), label=spec.get("name", "pool"))
+    if kind == "fc":
+        return Layer("fc", filters=spec["units"], label=spec.get("name", "fc"))
+    if kind == "flatten":
+        return Layer("flatten", label="flatten")
+    raise FamilyError(f"unknown layer type {kind!r}")
+
+
+def conv_output(n: int, k: int, stride: int, padding, dilation: int = 1) -> tuple[int, str]:
+    """Output length along one axis, and the formula used."""
+    k_eff = dilation * (k - 1) + 1
+    if padding == "same":
+        return math.ceil(n / stride), f"⌈{n}/{stride}⌉"
+    pad = 0 if padding == "valid" else int(padding)
+    if n + 2 * pad < k_eff:
+        raise FamilyError(f"kernel {k_eff} is larger than the padded input {n + 2 * pad}")
+    return (n + 2 * pad - k_eff) // stride + 1, f"⌊({n} + 2·{pad} − {k_eff})/{stride}⌋ + 1"
+
+
+LAYER_SCHEMA = {
+    "oneOf": [
+        {"type": "string"},
+        {"type": "object", "required": ["type"],
+         "properties": {"type": {"enum": ["conv", "pool", "fc", "flatten"]}}},
+    ]
+}
+
+
+@register
+class CNN(Family):
+    name = "cnn"
+    summary = "a CNN stack: output volume and parameters per layer, and the total"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["input", "layers"],
+        "properties": {
+            "input": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 3, "maxItems": 3,
+                      "description": "[height, width, channels]"},
+            "layers": {"type": "array", "items": LAYER_SCHEMA, "minItems": 1},
+            "pool_stride": {"type": ["string", "integer"],
+                            "description": "'size' (the default: stride = pool size) or a number"},
+            "bias": {"type": "boolean"},
+        },
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        bias = given.get("bias", True)
+        pool_stride = str(given.get("pool_stride", "size"))
+        shape: tuple[int, ...] = tuple(given["input"])
+        results: dict = {}
+        steps = [Step("input", "×".join(map(str, shape)))]
+        total = 0
+        for i, spec in enumerate(given["layers"], start=1):
+            layer = parse_layer(spec, pool_stride)
+            shape, params, how = self._apply(layer, shape, bias)
+            total += params
+            results[f"output.{i}"] = shape
+            results[f"params.{i}"] = params
+            steps.append(Step(f"layer {i} ({layer.label or layer.kind})",
+                              f"{how} → {'×'.join(map(str, shape))}, {params} parameters"))
+        results["total_params"] = total
+        results["output"] = shape
+        steps.append(Step("total parameters", str(total)))
+        return Solution(results, steps)
+
+    def variants(self, given: dict) -> list[Variant]:
+        out = []
+        if given.get("bias", True):
+            out.append(Variant({**given, "bias": False}, "you left out the biases (one per filter or unit)"))
+        if str(given.get("pool_stride", "size")) == "size":
+            out.append(Variant({**given, "pool_stride": 1}, "you pooled with stride 1; pooling here uses stride = pool size"))
+        return out
+
+    def _apply(self, layer: Layer, shape, bias: bool):
+        if layer.kind == "conv":
+            h, w, c = shape
+            (kh, kw), s = layer.size, layer.stride
+            oh, fh = conv_output(h, kh, s, layer.padding, layer.dilation)
+            ow, _ = conv_output(w, kw, s, layer.padding, layer.dilation)
+            params = (kh * kw * c + (1 if bias else 0)) * layer.filters
+            how = f"{fh}; params ({kh}·{kw}·{c}{' + 1' if bias else ''})·{layer.filters}"
+            return (oh, ow, layer.filters), params, how
+        if layer.kind == "pool":
+            h, w, c = shape
+            (kh, kw), s = layer.size, layer.stride
+            oh, fh = conv_output(h, kh, s, layer.padding)
+            ow, _ = conv_output(w, kw, s, layer.padding)
+            return (oh, ow, c), 0, f"{layer.mode}-pool {kh}×{kw} stride {s}: {fh}"
+        if layer.kind == "flatten":
+            return (math.prod(shape),), 0, "flatten"
+        n_in = math.prod(shape)
+        params = (n_in + (1 if bias else 0)) * layer.filters
+        return (layer.filters,), params, f"fully connected: ({n_in}{' + 1' if bias else ''})·{layer.filters}"

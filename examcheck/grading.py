@@ -1,0 +1,115 @@
+"""Grade an answer sheet part by part: answer test, then known mistakes, each
+check bounded in time and memory; one bad answer never stops the rest."""
+
+from __future__ import annotations
+
+import math
+
+from examcheck.answers import AnswerSheet, WrittenAnswer, choose_set, split_parts
+from examcheck.answertests import PARTIAL, Verdict, run_test
+from examcheck.limits import LimitExceeded, Limits, run_bounded
+from examcheck.model import Part, PartResult, Problem, ProblemResult, ProblemSet, Report
+from examcheck.reference import PartReference, ProblemError, Resolver
+from examcheck.values import show
+
+BOUNDED_TYPES = {"expression", "vector", "matrix", "tuple", "set"}
+
+
+def verdict_for(part: Part, written, ref: PartReference) -> Verdict:
+    """The part's answer test; if it fails, the known mistakes it matches."""
+    verdict = run_test(part.answer, written, ref.value, ref.options)
+    if verdict.correct or verdict.status not in ("incorrect", PARTIAL):
+        return verdict
+    for mistake in ref.mistakes:
+        if run_test(part.answer, written, mistake.value, ref.options).correct:
+            score = mistake.marks / part.marks if part.marks else 0.0
+            return Verdict(score, PARTIAL if score > 0 else "incorrect", mistake.feedback,
+                           "known_mistake", verdict.interpreted)
+    return verdict
+
+
+def bounded_verdict(part: Part, written, ref: PartReference, limits: Limits) -> Verdict:
+    seconds = part.options.get("time_limit", limits.seconds)
+    try:
+        if part.answer in BOUNDED_TYPES:
+            return run_bounded(verdict_for, part, written, ref, limits=Limits(seconds, limits.memory_mb))
+        return verdict_for(part, written, ref)
+    except LimitExceeded as exc:
+        limit = f"{seconds:g} s" if exc.what == "time" else f"{limits.memory_mb} MB"
+        return Verdict(0.0, "invalid", f"too complex to check: over the {limit} {exc.what} limit", "too_complex")
+    except RecursionError:
+        return Verdict(0.0, "invalid", "too complex to check: nested too deeply", "too_complex")
+    except Exception as exc:  # noqa: BLE001 - one bad answer must never stop the file
+        return Verdict(0.0, "undecided", f"the checker failed on this answer ({type(exc).__name__}); "
+                       "please report it", "checker_error")
+
+
+def expected_text(part: Part, value) -> str:
+    text = show(value)
+    rule = part.precision
+    if part.answer == "number" and rule.kind in ("decimals", "sigfigs"):
+        try:
+            number = float(value.evalf(30))
+        except (AttributeError, TypeError, ValueError):
+            return text
+        if math.isfinite(number):
+            digits = int(rule.value)
+            rounded = f"{number:.{digits}f}" if rule.kind == "decimals" else f"{number:.{digits}g}"
+            return f"{rounded} ({rule.describe()})"
+    return text
+
+
+def _written_for_report(value):
+    if value is None or isinstance(value, (str, list, dict)):
+        return value
+    return str(value)
+
+
+def grade_part(problem: Problem, part: Part, answer: WrittenAnswer | None, resolver: Resolver,
+               limits: Limits) -> PartResult:
+    given = _written_for_report(answer.value) if answer else None
+    line = answer.line if answer else None
+    result = PartResult(part.id, "missing", 0.0, part.marks, given, None, line=line)
+    try:
+        ref = resolver.reference(problem, part)
+    except ProblemError as exc:
+        result.status, result.feedback = "undecided", f"the problem file is at fault: {exc}"
+        return result
+    result.expected = expected_text(part, ref.value) if part.answer != "text" else None
+    if part.answer == "text":
+        result.status = "ungraded" if _present(answer) else "missing"
+        result.feedback = "marked by hand" + (": " + "; ".join(part.rubric) if part.rubric else "")
+        return result
+    if not _present(answer):
+        result.feedback = "no answer given"
+        return result
+    verdict = bounded_verdict(part, answer.value, ref, limits)
+    result.status = verdict.status
+    result.score = round(verdict.score * part.marks, 6)
+    result.feedback = verdict.feedback
+    result.interpreted = verdict.interpreted
+    result.note = verdict.note
+    return result
+
+
+def _present(answer: WrittenAnswer | None) -> bool:
+    if answer is None or answer.value is None:
+        return False
+    return not (isinstance(answer.value, str) and not answer.value.strip())
+
+
+def grade_sheet(sheet: AnswerSheet, problem_set: ProblemSet, resolver: Resolver | None = None,
+                limits: Limits = Limits()) -> Report:
+    resolver = resolver or Resolver()
+    answers, warnings = split_parts(sheet, problem_set)
+    problems = []
+    for problem in problem_set.problems:
+        parts = [grade_part(problem, part, answers.get((problem.id, part.id)), resolver, limits)
+                 for part in problem.parts]
+        problems.append(ProblemResult(problem.id, parts))
+    return Report(sheet.student, problem_set.exam, problems, sheet.source, warnings)
+
+
+def grade_file(sheet: AnswerSheet, sets: list[ProblemSet], resolver: Resolver | None = None,
+               limits: Limits = Limits()) -> Report:
+    return grade_sheet(sheet, choose_set(sheet, sets), resolver, limits)

@@ -1,0 +1,197 @@
+"""Compute the reference answer of every part: from its family's results, or
+from its own `reference` expression.  Also computes the known mistakes."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import sympy as sp
+
+from examcheck.answertests import Options, read_reference
+from examcheck.domains import parse_domain
+from examcheck.families import FamilyError, Solution
+from examcheck.families import get as get_family
+from examcheck.model import Mistake, Part, Problem
+from examcheck.parsing import ParseError, Vocabulary
+from examcheck.values import exact
+
+
+class ProblemError(ValueError):
+    """A part's reference cannot be computed: the problem file is at fault."""
+
+
+@dataclass
+class KnownMistake:
+    value: Any
+    feedback: str
+    marks: float
+    line: int | None = None
+
+
+@dataclass
+class PartReference:
+    value: Any
+    options: Options
+    solution: Solution | None = None
+    mistakes: list[KnownMistake] = field(default_factory=list)
+
+
+def log_base_of(part_or_mistake_base) -> int | None:
+    return None if part_or_mistake_base in (None, "e") else int(part_or_mistake_base)
+
+
+class Resolver:
+    """Solves families once per distinct given values, and builds references."""
+
+    def __init__(self):
+        self._solutions: dict[str, Solution] = {}
+
+    def solve(self, family: str, given: dict, log_base) -> Solution:
+        cache_key = json.dumps([family, given, str(log_base)], sort_keys=True, default=str)
+        if cache_key not in self._solutions:
+            try:
+                self._solutions[cache_key] = get_family(family).solve(given, {"log_base": log_base})
+            except (FamilyError, ParseError, ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
+                raise ProblemError(f"family {family!r} could not solve this problem: {exc}") from exc
+        return self._solutions[cache_key]
+
+    def part_solution(self, problem: Problem, part: Part) -> Solution | None:
+        if problem.family is None or part.result is None:
+            return None
+        return self.solve(problem.family, {**problem.given, **part.given}, part.log_base)
+
+    def reference(self, problem: Problem, part: Part, with_mistakes: bool = True) -> PartReference:
+        options = self.options(problem, part)
+        solution = self.part_solution(problem, part)
+        if part.answer == "text":
+            return PartReference(None, options, solution)
+        if solution is not None:
+            value = convert(result_of(solution, part.result, problem.family), part.answer)
+        else:
+            value = self.read(part.answer, part.reference, options, "reference")
+        options = widen_vocabulary(options, value)
+        ref = PartReference(value, options, solution)
+        if with_mistakes:
+            ref.mistakes = self.mistakes(problem, part, options, value)
+        return ref
+
+    def read(self, answer_type: str, written, options: Options, what: str):
+        try:
+            return read_reference(answer_type, written, options)
+        except (ParseError, ValueError, TypeError) as exc:
+            raise ProblemError(f"cannot read the {what} {written!r} as {answer_type}: {exc}") from exc
+
+    def options(self, problem: Problem, part: Part) -> Options:
+        domains = {name: parse_domain(text) for name, text in part.variables.items()}
+        symbols = {name: d.symbol(name) for name, d in domains.items()}
+        values = {}
+        if problem.family is None:
+            for name, value in problem.given.items():
+                try:
+                    values[name] = exact(value)
+                except (ParseError, ValueError) as exc:
+                    raise ProblemError(f"given value {name!r} is not a number: {exc}") from exc
+        extra = part.options
+        return Options(
+            vocab=Vocabulary(symbols, values, log_base_of(part.log_base)),
+            precision=part.precision,
+            domains=domains,
+            choices=part.choices,
+            ignore_singleton=extra.get("ignore_singleton", False),
+            partial_entries=extra.get("partial_entries", False),
+            points=extra.get("points", 8),
+        )
+
+    def mistakes(self, problem: Problem, part: Part, options: Options, reference) -> list[KnownMistake]:
+        found = [self._declared(problem, part, m, options) for m in part.mistakes]
+        if problem.family is not None and part.result is not None:
+            merged = {**problem.given, **part.given}
+            for variant in get_family(problem.family).variants(merged):
+                try:
+                    solution = self.solve(problem.family, variant.given, part.log_base)
+                    value = convert(result_of(solution, part.result, problem.family), part.answer)
+                except ProblemError:
+                    continue
+                if not same(value, reference):
+                    found.append(KnownMistake(value, variant.feedback, 0.0))
+        return found
+
+    def _declared(self, problem: Problem, part: Part, mistake: Mistake, options: Options) -> KnownMistake:
+        if mistake.answer is not None:
+            value = self.read(part.answer, mistake.answer, options, "mistake answer")
+        else:
+            if problem.family is None:
+                raise ProblemError("a mistake with `given` or `log_base` needs a family")
+            given = {**problem.given, **part.given, **(mistake.given or {})}
+            base = mistake.log_base if mistake.log_base is not None else part.log_base
+            solution = self.solve(problem.family, given, base)
+            value = convert(result_of(solution, mistake.result or part.result, problem.family), part.answer)
+        return KnownMistake(value, mistake.feedback, mistake.marks, mistake.line)
+
+
+def same(a, b) -> bool:
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def result_of(solution: Solution, name: str, family: str):
+    if name not in solution.results:
+        known = ", ".join(solution.results)
+        raise ProblemError(f"family {family!r} has no result {name!r} here (it gives: {known})")
+    return solution.results[name]
+
+
+def convert(value, answer_type: str):
+    """A family result in the form its answer test expects."""
+    if answer_type == "shape":
+        if isinstance(value, (tuple, list)) and all(isinstance(v, int) for v in value):
+            return tuple(value)
+        raise ProblemError(f"result {value!r} is not a shape")
+    if answer_type in ("vector", "matrix", "tuple", "set"):
+        if not isinstance(value, (list, tuple)):
+            raise ProblemError(f"result {value!r} is not a list")
+        return [convert(v, "matrix") if isinstance(v, (list, tuple)) else _expr(v) for v in value]
+    if answer_type == "boolean":
+        if not isinstance(value, bool):
+            raise ProblemError(f"result {value!r} is not true/false")
+        return value
+    if answer_type == "choice":
+        return str(value)
+    return _expr(value)
+
+
+def _expr(value):
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool):
+        raise ProblemError("a true/false result cannot be a number")
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float):
+        return sp.Float(value, 30)
+    if isinstance(value, tuple):
+        raise ProblemError(f"result {value!r} is a shape; use answer: shape")
+    raise ProblemError(f"result {value!r} is not a number or expression")
+
+
+def widen_vocabulary(options: Options, value) -> Options:
+    """Symbols that appear in the reference are accepted from students too."""
+    symbols = dict(options.vocab.symbols)
+    for sym in _free_symbols(value):
+        symbols.setdefault(sym.name, sym)
+    if symbols == options.vocab.symbols:
+        return options
+    options.vocab = Vocabulary(symbols, options.vocab.values, options.vocab.log_base)
+    return options
+
+
+def _free_symbols(value) -> set:
+    if isinstance(value, sp.Basic):
+        return value.free_symbols
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_free_symbols(v) for v in value)) if value else set()
+    return set()

@@ -1,0 +1,56 @@
+"""Findings of `check`, the `list` overview, and blank answer templates."""
+
+from __future__ import annotations
+
+import json
+
+from examcheck.model import Finding, ProblemSet
+
+
+def finding_text(finding: Finding) -> str:
+    head = f"{finding.location()}: {finding.where + ': ' if finding.where else ''}{finding.message}"
+    details = []
+    if finding.stated is not None:
+        details.append(f"stated: {finding.stated}")
+    if finding.computed is not None:
+        details.append(f"computed: {finding.computed}")
+    if finding.diagnosis:
+        details.append(f"why: {finding.diagnosis}")
+    return head + "".join(f"\n    {d}" for d in details)
+
+
+def findings_json(findings: list[Finding]) -> str:
+    return json.dumps([vars(f) for f in findings], indent=2, ensure_ascii=False)
+
+
+def listing_text(sets: list[ProblemSet]) -> str:
+    lines = []
+    for s in sets:
+        lines.append(f"{s.exam}  {s.title}  ({s.marks:g} marks)  [{s.source}]")
+        for p in s.problems:
+            family = f"  family: {p.family}" if p.family else ""
+            parts = ", ".join(part.id for part in p.parts)
+            lines.append(f"  {p.id:<6} {p.marks:>4g} marks  {p.title}  (parts: {parts}){family}")
+    return "\n".join(lines)
+
+
+def _yaml_comment(text: str, indent: str) -> list[str]:
+    return [f"{indent}# {line}".rstrip() for line in text.strip().splitlines() if line.strip()]
+
+
+def template_yaml(s: ProblemSet) -> str:
+    lines = [f"# Answer file for {s.exam}: {s.title}",
+             "# Write each answer after its part id. Quote answers that contain ':' or '#'.",
+             "student: your-name", f"exam: {s.exam}", "answers:"]
+    for p in s.problems:
+        lines.append(f"  # {p.id}: {p.title} ({p.marks:g} marks)")
+        lines.append(f"  {p.id}:")
+        for part in p.parts:
+            prompt = part.prompt or "(see the exam)"
+            lines += _yaml_comment(f"({part.id}) {prompt} [{part.answer}, {part.marks:g} marks]", "    ")
+            lines.append(f"    {_yaml_key(part.id)}:")
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_key(key: str) -> str:
+    return key if key.replace("_", "").replace("-", "").isalnum() and not key.isdigit() else f'"{key}"'

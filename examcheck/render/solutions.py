@@ -1,0 +1,75 @@
+"""Worked solutions as text, Markdown, LaTeX or JSON."""
+
+from __future__ import annotations
+
+import json
+
+from examcheck.solving import ProblemSolution
+
+
+def solution_text(sol: ProblemSolution) -> str:
+    lines = [f"{sol.exam}/{sol.id}: {sol.title}"]
+    if sol.statement:
+        lines += ["", sol.statement.strip()]
+    for part in sol.parts:
+        lines += ["", f"({part.id}) [{part.marks:g} marks] {part.prompt}".rstrip()]
+        for step in part.steps:
+            lines.append(f"    {step.text}: {step.math}" if step.math else f"    {step.text}")
+        if part.error:
+            lines.append(f"    cannot compute: {part.error}")
+        elif part.answer is not None:
+            lines.append(f"    answer: {part.answer}")
+        for point in part.rubric:
+            lines.append(f"    rubric: {point}")
+    return "\n".join(lines)
+
+
+def solution_markdown(sol: ProblemSolution) -> str:
+    lines = [f"## {sol.id}: {sol.title}", ""]
+    if sol.statement:
+        lines += [sol.statement.strip(), ""]
+    for part in sol.parts:
+        lines.append(f"### ({part.id}) {part.prompt} *({part.marks:g} marks)*")
+        for step in part.steps:
+            lines.append(f"- {step.text}" + (f": `{step.math}`" if step.math else ""))
+        if part.error:
+            lines.append(f"- cannot compute: {part.error}")
+        elif part.answer is not None:
+            lines.append(f"\n**Answer:** `{part.answer}`")
+        for point in part.rubric:
+            lines.append(f"- rubric: {point}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _tex_escape(text: str) -> str:
+    for old, new in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
+                     ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("^", r"\^{}"), ("$", r"\$")):
+        text = text.replace(old, new)
+    return text
+
+
+def solution_latex(sol: ProblemSolution) -> str:
+    lines = [rf"\subsection*{{{_tex_escape(sol.id)}: {_tex_escape(sol.title)}}}"]
+    if sol.statement:
+        lines.append(sol.statement.strip())
+    lines.append(r"\begin{enumerate}")
+    for part in sol.parts:
+        lines.append(rf"\item[({_tex_escape(part.id)})] {_tex_escape(part.prompt)}")
+        if part.steps:
+            lines.append(r"\begin{itemize}")
+            lines += [rf"\item {_tex_escape(s.text)}" + (rf": \texttt{{{_tex_escape(s.math)}}}" if s.math else "")
+                      for s in part.steps]
+            lines.append(r"\end{itemize}")
+        if part.answer is not None:
+            lines.append(rf"\textbf{{Answer:}} \texttt{{{_tex_escape(part.answer)}}}")
+    lines.append(r"\end{enumerate}")
+    return "\n".join(lines)
+
+
+def solution_json(sols: list[ProblemSolution]) -> str:
+    data = [s.to_dict() for s in sols]
+    return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False)
+
+
+RENDERERS = {"text": solution_text, "markdown": solution_markdown, "latex": solution_latex}

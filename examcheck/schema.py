@@ -1,0 +1,201 @@
+"""JSON Schemas for problem sets and answer files, and validation that names
+the file, the line and the field."""
+
+from __future__ import annotations
+
+from examcheck.yamlio import InputError, YamlDoc
+
+ANSWER_TYPES = ["number", "integer", "expression", "shape", "vector", "matrix", "boolean",
+                "choice", "text", "set", "tuple"]
+
+ID = {"type": ["string", "integer"], "pattern": r"^[A-Za-z0-9_.\-]+$",
+      "description": "an id such as q3 or 2a"}
+NUMBER = {"type": "number"}
+
+PRECISION = {
+    "description": "how numbers are compared: exact, or one of decimals, sigfigs, rtol, atol",
+    "oneOf": [
+        {"type": "string", "enum": ["exact"]},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "minProperties": 1,
+            "properties": {
+                "decimals": {"type": "integer", "minimum": 0, "maximum": 15},
+                "sigfigs": {"type": "integer", "minimum": 1, "maximum": 15},
+                "rtol": {"type": "number", "exclusiveMinimum": 0},
+                "atol": {"type": "number", "exclusiveMinimum": 0},
+                "min_sigfigs": {"type": "integer", "minimum": 1, "maximum": 15},
+            },
+        },
+    ],
+}
+
+LOG_BASE = {"description": "the base of log: e, 2 or 10", "enum": ["e", 2, 10]}
+
+MISTAKE = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["feedback"],
+    "description": "a known wrong answer: a literal answer, or the family recomputed with other given values",
+    "properties": {
+        "answer": {"description": "the wrong answer, written as a student would"},
+        "given": {"type": "object", "description": "given values that produce the wrong answer"},
+        "result": {"type": "string"},
+        "log_base": LOG_BASE,
+        "feedback": {"type": "string", "minLength": 1},
+        "marks": {"type": "number", "minimum": 0},
+    },
+}
+
+PART = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "marks", "answer"],
+    "properties": {
+        "id": ID,
+        "marks": {"type": "number", "minimum": 0},
+        "prompt": {"type": "string"},
+        "answer": {"enum": ANSWER_TYPES},
+        "result": {"type": "string", "description": "the family result this part asks for"},
+        "reference": {"description": "a SymPy-syntax expression (or literal) for a one-off part"},
+        "given": {"type": "object", "description": "given values for this part only"},
+        "precision": PRECISION,
+        "variables": {
+            "type": "object",
+            "description": "symbol domains such as real, positive, '0 < p < 1', positive integer",
+            "additionalProperties": {"type": "string"},
+        },
+        "log_base": LOG_BASE,
+        "key": {"description": "the instructor's stated answer; `check` verifies it"},
+        "mistakes": {"type": "array", "items": MISTAKE},
+        "choices": {"type": "array", "items": {"type": ["string", "number", "boolean"]}, "minItems": 2},
+        "options": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "ignore_singleton": {"type": "boolean"},
+                "partial_entries": {"type": "boolean"},
+                "points": {"type": "integer", "minimum": 3, "maximum": 50},
+                "time_limit": {"type": "number", "exclusiveMinimum": 0, "maximum": 60},
+            },
+        },
+        "rubric": {"type": "array", "items": {"type": "string"}},
+        "note": {"type": "string"},
+    },
+}
+
+PROBLEM = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["id", "title", "parts"],
+    "properties": {
+        "id": ID,
+        "title": {"type": "string"},
+        "statement": {"type": "string"},
+        "marks": {"type": "number", "minimum": 0},
+        "family": {"type": "string"},
+        "given": {"type": "object"},
+        "log_base": LOG_BASE,
+        "parts": {"type": "array", "items": PART, "minItems": 1},
+        "source": {"type": "string"},
+    },
+}
+
+PROBLEM_SET_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": "https://examcheck.invalid/problem-set.schema.json",
+    "title": "examcheck problem set",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["exam", "title", "problems"],
+    "properties": {
+        "exam": ID,
+        "title": {"type": "string"},
+        "source": {"type": "string"},
+        "log_base": LOG_BASE,
+        "problems": {"type": "array", "items": PROBLEM, "minItems": 1},
+    },
+}
+
+ANSWER_FILE_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "examcheck answer file",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["answers"],
+    "properties": {
+        "student": {"type": ["string", "integer"]},
+        "exam": ID,
+        "answers": {
+            "type": ["object", "null"],
+            "description": "problem id -> part id -> answer (or the answer itself for one-part problems)",
+        },
+    },
+}
+
+_TYPE_NAMES = {
+    "number": "a number", "integer": "a whole number", "string": "text", "object": "a mapping",
+    "array": "a list", "boolean": "true or false", "null": "nothing",
+}
+
+
+def describe_types(types) -> str:
+    if isinstance(types, str):
+        types = [types]
+    return " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+
+
+def _message(error) -> tuple[tuple, str]:
+    """(path, message) in plain words for one jsonschema error."""
+    path = tuple(error.absolute_path)
+    kind = error.validator
+    if kind == "type":
+        return path, f"expected {describe_types(error.validator_value)}"
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else error.message
+        return path, f"missing required field '{missing}'"
+    if kind == "additionalProperties":
+        allowed = set(error.schema.get("properties", {}))
+        extras = [k for k in error.instance if k not in allowed]
+        known = ", ".join(sorted(allowed))
+        return (*path, extras[0]) if extras else path, f"unknown field '{extras[0] if extras else '?'}' (allowed: {known})"
+    if kind == "enum":
+        return path, "expected one of: " + ", ".join(map(str, error.validator_value))
+    if kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
+        sign = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}[kind]
+        return path, f"expected a number {sign} {error.validator_value}"
+    if kind == "minItems":
+        return path, f"expected at least {error.validator_value} item(s)"
+    if kind == "minLength":
+        return path, "must not be empty"
+    if kind == "pattern":
+        return path, f"expected {error.schema.get('description', 'a value matching ' + error.validator_value)}"
+    if kind in ("oneOf", "anyOf"):
+        return path, f"expected {error.schema.get('description', 'one of the allowed forms')}"
+    return path, error.message
+
+
+class ValidationFailed(Exception):
+    def __init__(self, errors: list[InputError]):
+        super().__init__("\n".join(map(str, errors)))
+        self.errors = errors
+
+
+def validate(doc: YamlDoc, schema: dict, base: tuple = ()) -> None:
+    """Raise ValidationFailed listing every error in doc.data (or in the value at base)."""
+    from jsonschema import Draft202012Validator
+
+    value = doc.data
+    for key in base:
+        value = value[key]
+    validator = Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+    if not errors:
+        return
+    found = []
+    for error in errors:
+        path, message = _message(error)
+        full = (*base, *path)
+        found.append(doc.error(full, message) if full else InputError(doc.source, doc.line(()), message))
+    raise ValidationFailed(found)

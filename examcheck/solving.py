@@ -1,0 +1,81 @@
+"""`examcheck solve`: worked reference solutions, as data for the renderers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from examcheck.families import Step
+from examcheck.grading import expected_text
+from examcheck.model import Problem, ProblemSet
+from examcheck.reference import ProblemError, Resolver
+
+
+class AmbiguousId(LookupError):
+    pass
+
+
+@dataclass
+class PartSolution:
+    id: str
+    prompt: str
+    marks: float
+    answer_type: str
+    answer: str | None
+    steps: list[Step] = field(default_factory=list)
+    error: str = ""
+    rubric: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProblemSolution:
+    exam: str
+    id: str
+    title: str
+    statement: str
+    family: str | None
+    parts: list[PartSolution]
+
+    def to_dict(self) -> dict:
+        return {
+            "exam": self.exam, "id": self.id, "title": self.title, "statement": self.statement,
+            "family": self.family,
+            "parts": [{"id": p.id, "prompt": p.prompt, "marks": p.marks, "answer_type": p.answer_type,
+                       "answer": p.answer, "error": p.error or None, "rubric": p.rubric,
+                       "steps": [{"text": s.text, "math": s.math} for s in p.steps]} for p in self.parts],
+        }
+
+
+def find_problem(sets: list[ProblemSet], ident: str) -> tuple[ProblemSet, Problem]:
+    """'q3', or 'EXAM/q3' when several sets have a q3."""
+    exam, _, problem_id = ident.rpartition("/")
+    matches = [(s, p) for s in sets if not exam or s.exam == exam
+               for p in s.problems if p.id == problem_id]
+    if not matches:
+        raise LookupError(f"no problem {ident!r}; try `examcheck list`")
+    if len(matches) > 1:
+        names = ", ".join(f"{s.exam}/{p.id}" for s, p in matches)
+        raise AmbiguousId(f"{ident!r} is ambiguous; say which: {names}")
+    return matches[0]
+
+
+def solve_problem(problem_set: ProblemSet, problem: Problem, resolver: Resolver | None = None) -> ProblemSolution:
+    resolver = resolver or Resolver()
+    parts = []
+    shown_steps: set[int] = set()
+    for part in problem.parts:
+        entry = PartSolution(part.id, part.prompt, part.marks, part.answer, None, rubric=part.rubric)
+        try:
+            ref = resolver.reference(problem, part, with_mistakes=False)
+        except ProblemError as exc:
+            entry.error = str(exc)
+            parts.append(entry)
+            continue
+        if part.answer != "text":
+            entry.answer = expected_text(part, ref.value)
+        if ref.solution is not None and id(ref.solution) not in shown_steps:
+            shown_steps.add(id(ref.solution))
+            entry.steps = list(ref.solution.steps)
+        if part.answer == "number" and part.precision.kind in ("decimals", "sigfigs"):
+            entry.steps.append(Step("rounding", f"{part.precision.describe()}: {entry.answer}"))
+        parts.append(entry)
+    return ProblemSolution(problem_set.exam, problem.id, problem.title, problem.statement, problem.family, parts)

@@ -1,0 +1,80 @@
+"""Small helpers shared by families and answer tests: exact values from
+instructor-written given parameters, and one way to show values to people."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from examcheck.parsing import Vocabulary, parse_expression, parse_number
+
+
+def exact(value) -> sp.Expr:
+    """An exact SymPy number for a given value: 0.01 -> 1/100, '1/3' -> 1/3."""
+    if isinstance(value, bool):
+        raise ValueError("expected a number, found true/false")
+    if isinstance(value, int):
+        return sp.Integer(value)
+    if isinstance(value, float):
+        return sp.Rational(repr(value))
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, str):
+        return parse_number(value).value
+    raise ValueError(f"expected a number, found {value!r}")
+
+
+def symbols_for(names, assumptions: dict | None = None) -> dict[str, sp.Symbol]:
+    return {n: sp.Symbol(n, **(assumptions or {"real": True})) for n in names}
+
+
+def expression(text: str, symbols: dict[str, sp.Symbol], log_base=None) -> sp.Expr:
+    return parse_expression(str(text), Vocabulary(symbols, log_base=log_base))
+
+
+def to_float(value) -> float:
+    return float(sp.N(value, 30))
+
+
+def show(value) -> str:
+    """A compact, readable rendering of a result for tables and solutions."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return "scalar" if not value else "×".join(str(v) for v in value)
+    if isinstance(value, list):
+        return "[" + ", ".join(show(v) for v in value) + "]"
+    if isinstance(value, (int, str)):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, sp.Basic):
+        return show_expr(value)
+    return str(value)
+
+
+_PRETTY = [("**", "^"), ("sigma", "σ"), ("*", "·"), ("sqrt", "√"), ("pi", "π"), ("oo", "∞")]
+
+
+def show_expr(expr: sp.Basic) -> str:
+    if expr.is_Number and not expr.is_Integer and not expr.is_Rational:
+        return f"{float(expr):.6g}"
+    if expr.is_number and not expr.is_Rational and not expr.free_symbols:
+        exact_text = sp.sstr(expr)
+        approx = f"{float(sp.N(expr, 20)):.6g}" if expr.is_real else exact_text
+        if len(exact_text) > 24 or expr.is_Float:
+            return approx
+        return f"{_prettify(exact_text)} ≈ {approx}"
+    text = sp.sstr(expr)
+    return _prettify(text)
+
+
+def _prettify(text: str) -> str:
+    for old, new in _PRETTY:
+        text = text.replace(old, new)
+    return text.replace("exp(", "exp(")
+
+
+def round_half_up(value: float, decimals: int) -> float:
+    quantum = sp.Rational(10) ** -decimals
+    return float((sp.Rational(repr(value)) / quantum + sp.Rational(1, 2)).floor() * quantum) if value >= 0 \
+        else -round_half_up(-value, decimals)
