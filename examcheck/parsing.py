@@ -771,7 +771,9 @@ def parse_shape(value) -> tuple[int, ...]:
     if text.lower() in ("", "scalar", "1 (scalar)"):
         return ()
     parts = _SHAPE_SEPARATORS.split(text)
-    return tuple(_shape_dim(p) for p in parts if p != "")
+    if any(p == "" for p in parts):
+        raise ParseError(f"{value.strip()!r} is not a shape (write it like 4x8 or [4, 8])")
+    return tuple(_shape_dim(p) for p in parts)
 
 
 def _shape_dim(value) -> int:

@@ -67,6 +67,16 @@ def tolerance(written: WrittenNumber, r: float, rule: Precision) -> float:
     return min(_half_unit_decimals(written.decimals), at_minimum) if r != 0 else _half_unit_decimals(written.decimals)
 
 
+def shown_number(student, written: WrittenNumber) -> str:
+    """Plain decimals are shown as written (1.40 stays 1.40); anything else as parsed."""
+    text = written_text(student).strip()
+    if written.exact:
+        return show(written.value)
+    value = show(written.value)
+    return text if text == value or "%" not in text and "e" not in text.lower() and "^" not in text \
+        else f"{text} = {float(written.value):g}"
+
+
 def close(s: float, r: float, tol: float) -> bool:
     return abs(s - r) <= tol * (1 + SLACK) + 1e-15 * max(abs(r), 1.0) * (tol > 0)
 
@@ -83,7 +93,7 @@ def number_test(student, reference, options: Options) -> Verdict:
     written = read_number(student, options)
     if isinstance(written, Verdict):
         return written
-    shown = show(written.value)
+    shown = shown_number(student, written)
     try:
         s, r = to_float(written.value), to_float(reference)
     except (TypeError, ValueError, OverflowError):
@@ -99,9 +109,14 @@ def number_test(student, reference, options: Options) -> Verdict:
 
 
 def diagnose_number(written: WrittenNumber, s: float, r: float, tol: float, rule: Precision) -> tuple[str, str]:
-    """The likely mistake behind a wrong number, as (feedback, note)."""
-    rel = max(tol, 1e-9 * abs(r))
-    if not written.exact and rule.kind not in ("exact",) and close(s, r, _half_unit_decimals(written.decimals)):
+    """The likely mistake behind a wrong number, as (feedback, note).  A slip
+    is named when the answer would pass the part's own rule had the reference
+    been transformed by that slip."""
+
+    def matches(candidate: float) -> bool:
+        return close(s, candidate, tolerance(written, candidate, rule) if rule.kind != "exact" else 1e-9 * abs(candidate))
+
+    if not written.exact and rule.kind != "exact" and close(s, r, _half_unit_decimals(written.decimals)):
         return (f"insufficient precision: correct to the digits written, but this part is graded "
                 f"{rule.describe()}", "insufficient_precision")
     if rule.kind == "decimals" and written.decimals is not None:
@@ -109,20 +124,22 @@ def diagnose_number(written: WrittenNumber, s: float, r: float, tol: float, rule
         truncated = math.trunc(r * 10 ** n) / 10 ** n
         if abs(s - truncated) < 1e-12 and abs(s - round(r, n)) > 1e-12:
             return f"truncated instead of rounded: {r:.{n + 2}f} rounds to {round(r, n):.{n}f}", "truncated"
-    if r != 0 and close(-s, r, rel):
+    if r == 0:
+        return "", ""
+    if matches(-r):
         return "sign error: the value has the wrong sign", "sign_error"
     for factor, feedback, note in _FACTOR_SLIPS:
-        if r != 0 and close(s, r * factor, rel * abs(factor)):
+        if matches(r * factor):
             return feedback, note
-    if r != 0 and s != 0 and close(1 / s, r, rel):
+    if matches(1 / r):
         return "you gave the reciprocal of the answer", "reciprocal"
-    if r != 0 and s != 0:
+    if s != 0:
         ratio = s / r
-        k = round(math.log10(abs(ratio))) if ratio > 0 else None
-        if k and abs(ratio - 10.0 ** k) <= 1e-6 * 10.0 ** k:
+        k = round(math.log10(abs(ratio))) if ratio > 0 else 0
+        if k and matches(r * 10.0 ** k):
             return f"off by a factor of 10^{k}: check the decimal point or units", "power_of_ten"
         simple = sp.Rational(ratio).limit_denominator(8)
-        if simple not in (0, 1) and abs(float(simple) - ratio) < 1e-9 * abs(ratio):
+        if simple not in (0, 1) and matches(r * float(simple)):
             return f"off by a constant factor of {simple}", "constant_factor"
     return "", ""
 
@@ -147,7 +164,7 @@ def integer_test(student, reference, options: Options) -> Verdict:
     written = read_number(student, options)
     if isinstance(written, Verdict):
         return written
-    value, shown = written.value, show(written.value)
+    value, shown = written.value, shown_number(student, written)
     if value == reference:
         return correct(note="exact", interpreted=shown)
     if not value.is_integer:
