@@ -37,7 +37,8 @@ class sigma(sp.Function):  # noqa: N801 - printed as the math name
         return True if self.args[0].is_real else None
 
     def _latex(self, printer):
-        return r"\sigma\left(%s\right)" % printer._print(self.args[0])
+        inner = printer._print(self.args[0])
+        return rf"\sigma\left({inner}\right)"
 
 
 def expand_sigma(expr: sp.Basic) -> sp.Basic:

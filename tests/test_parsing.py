@@ -3,7 +3,14 @@ import sympy as sp
 
 from examcheck.mathfuncs import sigma
 from examcheck.parsing import (
-    ParseError, TooComplex, Vocabulary, parse, parse_boolean, parse_expression, parse_number, parse_shape,
+    ParseError,
+    TooComplex,
+    Vocabulary,
+    parse,
+    parse_boolean,
+    parse_expression,
+    parse_number,
+    parse_shape,
 )
 
 z, x, x_i, m, r, s, y = sp.symbols("z x x_i m r s y", real=True)

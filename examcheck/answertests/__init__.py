@@ -10,8 +10,8 @@ only through :mod:`examcheck.parsing`.  ``reference`` is a computed value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from examcheck.domains import REAL, Domain
 from examcheck.parsing import Vocabulary

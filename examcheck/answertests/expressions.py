@@ -10,7 +10,13 @@ import numpy as np
 import sympy as sp
 
 from examcheck.answertests import (
-    UNDECIDED, Options, Verdict, answer_test, correct, incorrect, invalid,
+    UNDECIDED,
+    Options,
+    Verdict,
+    answer_test,
+    correct,
+    incorrect,
+    invalid,
 )
 from examcheck.mathfuncs import expand_sigma
 from examcheck.numeval import evaluate

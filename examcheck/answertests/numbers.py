@@ -9,7 +9,14 @@ import math
 import sympy as sp
 
 from examcheck.answertests import (
-    INCORRECT, Options, Precision, Verdict, answer_test, correct, incorrect, invalid,
+    INCORRECT,
+    Options,
+    Precision,
+    Verdict,
+    answer_test,
+    correct,
+    incorrect,
+    invalid,
 )
 from examcheck.parsing import ParseError, TooComplex, WrittenNumber, parse_number
 from examcheck.values import show

@@ -6,7 +6,13 @@ from __future__ import annotations
 import sympy as sp
 
 from examcheck.answertests import (
-    PARTIAL, Options, Verdict, answer_test, correct, incorrect, invalid,
+    PARTIAL,
+    Options,
+    Verdict,
+    answer_test,
+    correct,
+    incorrect,
+    invalid,
 )
 from examcheck.answertests.expressions import compare_expressions, read_expression
 from examcheck.answertests.numbers import number_test

@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import sympy as sp
 
-from examcheck.numeval import evaluate
 from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.numeval import evaluate
 from examcheck.values import exact, expression, show
 
 # Each quantity is a sum over outcomes of a summand in p = P(x) and q = Q(x).
