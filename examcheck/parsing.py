@@ -742,6 +742,8 @@ def parse_number(text: str, vocab: Vocabulary | None = None) -> WrittenNumber:
         return WrittenNumber(value)
     sign, mantissa, exponent, times_ten, percent = m.groups()
     power = int(exponent or times_ten or 0)
+    if abs(power) > MAX_NUMBER_DIGITS or len(mantissa) > MAX_NUMBER_DIGITS:
+        raise TooComplex("number is too large to check")
     value = number_value(mantissa) * sp.Rational(10) ** power
     if sign == "-":
         value = -value

@@ -1,0 +1,55 @@
+"""`check` passes on the bundled keys and catches any key changed to a wrong value."""
+
+import copy
+
+import pytest
+
+from examcheck.checking import check_problem, check_sets
+from examcheck.loader import load_sets
+from examcheck.reference import Resolver
+from tests.conftest import PROBLEMS
+
+
+def wrong_version(answer_type, key):
+    """A plausible but wrong variant of a stated key."""
+    if answer_type in ("number", "integer"):
+        return str(float(key) * 1.5 + 1)
+    if answer_type == "shape":
+        dims = key.lower().replace("×", "x").split("x")
+        return "x".join([str(int(dims[0]) + 1), *dims[1:]])
+    if answer_type in ("vector", "tuple"):
+        entries = key.strip("()[]").split(",")
+        return "[" + ", ".join([f"({entries[0]}) + 1", *entries[1:]]) + "]"
+    if answer_type == "expression":
+        return f"({key}) + 1"
+    if answer_type == "boolean":
+        return "false" if key.lower() in ("true", "yes") else "true"
+    raise AssertionError(answer_type)
+
+
+def keyed_parts():
+    sets = load_sets([PROBLEMS])
+    return [(s, p, part) for s in sets for p in s.problems for part in p.parts if part.has_key]
+
+
+def test_bundled_keys_all_agree():
+    assert check_sets(load_sets([PROBLEMS])) == []
+
+
+@pytest.mark.parametrize("index", range(len(keyed_parts())))
+def test_any_wrong_key_is_caught(index):
+    problem_set, problem, part = keyed_parts()[index]
+    broken = copy.deepcopy(problem)
+    target = broken.part(part.id)
+    target.key = wrong_version(part.answer, str(part.key))
+    findings = check_problem(problem_set, broken, Resolver())
+    assert any(f.where.endswith(f"{problem.id}.{part.id}") and f.stated == target.key for f in findings), target.key
+
+
+def test_declared_mistake_that_equals_the_answer_is_flagged():
+    sets = load_sets([PROBLEMS])
+    problem_set = next(s for s in sets if s.exam == "seed000-quiz")
+    problem = copy.deepcopy(problem_set.problem("q1"))
+    problem.part("i").mistakes[0].answer = "x_i*sigma(z)*(1 - sigma(z))"
+    findings = check_problem(problem_set, problem, Resolver())
+    assert any("declared mistake earns full marks" in f.message for f in findings)
