@@ -79,6 +79,18 @@ def invalid(feedback: str, note: str = "invalid") -> Verdict:
     return Verdict(0.0, INVALID, feedback, note)
 
 
+def read_or_verdict(parse: Callable[[], object], what: str):
+    """parse(), or an `invalid` verdict that says why the text could not be read."""
+    from examcheck.parsing import ParseError, TooComplex
+
+    try:
+        return parse()
+    except TooComplex as exc:
+        return invalid(f"too complex to check: {exc}", "too_complex")
+    except ParseError as exc:
+        return invalid(f"could not read {what}: {exc}", "unreadable")
+
+
 AnswerTest = Callable[[object, object, Options], Verdict]
 TESTS: dict[str, AnswerTest] = {}
 REFERENCE_READERS: dict[str, Callable] = {}

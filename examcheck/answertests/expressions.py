@@ -17,10 +17,11 @@ from examcheck.answertests import (
     correct,
     incorrect,
     invalid,
+    read_or_verdict,
 )
 from examcheck.mathfuncs import expand_sigma
 from examcheck.numeval import evaluate
-from examcheck.parsing import ParseError, TooComplex, parse_expression
+from examcheck.parsing import parse_expression
 from examcheck.values import show
 
 RTOL = 1e-7
@@ -32,12 +33,7 @@ def read_expression(student, options: Options):
     if isinstance(student, (list, dict)):
         return invalid("expected a single expression, not a list")
     text = "true" if student is True else "false" if student is False else str(student)
-    try:
-        return parse_expression(text, options.vocab)
-    except TooComplex as exc:
-        return invalid(f"too complex to check: {exc}", "too_complex")
-    except ParseError as exc:
-        return invalid(f"could not read the expression: {exc}", "unreadable")
+    return read_or_verdict(lambda: parse_expression(text, options.vocab), "the expression")
 
 
 def reference_expression(written, options: Options):

@@ -17,8 +17,9 @@ from examcheck.answertests import (
     correct,
     incorrect,
     invalid,
+    read_or_verdict,
 )
-from examcheck.parsing import ParseError, TooComplex, WrittenNumber, parse_number
+from examcheck.parsing import WrittenNumber, parse_number
 from examcheck.values import show
 
 SLACK = 1e-9
@@ -37,12 +38,7 @@ def written_text(student) -> str:
 def read_number(student, options: Options) -> WrittenNumber | Verdict:
     if isinstance(student, (list, dict)):
         return invalid("expected a single number, not a list")
-    try:
-        return parse_number(written_text(student), options.vocab)
-    except TooComplex as exc:
-        return invalid(f"too complex to check: {exc}", "too_complex")
-    except ParseError as exc:
-        return invalid(f"could not read a number: {exc}", "unreadable")
+    return read_or_verdict(lambda: parse_number(written_text(student), options.vocab), "a number")
 
 
 def _half_unit_decimals(decimals: int) -> float:

@@ -13,10 +13,11 @@ from examcheck.answertests import (
     correct,
     incorrect,
     invalid,
+    read_or_verdict,
 )
 from examcheck.answertests.expressions import compare_expressions, read_expression
 from examcheck.answertests.numbers import number_test
-from examcheck.parsing import MAX_MATRIX_ENTRIES, ParseError, TooComplex, parse_list, parse_shape
+from examcheck.parsing import MAX_MATRIX_ENTRIES, ParseError, parse_list, parse_shape
 from examcheck.values import show
 
 
@@ -30,12 +31,10 @@ def reference_shape(written, options: Options):
 
 @answer_test("shape", reader=reference_shape)
 def shape_test(student, reference, options: Options) -> Verdict:
-    try:
-        shape = parse_shape(student if not isinstance(student, int) else str(student))
-    except TooComplex as exc:
-        return invalid(f"too complex to check: {exc}", "too_complex")
-    except ParseError as exc:
-        return invalid(f"could not read a shape: {exc} (write it like 4x8 or [4, 8])", "unreadable")
+    shape = read_or_verdict(lambda: parse_shape(student if not isinstance(student, int) else str(student)),
+                            "a shape (write it like 4x8 or [4, 8])")
+    if isinstance(shape, Verdict):
+        return shape
     reference = tuple(reference)
     shown = _shape_text(shape)
     if shape == reference:
@@ -65,12 +64,7 @@ def shape_test(student, reference, options: Options) -> Verdict:
 
 
 def _read_entries(student, options: Options):
-    try:
-        return parse_list(student, options.vocab)
-    except TooComplex as exc:
-        return invalid(f"too complex to check: {exc}", "too_complex")
-    except ParseError as exc:
-        return invalid(f"could not read a list: {exc}", "unreadable")
+    return read_or_verdict(lambda: parse_list(student, options.vocab), "a list")
 
 
 def _shape_of(value) -> tuple:
