@@ -55,7 +55,21 @@ def show(value) -> str:
 _PRETTY = [("**", "^"), ("sigma", "σ"), ("*", "·"), ("sqrt", "√"), ("pi", "π"), ("oo", "∞")]
 
 
+def _terminating_decimal(value: sp.Rational) -> str | None:
+    """1/100 -> '0.01'; 1/3 -> None."""
+    q = int(value.q)
+    for prime in (2, 5):
+        while q % prime == 0:
+            q //= prime
+    if q != 1:
+        return None
+    text = f"{float(value):.12f}".rstrip("0").rstrip(".")
+    return text if sp.Rational(text) == value else None
+
+
 def show_expr(expr: sp.Basic) -> str:
+    if expr.is_Rational and not expr.is_Integer:
+        return _terminating_decimal(expr) or sp.sstr(expr)
     if expr.is_Number and not expr.is_Integer and not expr.is_Rational:
         return f"{float(expr):.6g}"
     if expr.is_number and not expr.is_Rational and not expr.free_symbols:

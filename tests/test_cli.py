@@ -153,3 +153,20 @@ def test_schema_is_json_schema():
 @pytest.mark.parametrize("args", [["grade"], ["solve"], ["nosuch"], ["grade", "--format", "xml", FLAWED]])
 def test_usage_errors_exit_2(args):
     assert CliRunner().invoke(main, args).exit_code == 2
+
+
+def test_without_problems_folder_the_bundled_library_is_used(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("list")
+    assert result.exit_code == 0 and "seed000-quiz" in result.output and "seed002-homework" in result.output
+
+
+def test_local_problems_folder_wins(tmp_path, monkeypatch):
+    (tmp_path / "problems").mkdir()
+    (tmp_path / "problems" / "mine.yaml").write_text(
+        "exam: mine\ntitle: Mine\nproblems:\n  - id: q1\n    title: t\n    parts:\n"
+        "      - {id: a, marks: 1, answer: number, reference: '2/4', key: 0.5}\n")
+    monkeypatch.chdir(tmp_path)
+    result = run("list")
+    assert "mine" in result.output and "seed000-quiz" not in result.output
+    assert run("check").exit_code == 0

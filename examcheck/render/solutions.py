@@ -7,12 +7,16 @@ import json
 from examcheck.solving import ProblemSolution
 
 
+def _marks(marks: float) -> str:
+    return f"{marks:g} mark" + ("" if marks == 1 else "s")
+
+
 def solution_text(sol: ProblemSolution) -> str:
     lines = [f"{sol.exam}/{sol.id}: {sol.title}"]
     if sol.statement:
         lines += ["", sol.statement.strip()]
     for part in sol.parts:
-        lines += ["", f"({part.id}) [{part.marks:g} marks] {part.prompt}".rstrip()]
+        lines += ["", f"({part.id}) [{_marks(part.marks)}] {part.prompt}".rstrip()]
         for step in part.steps:
             lines.append(f"    {step.text}: {step.math}" if step.math else f"    {step.text}")
         if part.error:
@@ -29,7 +33,7 @@ def solution_markdown(sol: ProblemSolution) -> str:
     if sol.statement:
         lines += [sol.statement.strip(), ""]
     for part in sol.parts:
-        lines.append(f"### ({part.id}) {part.prompt} *({part.marks:g} marks)*")
+        lines.append(f"### ({part.id}) {part.prompt} *({_marks(part.marks)})*")
         for step in part.steps:
             lines.append(f"- {step.text}" + (f": `{step.math}`" if step.math else ""))
         if part.error:
