@@ -7,12 +7,10 @@ import math
 
 from examcheck.answers import AnswerSheet, WrittenAnswer, choose_set, split_parts
 from examcheck.answertests import PARTIAL, Verdict, run_test
-from examcheck.limits import LimitExceeded, Limits, run_bounded
+from examcheck.limits import CheckFailed, LimitExceeded, Limits, run_bounded
 from examcheck.model import Part, PartResult, Problem, ProblemResult, ProblemSet, Report
 from examcheck.reference import PartReference, ProblemError, Resolver
 from examcheck.values import show
-
-BOUNDED_TYPES = {"expression", "vector", "matrix", "tuple", "set"}
 
 
 def verdict_for(part: Part, written, ref: PartReference) -> Verdict:
@@ -31,14 +29,13 @@ def verdict_for(part: Part, written, ref: PartReference) -> Verdict:
 def bounded_verdict(part: Part, written, ref: PartReference, limits: Limits) -> Verdict:
     seconds = part.options.get("time_limit", limits.seconds)
     try:
-        if part.answer in BOUNDED_TYPES:
-            return run_bounded(verdict_for, part, written, ref, limits=Limits(seconds, limits.memory_mb))
-        return verdict_for(part, written, ref)
+        return run_bounded(verdict_for, part, written, ref, limits=Limits(seconds, limits.memory_mb))
     except LimitExceeded as exc:
         limit = f"{seconds:g} s" if exc.what == "time" else f"{limits.memory_mb} MB"
         return Verdict(0.0, "invalid", f"too complex to check: over the {limit} {exc.what} limit", "too_complex")
-    except RecursionError:
-        return Verdict(0.0, "invalid", "too complex to check: nested too deeply", "too_complex")
+    except CheckFailed as exc:
+        return Verdict(0.0, "undecided", f"the checker failed on this answer ({exc}); please report it",
+                       "checker_error")
     except Exception as exc:  # noqa: BLE001 - one bad answer must never stop the file
         return Verdict(0.0, "undecided", f"the checker failed on this answer ({type(exc).__name__}); "
                        "please report it", "checker_error")

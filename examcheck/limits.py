@@ -1,9 +1,13 @@
-"""Run one check under a time and memory limit.
+"""Run checks under a time and memory limit.
 
-The check runs in a forked child with RLIMIT_AS set; the parent waits on a
-pipe with a deadline and kills the child when it passes.  Unlike SIGALRM this
-works from any thread and also bounds memory.  Where fork is unavailable the
-check runs in-process (parser size limits still apply).
+Checks run in a sandbox worker: a child forked from this process (so it has
+every module already loaded), with RLIMIT_AS set.  Tasks and results travel
+over pipes as pickles.  The parent waits for each result with a deadline; a
+check that runs past it, or a worker that dies (out of memory), gets the
+worker killed and a fresh one forked for the next check.  Unlike SIGALRM this
+works from any thread (each thread has its own worker) and bounds memory.
+Where fork is unavailable checks run in-process; the parser's size limits
+still apply there.
 """
 
 from __future__ import annotations
@@ -12,11 +16,14 @@ import os
 import pickle
 import select
 import signal
+import struct
+import threading
 import time
 from dataclasses import dataclass
 
 DEFAULT_SECONDS = 2.0
 DEFAULT_MEMORY_MB = 768
+_HEADER = struct.Struct("!Q")
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,10 @@ class LimitExceeded(Exception):
         self.what = what
 
 
+class CheckFailed(Exception):
+    """The check raised; the message names the exception."""
+
+
 def _address_space_now() -> int:
     try:
         with open("/proc/self/status") as status:
@@ -44,73 +55,140 @@ def _address_space_now() -> int:
     return 0
 
 
-def run_bounded(fn, *args, limits: Limits = Limits()):
-    """fn(*args) in a child process; its return value must pickle."""
-    if not hasattr(os, "fork"):
-        return fn(*args)
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # child
-        os.close(read_end)
-        _child(fn, args, write_end, limits)
-    os.close(write_end)
-    try:
-        payload = _read_until(read_end, pid, time.monotonic() + limits.seconds)
-    finally:
-        os.close(read_end)
-    status, value = pickle.loads(payload) if payload else ("crashed", None)
-    if status == "ok":
-        return value
-    if status == "memory" or status == "crashed":
-        raise LimitExceeded("memory")
-    raise RuntimeError(value)
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(_HEADER.pack(len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
-def _child(fn, args, write_end: int, limits: Limits) -> None:
+def _read_exact(fd: int, size: int, deadline: float | None) -> bytes | None:
+    chunks, remaining = [], size
+    while remaining:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise TimeoutError
+        chunk = os.read(fd, min(remaining, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def _read_message(fd: int, deadline: float | None):
+    header = _read_exact(fd, _HEADER.size, deadline)
+    if header is None:
+        return None
+    body = _read_exact(fd, _HEADER.unpack(header)[0], deadline)
+    return None if body is None else pickle.loads(body)
+
+
+class Sandbox:
+    """One worker process that runs checks, restarted whenever a limit is hit."""
+
+    def __init__(self, memory_mb: int = DEFAULT_MEMORY_MB):
+        self.memory_mb = memory_mb
+        self.pid: int | None = None
+        self.owner = os.getpid()
+
+    def run(self, fn, args: tuple, seconds: float):
+        if os.getpid() != self.owner:  # we were forked: the worker belongs to the parent
+            self.pid, self.owner = None, os.getpid()
+        if self.pid is None:
+            self._start()
+        try:
+            _write_all(self.to_child, pickle.dumps((fn, args)))
+            reply = _read_message(self.from_child, time.monotonic() + seconds)
+        except TimeoutError:
+            self.stop()
+            raise LimitExceeded("time") from None
+        except (BrokenPipeError, OSError):
+            reply = None
+        if reply is None:
+            self.stop()
+            raise LimitExceeded("memory")
+        status, value = reply
+        if status == "ok":
+            return value
+        if status == "memory":
+            self.stop()
+            raise LimitExceeded("memory")
+        raise CheckFailed(value)
+
+    def _start(self) -> None:
+        task_read, task_write = os.pipe()
+        result_read, result_write = os.pipe()
+        pid = os.fork()
+        if pid == 0:
+            os.close(task_write)
+            os.close(result_read)
+            _worker(task_read, result_write, self.memory_mb)
+        os.close(task_read)
+        os.close(result_write)
+        self.pid, self.to_child, self.from_child = pid, task_write, result_read
+
+    def stop(self) -> None:
+        if self.pid is None:
+            return
+        for fd in (self.to_child, self.from_child):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        self.pid = None
+
+    def __del__(self):
+        if self.pid is not None and os.getpid() == self.owner:
+            self.stop()
+
+
+def _worker(task_read: int, result_write: int, memory_mb: int) -> None:
     try:
         import resource
 
-        budget = _address_space_now() + limits.memory_mb * 1024 * 1024
+        budget = _address_space_now() + memory_mb * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (budget, budget))
     except (ImportError, ValueError, OSError):
         pass
-    try:
-        data = pickle.dumps(("ok", fn(*args)))
-    except MemoryError:
-        data = pickle.dumps(("memory", None))
-    except RecursionError:
-        data = pickle.dumps(("memory", None))
-    except BaseException as exc:  # noqa: BLE001 - everything must reach the parent
-        data = pickle.dumps(("error", f"{type(exc).__name__}: {exc}"))
-    try:
-        view = memoryview(data)
-        while view:
-            written = os.write(write_end, view)
-            view = view[written:]
-    finally:
-        os._exit(0)
-
-
-def _read_until(fd: int, pid: int, deadline: float) -> bytes:
-    chunks = []
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            _kill(pid)
-            raise LimitExceeded("time")
-        ready, _, _ = select.select([fd], [], [], remaining)
-        if not ready:
-            continue
-        chunk = os.read(fd, 1 << 16)
-        if not chunk:
-            os.waitpid(pid, 0)
-            return b"".join(chunks)
-        chunks.append(chunk)
+        try:
+            task = _read_message(task_read, None)
+        except Exception:  # noqa: BLE001 - a broken pipe ends the worker
+            task = None
+        if task is None:
+            os._exit(0)
+        fn, args = task
+        try:
+            reply = ("ok", fn(*args))
+        except (MemoryError, RecursionError):
+            reply = ("memory", None)
+        except BaseException as exc:  # noqa: BLE001 - everything must reach the parent
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        try:
+            _write_all(result_write, pickle.dumps(reply))
+        except Exception:  # noqa: BLE001
+            os._exit(1)
+        if reply[0] == "memory":
+            os._exit(0)
 
 
-def _kill(pid: int) -> None:
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass
+_local = threading.local()
+
+
+def run_bounded(fn, *args, limits: Limits = Limits()):
+    """fn(*args) in this thread's sandbox worker; fn and its result must pickle."""
+    if not hasattr(os, "fork"):
+        return fn(*args)
+    sandbox = getattr(_local, "sandbox", None)
+    if sandbox is None or sandbox.memory_mb != limits.memory_mb:
+        if sandbox is not None:
+            sandbox.stop()
+        sandbox = _local.sandbox = Sandbox(limits.memory_mb)
+    return sandbox.run(fn, args, limits.seconds)

@@ -50,3 +50,24 @@ def test_limits_hold_in_a_worker_thread():
     thread.start()
     thread.join(5)
     assert outcome == {"what": "time"}
+
+
+def _boom():
+    raise ValueError("bad input")
+
+
+def test_the_worker_is_replaced_after_a_kill():
+    with pytest.raises(LimitExceeded):
+        run_bounded(_spin, limits=Limits(seconds=0.2))
+    assert run_bounded(_answer) == 42
+    with pytest.raises(LimitExceeded):
+        run_bounded(_hog, limits=Limits(seconds=10, memory_mb=256))
+    assert run_bounded(_answer, limits=Limits(memory_mb=256)) == 42
+
+
+def test_errors_cross_the_boundary_as_check_failed():
+    from examcheck.limits import CheckFailed
+
+    with pytest.raises(CheckFailed, match="ValueError: bad input"):
+        run_bounded(_boom)
+    assert run_bounded(_answer) == 42
