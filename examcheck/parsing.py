@@ -152,6 +152,7 @@ _NUM = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _BRACED = re.compile(r"\{([^{}]*)\}")
 _SUBSCRIPT_PLAIN = re.compile(r"[A-Za-z0-9]+")
+_SUBSCRIPT_SHORT = re.compile(r"[0-9]+|[A-Za-z][0-9]*")
 _MATRIX_ENVS = {"bmatrix", "pmatrix", "matrix", "vmatrix", "Bmatrix", "array"}
 _SPACE_COMMANDS = {",", ";", "!", ":", "quad", "qquad", " ", "displaystyle", "left", "right",
                    "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr"}
@@ -179,10 +180,11 @@ def normalise(text: str) -> str:
 
 
 class Tokenizer:
-    def __init__(self, text: str):
+    def __init__(self, text: str, known: frozenset[str] = frozenset()):
         self.text = text
         self.i = 0
         self.tokens: list[Token] = []
+        self.known = known
 
     def error(self, message: str) -> ParseError:
         return ParseError(f"{message} (at character {self.i + 1})")
@@ -223,7 +225,7 @@ class Tokenizer:
 
     def _identifier(self) -> None:
         m = _IDENT.match(self.text, self.i)
-        start = self.i
+        start = self._name_start = self.i
         self.i = m.end()
         sup = self._superscript_label()
         sub = self._subscript()
@@ -245,6 +247,9 @@ class Tokenizer:
         m = _SUBSCRIPT_PLAIN.match(text, j)
         if not m:
             raise self.error("empty subscript")
+        base = self.tokens[-1].text if self._name_start is None else text[self._name_start:self.i]
+        if canonical_name(base, m.group(0)) not in self.known:
+            m = _SUBSCRIPT_SHORT.match(text, j)
         self.i = m.end()
         return m.group(0)
 
@@ -305,6 +310,7 @@ class Tokenizer:
             self.tokens.append(Token("|", "|", start))
         elif name in _LATEX_FUNCS or name in GREEK_COMMANDS:
             self.tokens.append(Token("name", name, start))
+            self._name_start = None
             self._attach_scripts()
         else:
             raise self.error(f"unsupported LaTeX command \\{name}")
@@ -313,6 +319,7 @@ class Tokenizer:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", inner):
             raise self.error(f"unsupported name {inner!r}")
         self.tokens.append(Token("name", inner + suffix, start))
+        self._name_start = None
         self._attach_scripts()
 
     def _attach_scripts(self) -> None:
@@ -696,11 +703,26 @@ def parse(text: str, vocab: Vocabulary | None = None):
         raise ParseError("expected text")
     if len(text) > MAX_TEXT:
         raise TooComplex(f"answer is longer than {MAX_TEXT} characters")
-    text = normalise(text)
+    text = right_hand_side(normalise(text))
     if not text:
         raise ParseError("the answer is empty")
-    tokens = Tokenizer(text).run()
+    known = frozenset(vocab.symbols) | frozenset(vocab.values)
+    tokens = Tokenizer(text, known).run()
     return Parser(tokens, vocab).parse()
+
+
+def right_hand_side(text: str) -> str:
+    """'da/dw = x sigma' -> 'x sigma': an answer written as an equation counts by its last side."""
+    text = text.replace("\\approx", "=").replace("≈", "=")
+    depth, cut = 0, -1
+    for i, c in enumerate(text):
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == "=" and depth == 0 and text[i - 1:i] not in ("<", ">", "!", "=") and text[i + 1:i + 2] != "=":
+            cut = i
+    return text[cut + 1:].strip() if cut >= 0 else text
 
 
 def parse_expression(text: str, vocab: Vocabulary | None = None) -> sp.Expr:
@@ -732,7 +754,7 @@ def parse_number(text: str, vocab: Vocabulary | None = None) -> WrittenNumber:
     """A numeric answer, remembering the decimals and significant figures written."""
     if isinstance(text, str) and len(text) > MAX_TEXT:
         raise TooComplex(f"answer is longer than {MAX_TEXT} characters")
-    normal = normalise(text).replace("\\%", "%").replace("\\times", "*").replace("\\cdot", "*")
+    normal = right_hand_side(normalise(text)).replace("\\%", "%").replace("\\times", "*").replace("\\cdot", "*")
     m = _PLAIN_NUMBER.match(normal)
     if not m:
         value = parse_expression(text, vocab or Vocabulary())

@@ -112,3 +112,30 @@ def test_bad_shape():
 @pytest.mark.parametrize("text, value", [("yes", True), ("T", True), ("false", False), ("No", False)])
 def test_booleans(text, value):
     assert parse_boolean(text) is value
+
+
+def test_latex_forms_students_write():
+    vocab = Vocabulary({n: sp.Symbol(n, real=True) for n in ["x", "z", "x_i", "y_hat"]})
+    cases = {
+        r"\exp\left(x\right)": sp.exp(x), r"\max\{0, x\}": sp.Max(0, x), r"\dfrac{1}{1+e^{-z}}": 1 / (1 + sp.exp(-z)),
+        r"\mathbf{x}": x, r"\hat{y}": sp.Symbol("y_hat", real=True), r"\operatorname{ReLU}(x)": sp.Max(0, x),
+        r"\left|x\right|": sp.Abs(x), r"x_i\sigma(z)": x_i * sigma(z),
+    }
+    for text, expected in cases.items():
+        assert parse_expression(text, vocab) == expected, text
+
+
+def test_subscripts_and_layer_labels():
+    names = ["x_1", "x_2", "x_in", "a^(4)_1", "w^(2)_k1"]
+    vocab = Vocabulary({n: sp.Symbol(n, real=True) for n in names})
+    assert parse_expression("x_1x_2", vocab) == vocab.symbols["x_1"] * vocab.symbols["x_2"]
+    assert parse_expression("x_in", vocab) == vocab.symbols["x_in"]
+    assert parse_expression("a^{(4)}_1", vocab) == vocab.symbols["a^(4)_1"]
+    assert parse_expression(r"w_{k1}^{(2)}", vocab) == parse_expression(r"w^{(2)}_{k1}", vocab) == vocab.symbols["w^(2)_k1"]
+
+
+def test_an_equation_counts_by_its_right_hand_side():
+    vocab = Vocabulary({"z": z, "x_i": x_i})
+    assert parse_expression(r"\frac{\partial a}{\partial w_i} = x_i \sigma(z)", vocab) == x_i * sigma(z)
+    assert parse_number("≈ 1.40").decimals == 2
+    assert parse("[1, 2]", vocab) == [1, 2]
