@@ -560,6 +560,11 @@ class Parser:
             raise ParseError(
                 f"unknown symbol {last_name!r}; this part's variables are {self.vocab.describe()}"
             )
+        if self.tok.kind == "op" and self.tok.text == "^":  # wds^2 is w·d·s², not (wds)²
+            self.advance()
+            self.enter()
+            found = safe_pow(found, self.unary())
+            self.leave()
         return self.arith(value, found, "*")
 
     def function(self, name: str, log_base: str | None = None):
@@ -745,6 +750,7 @@ class WrittenNumber:
         return self.decimals is None
 
 
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _PLAIN_NUMBER = re.compile(
     r"^\s*([+-]?)\s*(\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d+)|\s*\*\s*10\s*\^\s*\{?\s*([+-]?\d+)\s*\}?)?\s*(%?)\s*$"
 )
@@ -755,6 +761,8 @@ def parse_number(text: str, vocab: Vocabulary | None = None) -> WrittenNumber:
     if isinstance(text, str) and len(text) > MAX_TEXT:
         raise TooComplex(f"answer is longer than {MAX_TEXT} characters")
     normal = right_hand_side(normalise(text)).replace("\\%", "%").replace("\\times", "*").replace("\\cdot", "*")
+    if _THOUSANDS.fullmatch(normal.strip()):
+        normal = normal.replace(",", "")
     m = _PLAIN_NUMBER.match(normal)
     if not m:
         value = parse_expression(text, vocab or Vocabulary())

@@ -4,6 +4,7 @@ insufficient precision, a dropped floor."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import sympy as sp
@@ -25,6 +26,7 @@ from examcheck.values import show
 SLACK = 1e-9
 
 
+@functools.lru_cache(maxsize=4096)
 def to_float(value) -> float:
     return float(sp.N(value, 30))
 
