@@ -161,3 +161,25 @@ def test_boolean_and_choice():
     assert run_test("choice", "b", "decrease", Options(choices=choices)).correct
     assert run_test("choice", "No Change", "no change", Options(choices=choices)).correct
     assert run_test("choice", "maybe", "no change", Options(choices=choices)).status == "invalid"
+
+
+def test_domain_mismatch_is_named():
+    x = sp.Symbol("x", real=True)
+    verdict = expr("2 log(x)", sp.log(x ** 2), x="real")
+    assert verdict.status == "incorrect" and verdict.note == "domain_mismatch"
+    assert expr("2 log(x)", sp.log(x ** 2), x="positive").correct
+
+
+def test_never_silently_wrong_when_no_point_decides():
+    x = sp.Symbol("x", real=True)
+    reference = sp.sqrt(x - 5)  # undefined everywhere in the declared domain
+    for answer in ("sqrt(2x - 10)/sqrt(2)", "sqrt(x - 6)"):
+        verdict = expr(answer, reference, x="0 < x < 1")
+        assert verdict.status in ("correct", "undecided"), answer
+        assert verdict.status != "correct" or verdict.note == "proven symbolically"
+
+
+def test_verdicts_say_how_they_were_reached():
+    ref = sigma(z) * (1 - sigma(z))
+    assert expr("sigma(z)(1 - sigma(z))", ref, z="real").note == "identical to the reference"
+    assert expr("e^z/(1+e^z)^2", ref, z="real").note == "agrees at 8 random points"

@@ -97,3 +97,20 @@ def test_answer_file_shape_errors(text, message, sets):
     with pytest.raises((InputError, ValidationFailed)) as info:
         grade_file(sheet_from_text(text, "bad.yaml"), sets)
     assert message in str(info.value) and "bad.yaml" in str(info.value)
+
+
+def test_a_check_over_its_limit_is_too_complex_and_the_rest_go_on(sets, monkeypatch):
+    from examcheck import grading
+    from examcheck.limits import LimitExceeded
+
+    real = grading.run_bounded
+
+    def slow_for_expressions(fn, part, *args, **kwargs):
+        if part.answer == "expression":
+            raise LimitExceeded("time")
+        return real(fn, part, *args, **kwargs)
+
+    monkeypatch.setattr(grading, "run_bounded", slow_for_expressions)
+    parts = statuses(grade_file(load_sheet(EXAMPLES / "perfect.yaml"), sets))
+    assert parts["q1.i"].status == "invalid" and "too complex to check" in parts["q1.i"].feedback
+    assert parts["q3.a"].status == "correct"

@@ -79,10 +79,14 @@ def compare_expressions(s: sp.Expr, r: sp.Expr, options: Options) -> Verdict:
     if samples.mismatch is None and samples.agreed >= options.points:
         return correct(note=f"agrees at {samples.agreed} random points", interpreted=shown)
     if samples.mismatch is not None:
-        feedback, note = diagnose_expression(samples, options)
-        if not feedback and samples.student_undefined:
+        defined_agree = all(agree(sv, rv) for _, sv, rv in samples.pairs)
+        if samples.student_undefined and defined_agree:
             feedback, note = ("your expression is undefined where the answer is defined "
                               f"(for example at {_point_text(samples.student_undefined)})", "domain_mismatch")
+        else:
+            feedback, note = diagnose_expression(samples, options)
+            if not feedback:
+                feedback, note = diagnose_ratio(s, r)
         return incorrect(feedback or f"differs from the answer, e.g. at {_point_text(samples.mismatch[0])}",
                          note or "differs", shown)
     return symbolic_layer(s, r, shown, samples)
@@ -148,6 +152,19 @@ def agree_precisely(s, r, point: dict) -> bool:
         return False
 
 
+def diagnose_ratio(s: sp.Expr, r: sp.Expr) -> tuple[str, str]:
+    """A wrong answer that is the answer times a simple factor: name that factor."""
+    if r == 0 or s == 0:
+        return "", ""
+    ratio = sp.factor(sp.cancel(expand_sigma(s) / expand_sigma(r)))
+    for factor, (text, note) in ((ratio, ("an extra factor {}", "extra_factor")),
+                                 (1 / ratio, ("a missing factor {}", "missing_factor"))):
+        factor = sp.factor(factor)
+        if factor.free_symbols and sp.count_ops(factor) <= 6 and not factor.has(sp.exp, sp.log):
+            return text.format(show(factor)), f"{note}:{factor}"
+    return "", ""
+
+
 def _point_text(point: dict) -> str:
     return ", ".join(f"{k} = {v:.3g}" for k, v in point.items()) or "every point"
 
@@ -173,7 +190,7 @@ def diagnose_expression(samples: Samples, options: Options) -> tuple[str, str]:
             return f"log base: you used {which} is meant", "log_base"
         if agree(ratio, 1 / math.log(2)) or agree(ratio, math.log(2)):
             return "log base: a factor of ln 2 — check which log base is meant", "log_base"
-        if ratio != 0:
+        if ratio != 0 and not agree(ratio, 1.0):
             nice = sp.Rational(ratio).limit_denominator(12)
             text = str(nice) if abs(float(nice) - ratio) < 1e-9 else f"{ratio:.4g}"
             return f"off by a constant factor of {text}", "constant_factor"

@@ -37,7 +37,7 @@ def print_report(report: Report, console: Console, reveal: bool = True) -> None:
             row = [f"{problem.id}.{part.id}", status, f"{_marks(part.score)}/{_marks(part.max_score)}", read]
             if reveal:
                 row.append(part.expected or "")
-            row.append(part.feedback)
+            row.append(part.feedback or Text(part.note, style="dim"))
             table.add_row(*row)
     console.print(table)
     percent = 100 * report.score / report.max_score if report.max_score else 0.0
