@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import math
+import random
 import re
 from dataclasses import dataclass
 
-import numpy as np
 import sympy as sp
 
 
@@ -38,14 +38,14 @@ class Domain:
     def symbol(self, name: str) -> sp.Symbol:
         return sp.Symbol(name, **self.assumptions())
 
-    def sample(self, rng: np.random.Generator) -> float:
+    def sample(self, rng: random.Random) -> float:
         if self.integer:
             low = math.ceil(self.low + (1e-9 if self.open_low else 0))
             high = math.floor(self.high - (1e-9 if self.open_high else 0))
-            return float(rng.integers(low, high + 1))
+            return float(rng.randint(low, high))
         span = self.high - self.low
         margin = 0.02 * span
-        return float(rng.uniform(self.low + margin, self.high - margin))
+        return rng.uniform(self.low + margin, self.high - margin)
 
 
 REAL = Domain()

@@ -205,7 +205,7 @@ class Tokenizer:
                 self._emit("op", "^", 2)
             elif c in "+-*/^":
                 self._emit("op", c, 1)
-            elif c in "()[]{},|%&":
+            elif c in "()[]{},|%&!":
                 self._emit(c, c, 1)
             else:
                 raise self.error(f"unexpected character {c!r}")
@@ -453,6 +453,9 @@ class Parser:
 
     def postfix(self):
         value = self.atom()
+        while self.tok.kind == "!":
+            self.advance()
+            value = self.count(safe_factorial(value))
         if self.tok.kind == "%":
             self.advance()
             value = self.arith(value, sp.Integer(100), "/")
@@ -461,6 +464,8 @@ class Parser:
     def atom(self):
         token = self.tok
         kind = token.kind
+        if kind == "!":
+            raise ParseError("unexpected '!'")
         if kind == "num":
             self.advance()
             return self.count(number_value(token.text))
@@ -655,6 +660,20 @@ def safe_pow(base, exponent):
     if base.is_zero and exponent.is_negative:
         raise ParseError("division by zero")
     return sp.Pow(base, exponent)
+
+
+MAX_FACTORIAL = 500
+
+
+def safe_factorial(value):
+    value = scalar(value)
+    if value.is_Integer and value >= 0:
+        if value > MAX_FACTORIAL:
+            raise TooComplex("factorial is too large to check")
+        return sp.factorial(value)
+    if value.is_Number:
+        raise ParseError("factorial needs a whole number")
+    return sp.factorial(value)
 
 
 def number_value(text: str) -> sp.Rational:

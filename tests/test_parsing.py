@@ -139,3 +139,13 @@ def test_an_equation_counts_by_its_right_hand_side():
     assert parse_expression(r"\frac{\partial a}{\partial w_i} = x_i \sigma(z)", vocab) == x_i * sigma(z)
     assert parse_number("≈ 1.40").decimals == 2
     assert parse("[1, 2]", vocab) == [1, 2]
+
+
+def test_factorials_are_bounded():
+    assert parse_expression("5!") == 120
+    with pytest.raises(TooComplex):
+        parse_expression("100000!")
+    with pytest.raises(TooComplex):
+        parse_expression("(10^10)!")
+    with pytest.raises(ParseError):
+        parse_expression("!5")

@@ -3,7 +3,6 @@ identity H(P,Q) = H(P) + D_KL(P||Q) under the problem's own definitions."""
 
 from __future__ import annotations
 
-import numpy as np
 import sympy as sp
 
 from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
@@ -92,6 +91,8 @@ class Entropy(Family):
 
     def _identity(self, summands, p, q, given):
         """Prove the identity term by term, then confirm it on random distributions."""
+        import numpy as np
+
         difference = summands["cross_entropy"] - summands["entropy"] - summands["kl"]
         proven = sp.expand(sp.expand_log(difference, force=True)) == 0
         n = given.get("outcomes", len(given.get("P", [])) or 10)
