@@ -132,7 +132,7 @@ def _part(doc: YamlDoc, raw: dict, path: tuple, log_base, family, errors: list) 
     if kind != "text":
         if family is None and "reference" not in raw:
             errors.append(doc.error(path, "a part needs a `reference` when its problem has no family"))
-        if family is not None and "reference" not in raw and "result" not in raw:
+        if family is not None and "reference" not in raw and "result" not in raw and kind != "text":
             errors.append(doc.error(path, f"say which result of family {family!r} this part asks for (`result:`)"))
     if kind == "choice" and "choices" not in raw:
         errors.append(doc.error(path, "a choice part needs `choices`"))
@@ -155,6 +155,7 @@ def _part(doc: YamlDoc, raw: dict, path: tuple, log_base, family, errors: list) 
         id=str(raw["id"]), marks=raw["marks"], answer=kind, prompt=raw.get("prompt", ""),
         result=raw.get("result"), reference=written(doc, (*path, "reference")), given=raw.get("given", {}),
         precision=precision(raw.get("precision")), variables=dict(raw.get("variables", {})),
+        functions=list(raw.get("functions", [])),
         log_base=raw.get("log_base", log_base), key=written(doc, (*path, "key")), has_key="key" in raw,
         mistakes=mistakes, choices=raw.get("choices"), options=raw.get("options", {}),
         rubric=raw.get("rubric", []), note=raw.get("note", ""), line=doc.line(path),

@@ -32,6 +32,7 @@ class Part:
     given: dict = field(default_factory=dict)
     precision: Precision = field(default_factory=Precision)
     variables: dict[str, str] = field(default_factory=dict)
+    functions: list[str] = field(default_factory=list)
     log_base: Any = "e"
     key: Any = None
     has_key: bool = False

@@ -47,6 +47,7 @@ GREEK_COMMANDS = set(GREEK.values()) | {"varepsilon", "vartheta", "varphi", "ell
 UNICODE_REPLACEMENTS = {
     "·": "*", "×": "*", "⋅": "*", "∗": "*", "−": "-", "–": "-", "—": "-", "÷": "/",
     "²": "^2", "³": "^3", "¹": "^1", "⁰": "^0", "√": " sqrt ", "∞": "oo",
+    "≤": "<=", "≥": ">=", "≠": "!=", "′": "'", "∑": "\\sum", "∏": "\\prod",
     "（": "(", "）": ")", "，": ",", "\u00a0": " ", "\u2009": " ", "\u200b": "",
 }
 
@@ -117,6 +118,7 @@ class Vocabulary:
     symbols: dict[str, sp.Symbol] = field(default_factory=dict)
     values: dict[str, sp.Expr] = field(default_factory=dict)
     log_base: int | None = None
+    functions: frozenset[str] = frozenset()  # unknown functions such as an activation h
 
     def lookup(self, name: str):
         if name in self.symbols:
@@ -128,10 +130,12 @@ class Vocabulary:
         return None
 
     def is_function(self, name: str) -> bool:
+        if name in self.functions:
+            return True
         return (name in FUNCTIONS or name in LOG_NAMES) and name not in self.symbols
 
     def describe(self) -> str:
-        names = sorted(self.symbols)
+        names = sorted(self.symbols) + [f"{f}(·)" for f in sorted(self.functions)]
         return ", ".join(names) if names else "none (numbers only)"
 
 
@@ -152,6 +156,8 @@ _NUM = re.compile(r"(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 _IDENT = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 _BRACED = re.compile(r"\{([^{}]*)\}")
 _SUBSCRIPT_PLAIN = re.compile(r"[A-Za-z0-9]+")
+_LABEL = re.compile(r"\^\{\(([A-Za-z0-9+\-]+)\)\}")
+_BIG_LIMITS = re.compile(r"_\{?\s*([A-Za-z])\s*=\s*(-?\d+)\s*\}?\s*\^\s*(?:\{\s*(-?\d+)\s*\}|(-?\d+))")
 _SUBSCRIPT_SHORT = re.compile(r"[0-9]+|[A-Za-z][0-9]*")
 _MATRIX_ENVS = {"bmatrix", "pmatrix", "matrix", "vmatrix", "Bmatrix", "array"}
 _SPACE_COMMANDS = {",", ";", "!", ":", "quad", "qquad", " ", "displaystyle", "left", "right",
@@ -203,6 +209,12 @@ class Tokenizer:
                 self._command()
             elif text.startswith("**", self.i):
                 self._emit("op", "^", 2)
+            elif text[self.i:self.i + 2] in ("<=", ">=", "==", "!="):
+                self._emit("rel", text[self.i:self.i + 2], 2)
+            elif c in "<>":
+                self._emit("rel", c, 1)
+            elif c == "'":
+                self._emit("'", "'", 1)
             elif c in "+-*/^":
                 self._emit("op", c, 1)
             elif c in "()[]{},|%&!":
@@ -226,6 +238,10 @@ class Tokenizer:
     def _identifier(self) -> None:
         m = _IDENT.match(self.text, self.i)
         start = self._name_start = self.i
+        if m.group(0) in ("sum", "prod") and self.text.startswith("_", m.end()):
+            self.i = m.end()
+            self._big_operator(m.group(0), start)
+            return
         self.i = m.end()
         sup = self._superscript_label()
         sub = self._subscript()
@@ -255,7 +271,7 @@ class Tokenizer:
 
     def _superscript_label(self) -> str:
         """``a^{(4)}``: a parenthesised superscript is a layer label, not a power."""
-        m = re.compile(r"\^\{\(([A-Za-z0-9+\-]+)\)\}").match(self.text, self.i)
+        m = _LABEL.match(self.text, self.i)
         if not m:
             return ""
         self.i = m.end()
@@ -308,6 +324,10 @@ class Tokenizer:
             self._named(inner, start, suffix="_" + _ACCENTS[name])
         elif name == "lvert" or name == "rvert" or name == "vert" or name == "mid":
             self.tokens.append(Token("|", "|", start))
+        elif name in ("sum", "prod"):
+            self._big_operator(name, start)
+        elif name == "prime":
+            self.tokens.append(Token("'", "'", start))
         elif name in _LATEX_FUNCS or name in GREEK_COMMANDS:
             self.tokens.append(Token("name", name, start))
             self._name_start = None
@@ -327,6 +347,15 @@ class Tokenizer:
         sup = self._superscript_label()
         token.sub = self._subscript()
         token.sup = sup or self._superscript_label()
+
+    def _big_operator(self, name: str, start: int) -> None:
+        """\\sum_{k=1}^{3}: the index, its first and last value."""
+        m = _BIG_LIMITS.match(self.text, self.i)
+        if not m:
+            raise self.error(f"write {name} with limits, like \\{name}_{{k=1}}^{{3}}")
+        self.i = m.end()
+        index, low, high = m.group(1), m.group(2), m.group(3) or m.group(4)
+        self.tokens.append(Token("big", name, start, sub=f"{index}={low}", sup=high))
 
     def _split_digit_pair(self) -> None:
         """``\\frac12`` means 1/2."""
@@ -357,6 +386,8 @@ class Parser:
         self.depth = 0
         self.abs_depth = 0
         self.nodes = 0
+        self.indices: list[str] = []
+        self.placeholders: dict[str, sp.Symbol] = {}
 
     # helpers ---------------------------------------------------------------
     @property
@@ -391,6 +422,9 @@ class Parser:
     # grammar -----------------------------------------------------------------
     def parse(self):
         value = self.sequence_or_expr()
+        if self.tok.kind == "rel":
+            op = self.advance().text
+            value = relation(scalar(value), scalar(self.expr()), op)
         if self.tok.kind != "end":
             raise ParseError(f"unexpected {self.tok.text!r} after a complete answer")
         return value
@@ -430,7 +464,7 @@ class Parser:
         kind = self.tok.kind
         if kind == "|":
             return self.abs_depth == 0
-        return kind in ("num", "name", "(", "{", "frac") or (kind == "[" and self.tok.text != "matrix")
+        return kind in ("num", "name", "(", "{", "frac", "big") or (kind == "[" and self.tok.text != "matrix")
 
     def unary(self):
         if self.tok.kind == "op" and self.tok.text in "+-":
@@ -484,6 +518,8 @@ class Parser:
             self.abs_depth -= 1
             self.expect("|")
             return self.count(sp.Abs(scalar(inner)))
+        if kind == "big":
+            return self.big_operator()
         if kind == "frac":
             self.advance()
             numerator = self.braced()
@@ -541,6 +577,10 @@ class Parser:
     def name(self):
         token = self.advance()
         name = canonical_name(token.text, token.sub, token.sup)
+        if token.text in self.vocab.functions and not token.sub and self.tok.kind in ("(", "{", "'"):
+            return self.function(token.text)
+        if self.indices and _mentions_index(name, self.indices):
+            return self.count(self.placeholders.setdefault(name, sp.Dummy(name)))
         value = self.vocab.lookup(name)
         if value is not None:
             return self.count(value)
@@ -574,6 +614,12 @@ class Parser:
 
     def function(self, name: str, log_base: str | None = None):
         exponent = None
+        order = 0
+        while self.tok.kind == "'":
+            self.advance()
+            order += 1
+        if order > 3:
+            raise TooComplex("derivatives beyond the third are not checked")
         if self.tok.kind == "op" and self.tok.text == "^":
             self.advance()
             exponent = self.postfix()
@@ -594,8 +640,53 @@ class Parser:
             self.leave()
         else:
             raise ParseError(f"function {name!r} needs an argument")
-        value = self.call(name, args, log_base)
+        value = self.call(name, args, log_base) if not order else self.derivative(name, args, order)
         return safe_pow(value, exponent) if exponent is not None else value
+
+    def derivative(self, name: str, args: list, order: int):
+        """h'(a): the derivative of a function of one variable, evaluated at a."""
+        if len(args) != 1 or name in LOG_NAMES:
+            raise ParseError(f"{name}' takes one argument")
+        xi = sp.Dummy("xi")
+        inner = sp.Function(name)(xi) if name in self.vocab.functions else self.call(name, [xi], None)
+        value = sp.diff(inner, xi, order)
+        if name in self.vocab.functions:
+            return self.count(sp.Subs(value, xi, args[0]))
+        return self.count(value.subs(xi, args[0]))
+
+    def big_operator(self):
+        """\\sum_{k=1}^{3} body: the body is the product that follows; k is expanded into subscripts."""
+        token = self.advance()
+        index, low = token.sub.split("=")
+        low, high = int(low), int(token.sup)
+        if not 0 <= high - low < 100:
+            raise TooComplex("the sum or product has too many terms")
+        self.indices.append(index)
+        self.enter()
+        body = scalar(self.term())
+        self.leave()
+        self.indices.pop()
+        terms = [self.instantiate(body, index, k) for k in range(low, high + 1)]
+        return self.count(sp.Add(*terms) if token.text == "sum" else sp.Mul(*terms))
+
+    def instantiate(self, body, index: str, k: int):
+        swap = {}
+        for name, dummy in self.placeholders.items():
+            if dummy not in body.free_symbols:
+                continue
+            if name == index:
+                swap[dummy] = sp.Integer(k)
+                continue
+            concrete = _substitute_index(name, index, k)
+            if self.indices and _mentions_index(concrete, self.indices):
+                swap[dummy] = self.placeholders.setdefault(concrete, sp.Dummy(concrete))
+                continue
+            value = self.vocab.lookup(concrete)
+            if value is None:
+                raise ParseError(
+                    f"unknown symbol {concrete!r}; this part's variables are {self.vocab.describe()}")
+            swap[dummy] = value
+        return body.xreplace(swap)
 
     def call(self, name: str, args: list, log_base: str | None):
         if name in LOG_NAMES:
@@ -612,6 +703,8 @@ class Parser:
                 raise ParseError("log takes one argument, or two: log(x, base)")
             default = 10 if name == "lg" else self.vocab.log_base
             return self.count(_log(default)(args))
+        if name in self.vocab.functions:
+            return self.count(sp.Function(name)(*args))
         low, high, build = FUNCTIONS[name]
         if not low <= len(args) <= high:
             expected = str(low) if low == high else f"{low} to {high}"
@@ -636,6 +729,37 @@ class Parser:
         if isinstance(value, (list, tuple)):
             raise ParseError("cannot negate a list")
         return -value
+
+
+_NAME_PARTS = re.compile(r"^(?P<base>[^_^]+)(?:\^\((?P<sup>[^)]*)\))?(?:_(?P<sub>.*))?$")
+
+
+def _scripts(name: str) -> tuple[str, str, str]:
+    m = _NAME_PARTS.match(name)
+    return (m.group("base"), m.group("sup") or "", m.group("sub") or "") if m else (name, "", "")
+
+
+def _mentions_index(name: str, indices: list[str]) -> bool:
+    if name in indices:
+        return True
+    _, sup, sub = _scripts(name)
+    return any(i in sub or i in sup for i in indices)
+
+
+def _substitute_index(name: str, index: str, k: int) -> str:
+    if name == index:
+        return str(k)
+    base, sup, sub = _scripts(name)
+    return canonical_name(base, sub.replace(index, str(k)), sup.replace(index, str(k)))
+
+
+RELATIONS = {"<": sp.Lt, "<=": sp.Le, ">": sp.Gt, ">=": sp.Ge, "==": sp.Eq, "!=": sp.Ne}
+
+
+def relation(a, b, op: str):
+    if op in ("==", "!="):
+        return RELATIONS[op](a, b, evaluate=False)
+    return RELATIONS[op](a, b)
 
 
 def scalar(value):

@@ -58,16 +58,16 @@ class Resolver:
         return self._solutions[cache_key]
 
     def part_solution(self, problem: Problem, part: Part) -> Solution | None:
-        if problem.family is None or part.result is None:
+        if problem.family is None or (part.answer == "text" and part.result is None):
             return None
         return self.solve(problem.family, {**problem.given, **part.given}, part.log_base)
 
     def reference(self, problem: Problem, part: Part, with_mistakes: bool = True) -> PartReference:
-        options = self.options(problem, part)
         solution = self.part_solution(problem, part)
+        options = self.options(problem, part, solution)
         if part.answer == "text":
             return PartReference(None, options, solution)
-        if solution is not None:
+        if part.result is not None:
             value = convert(result_of(solution, part.result, problem.family), part.answer)
         else:
             value = self.read(part.answer, part.reference, options, "reference")
@@ -83,7 +83,7 @@ class Resolver:
         except (ParseError, ValueError, TypeError) as exc:
             raise ProblemError(f"cannot read the {what} {written!r} as {answer_type}: {exc}") from exc
 
-    def options(self, problem: Problem, part: Part) -> Options:
+    def options(self, problem: Problem, part: Part, solution: Solution | None = None) -> Options:
         domains = {name: parse_domain(text) for name, text in part.variables.items()}
         symbols = {name: d.symbol(name) for name, d in domains.items()}
         values = {}
@@ -93,9 +93,16 @@ class Resolver:
                     values[name] = exact(value)
                 except (ParseError, ValueError) as exc:
                     raise ProblemError(f"given value {name!r} is not a number: {exc}") from exc
+        definitions = {}
+        if solution is not None:
+            values.update(scalar_results(solution.results))
+            definitions = dict(solution.results.get("definitions", {}))
+            for name in definitions:
+                symbols.setdefault(name, sp.Symbol(name, real=True))
         extra = part.options
         return Options(
-            vocab=Vocabulary(symbols, values, log_base_of(part.log_base)),
+            vocab=Vocabulary(symbols, values, log_base_of(part.log_base), frozenset(part.functions)),
+            definitions=definitions,
             precision=part.precision,
             domains=domains,
             choices=part.choices,
@@ -129,6 +136,26 @@ class Resolver:
             solution = self.solve(problem.family, given, base)
             value = convert(result_of(solution, mistake.result or part.result, problem.family), part.answer)
         return KnownMistake(value, mistake.feedback, mistake.marks, mistake.line)
+
+
+def scalar_results(results: dict) -> dict:
+    """Family results usable by name in a part's `reference`: numbers, and the entries of
+    lists of numbers (probabilities.2 -> probabilities_2, its entries probabilities_2_1, ...)."""
+    out = {}
+    for name, value in results.items():
+        key = name.replace(".", "_")
+        if isinstance(value, bool) or isinstance(value, (dict, tuple, str)):
+            continue
+        if isinstance(value, list):
+            for i, entry in enumerate(value, start=1):
+                if isinstance(entry, (int, sp.Basic)) and not isinstance(entry, bool) and getattr(entry, "is_number", True):
+                    out[f"{key}_{i}"] = sp.Integer(entry) if isinstance(entry, int) else entry
+            continue
+        if isinstance(value, int):
+            out[key] = sp.Integer(value)
+        elif isinstance(value, sp.Basic) and value.is_number:
+            out[key] = value
+    return out
 
 
 def same(a, b) -> bool:

@@ -66,6 +66,8 @@ PART = {
             "description": "symbol domains such as real, positive, '0 < p < 1', positive integer",
             "additionalProperties": {"type": "string"},
         },
+        "functions": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9]*$"},
+                      "description": "names of functions the problem leaves unknown, e.g. an activation h"},
         "log_base": LOG_BASE,
         "key": {"description": "the instructor's stated answer; `check` verifies it"},
         "mistakes": {"type": "array", "items": MISTAKE},

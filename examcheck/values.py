@@ -3,6 +3,8 @@ instructor-written given parameters, and one way to show values to people."""
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from examcheck.parsing import Vocabulary, parse_expression, parse_number
@@ -82,7 +84,13 @@ def show_expr(expr: sp.Basic) -> str:
     return _prettify(text)
 
 
+_SUBS_DERIVATIVE = re.compile(r"Subs\(Derivative\((\w+)\((_\w+)\), \2\), \2, ([^()]+(?:\([^()]*\))?)\)")
+_DERIVATIVE = re.compile(r"Derivative\((\w+)\(([^()]+)\), \2\)")
+
+
 def _prettify(text: str) -> str:
+    text = _SUBS_DERIVATIVE.sub(r"\1'(\3)", text)
+    text = _DERIVATIVE.sub(r"\1'(\2)", text)
     for old, new in _PRETTY:
         text = text.replace(old, new)
     return text.replace("exp(", "exp(")

@@ -49,6 +49,7 @@ class Options:
     partial_entries: bool = False
     points: int = 8
     seed: int = 0
+    definitions: dict = field(default_factory=dict)  # name -> expression of intermediate quantities
 
     def domain(self, name: str) -> Domain:
         return self.domains.get(name, REAL)

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import sympy as sp
+
 from examcheck.answertests import Options, Verdict, answer_test, correct, incorrect, invalid
-from examcheck.parsing import ParseError, parse_boolean
+from examcheck.parsing import ParseError, parse, parse_boolean
 
 
 def _reference_boolean(written, options: Options) -> bool:
-    return parse_boolean(written)
+    """true/false, or a relation such as "floor((64-4)/2) + 1 < 64" that is decided here."""
+    try:
+        return parse_boolean(written)
+    except ParseError:
+        pass
+    relation = parse(str(written), options.vocab)
+    if isinstance(relation, (bool, sp.logic.boolalg.BooleanAtom)):
+        return bool(relation)
+    if isinstance(relation, sp.Eq):
+        return sp.simplify(relation.lhs - relation.rhs) == 0
+    if isinstance(relation, sp.Ne):
+        return sp.simplify(relation.lhs - relation.rhs) != 0
+    raise ParseError(f"cannot decide {written!r} as true or false")
 
 
 @answer_test("boolean", reader=_reference_boolean)

@@ -70,9 +70,23 @@ def unify_symbols(expr: sp.Expr, options: Options) -> sp.Expr:
     return expr.xreplace(swap) if swap else expr
 
 
+def expand_definitions(expr: sp.Expr, options: Options) -> sp.Expr:
+    """Replace intermediate quantities (a^(4)_1, delta^(3)_k, ...) by what they stand for."""
+    if not options.definitions:
+        return expr
+    for _ in range(30):
+        swap = {sym: options.definitions[sym.name] for sym in expr.free_symbols if sym.name in options.definitions}
+        if not swap:
+            return expr
+        expr = expr.xreplace(swap)
+    return expr
+
+
 def compare_expressions(s: sp.Expr, r: sp.Expr, options: Options) -> Verdict:
-    s, r = unify_symbols(s, options), unify_symbols(r, options)
     shown = show(s)
+    s, r = unify_symbols(s, options), unify_symbols(r, options)
+    if options.definitions:
+        s, r = expand_definitions(s, options), expand_definitions(r, options)
     if s == r:
         return correct(note="identical to the reference", interpreted=shown)
     samples = sample_pair(s, r, options)
