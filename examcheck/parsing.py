@@ -663,11 +663,35 @@ class Parser:
             raise TooComplex("the sum or product has too many terms")
         self.indices.append(index)
         self.enter()
-        body = scalar(self.term())
+        body, rest = self.big_operator_body(index)
         self.leave()
         self.indices.pop()
         terms = [self.instantiate(body, index, k) for k in range(low, high + 1)]
-        return self.count(sp.Add(*terms) if token.text == "sum" else sp.Mul(*terms))
+        total = sp.Add(*terms) if token.text == "sum" else sp.Mul(*terms)
+        return self.count(total * rest)
+
+    def big_operator_body(self, index: str):
+        """The factors that follow, up to the first one that does not mention the index
+        (\\prod_k w_k h(a) is h(a) Π_k w_k); the rest multiply the whole sum or product."""
+        body, rest, inside = sp.Integer(1), sp.Integer(1), True
+        op = "*"
+        while True:
+            factor = scalar(self.unary() if op == "*" and body == 1 else self.power())
+            inside = inside and self._mentions(factor, index)
+            if inside or body == 1:
+                body = self.arith(body, factor, op)
+            else:
+                rest = self.arith(rest, factor, op)
+            if self.tok.kind == "op" and self.tok.text in "*/":
+                op = self.advance().text
+            elif self.starts_atom():
+                op = "*"
+            else:
+                return body, rest
+
+    def _mentions(self, factor, index: str) -> bool:
+        names = {d.name for d in factor.free_symbols if isinstance(d, sp.Dummy)}
+        return any(_mentions_index(n, [index]) for n in names)
 
     def instantiate(self, body, index: str, k: int):
         swap = {}

@@ -3,6 +3,7 @@ from its own `reference` expression.  Also computes the known mistakes."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -212,7 +213,7 @@ def widen_vocabulary(options: Options, value) -> Options:
         symbols.setdefault(sym.name, sym)
     if symbols == options.vocab.symbols:
         return options
-    options.vocab = Vocabulary(symbols, options.vocab.values, options.vocab.log_base)
+    options.vocab = dataclasses.replace(options.vocab, symbols=symbols)
     return options
 
 

@@ -84,13 +84,18 @@ def show_expr(expr: sp.Basic) -> str:
     return _prettify(text)
 
 
-_SUBS_DERIVATIVE = re.compile(r"Subs\(Derivative\((\w+)\((_\w+)\), \2\), \2, ([^()]+(?:\([^()]*\))?)\)")
-_DERIVATIVE = re.compile(r"Derivative\((\w+)\(([^()]+)\), \2\)")
+_ARG = r"((?:[^()]|\([^()]*\))+)"
+_SUBS_DERIVATIVE = re.compile(r"Subs\(Derivative\((\w+)\((_\w+)\), (?:\2|\(\2, (\d+)\))\), \2, " + _ARG + r"\)")
+_DERIVATIVE = re.compile(r"Derivative\((\w+)\(" + _ARG + r"\), (?:\2|\(\2, (\d+)\))\)")
+
+
+def _prime(name: str, order: str | None, arg: str) -> str:
+    return f"{name}{chr(39) * int(order or 1)}({arg})"
 
 
 def _prettify(text: str) -> str:
-    text = _SUBS_DERIVATIVE.sub(r"\1'(\3)", text)
-    text = _DERIVATIVE.sub(r"\1'(\2)", text)
+    text = _SUBS_DERIVATIVE.sub(lambda m: _prime(m.group(1), m.group(3), m.group(4)), text)
+    text = _DERIVATIVE.sub(lambda m: _prime(m.group(1), m.group(3), m.group(2)), text)
     for old, new in _PRETTY:
         text = text.replace(old, new)
     return text.replace("exp(", "exp(")

@@ -185,7 +185,9 @@ def _is_rational(expr: sp.Expr) -> bool:
 
 
 def _point_text(point: dict) -> str:
-    return ", ".join(f"{k} = {v:.3g}" for k, v in point.items()) or "every point"
+    shown = [f"{k} = {v:.3g}" for k, v in list(point.items())[:4]]
+    more = ", …" if len(point) > 4 else ""
+    return (", ".join(shown) + more) or "every point"
 
 
 def _constant(values: list[float]) -> float | None:

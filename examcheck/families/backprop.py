@@ -1,0 +1,205 @@
+"""Backpropagation: gradients of small networks written with named intermediate
+quantities (a, z, δ), chains of single units (vanishing gradients), the memory
+backprop must keep, and what zero initialisation does."""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from examcheck.families import Family, FamilyError, Solution, Step, register
+from examcheck.mathfuncs import sigma
+from examcheck.values import show
+
+ACTIVATIONS = {"sigmoid": sigma, "tanh": sp.tanh, "identity": lambda a: a}
+
+
+def _activation(name: str):
+    """A named activation, or an unknown one (any other name, e.g. h)."""
+    return ACTIVATIONS.get(name) or sp.Function(name)
+
+
+def _name(letter: str, layer, *index) -> str:
+    sub = "".join(str(i) for i in index)
+    return f"{letter}^({layer})" + (f"_{sub}" if sub else "")
+
+
+def _sym(letter: str, layer, *index) -> sp.Symbol:
+    return sp.Symbol(_name(letter, layer, *index), real=True)
+
+
+def _gradient_wrt(expression_of, point: sp.Expr) -> sp.Expr:
+    """d/dq of expression_of(q) at q = point, for an intermediate quantity q."""
+    q = sp.Dummy("q", real=True)
+    return sp.diff(expression_of(q), q).subs(q, point)
+
+
+@register
+class MLPBackprop(Family):
+    name = "mlp_backprop"
+    summary = "∂E/∂(weights, pre-activations) of a small MLP, with a, z and δ as named quantities"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["sizes"],
+        "properties": {
+            "sizes": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 4}, "minItems": 2,
+                      "maxItems": 5, "description": "units per layer, layer 1 (the input) first"},
+            "activation": {"type": "string", "description": "sigmoid, tanh, identity, or an unknown h"},
+            "output_activation": {"type": "string"},
+            "target": {"type": "string", "description": "the target's name, default t"},
+        },
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        sizes = given["sizes"]
+        h = _activation(given.get("activation", "h"))
+        out = _activation(given.get("output_activation", "identity"))
+        t = sp.Symbol(given.get("target", "t"), real=True)
+        last = len(sizes)
+        definitions: dict[str, sp.Expr] = {}
+        z_prev = [_sym("z", 1, k) for k in range(1, sizes[0] + 1)]
+        pre = {}
+        for layer in range(2, last + 1):
+            weights = [[_sym("w", layer - 1, j, k) for k in range(1, sizes[layer - 2] + 1)]
+                       for j in range(1, sizes[layer - 1] + 1)]
+            for j, row in enumerate(weights, start=1):
+                a = sum(w * z for w, z in zip(row, z_prev))
+                definitions[_name("a", layer, j)] = a
+                pre[(layer, j)] = a
+                definitions[_name("z", layer, j)] = (out if layer == last else h)(_sym("a", layer, j))
+            z_prev = [_sym("z", layer, j) for j in range(1, sizes[layer - 1] + 1)]
+        outputs = [_sym("z", last, j) for j in range(1, sizes[-1] + 1)]
+        loss = sp.Rational(1, 2) * sum((y - t) ** 2 for y in outputs)
+
+        def expand(expr):
+            for _ in range(2 * last + 2):
+                expr = expr.xreplace({s: definitions[s.name] for s in expr.free_symbols if s.name in definitions})
+            return expr
+
+        energy = expand(loss)
+        results: dict = {"loss": energy}
+        steps = [Step("forward pass", "a^(l)_j = Σ_k w^(l-1)_jk z^(l-1)_k,  z^(l)_j = h(a^(l)_j)"),
+                 Step("loss", f"E = {show(loss)}")]
+        forward = dict(definitions)
+        for (layer, j), a in pre.items():
+            symbol = _sym("a", layer, j)
+            grad = _gradient_wrt(lambda q, s=symbol: _held_at(loss, forward, s, q), expand(a))
+            definitions[_name("delta", layer, j)] = grad
+            results[f"dE/d{symbol.name}"] = grad
+        for layer in range(1, last):
+            for j in range(1, sizes[layer] + 1):
+                for k in range(1, sizes[layer - 1] + 1):
+                    w = _sym("w", layer, j, k)
+                    results[f"dE/d{w.name}"] = sp.diff(energy, w)
+        results["definitions"] = definitions
+        steps.append(Step("deltas", "δ^(l)_j = ∂E/∂a^(l)_j = h'(a^(l)_j) Σ_k w^(l)_kj δ^(l+1)_k; "
+                                    "∂E/∂w^(l)_jk = δ^(l+1)_j z^(l)_k"))
+        return Solution(results, steps)
+
+
+def _held_at(loss, definitions, symbol, q):
+    """The loss with one pre-activation held at q (everything downstream recomputed)."""
+    frozen = {**definitions, symbol.name: q}
+    expr = loss
+    for _ in range(12):
+        expr = expr.xreplace({s: frozen[s.name] for s in expr.free_symbols if s.name in frozen})
+    return expr
+
+
+@register
+class UnitChain(Family):
+    name = "unit_chain"
+    summary = "a chain of single units a^(k+1) = w^(k) h(a^(k)): ∂F/∂w^(l), the vanishing-gradient product"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["depth", "layer"],
+        "properties": {
+            "depth": {"type": "integer", "minimum": 2, "maximum": 12, "description": "N: a^(1) ... a^(N)"},
+            "layer": {"type": "integer", "minimum": 1, "description": "l: differentiate with respect to w^(l)"},
+            "activation": {"type": "string"},
+            "target": {"type": "string"},
+        },
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        depth, layer = given["depth"], given["layer"]
+        if layer >= depth:
+            raise FamilyError("layer must be below depth")
+        h = _activation(given.get("activation", "h"))
+        t = sp.Symbol(given.get("target", "t"), real=True)
+        definitions = {f"a^({k + 1})": sp.Symbol(f"w^({k})", real=True) * h(sp.Symbol(f"a^({k})", real=True))
+                       for k in range(1, depth)}
+        loss = sp.Rational(1, 2) * (h(sp.Symbol(f"a^({depth})", real=True)) - t) ** 2
+        expr = loss
+        for _ in range(depth + 1):
+            expr = expr.xreplace({s: definitions[s.name] for s in expr.free_symbols if s.name in definitions})
+        grad = sp.diff(expr, sp.Symbol(f"w^({layer})", real=True))
+        steps = [Step("chain rule", f"∂F/∂w^({layer}) = ∂F/∂a^({depth}) · Π_(k={layer + 1})^({depth - 1}) "
+                                    f"∂a^(k+1)/∂a^(k) · ∂a^({layer + 1})/∂w^({layer})"),
+                 Step("factors", f"∂F/∂a^({depth}) = (h(a^({depth})) − t) h'(a^({depth})); "
+                                 f"∂a^(k+1)/∂a^(k) = w^(k) h'(a^(k)); ∂a^({layer + 1})/∂w^({layer}) = h(a^({layer}))")]
+        return Solution({"gradient": grad, "loss": expr, "definitions": definitions}, steps)
+
+
+@register
+class BackpropMemory(Family):
+    name = "backprop_memory"
+    summary = "bytes of forward-pass vectors that backprop keeps, for a given float width"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["vectors", "bytes_per_float"],
+        "properties": {
+            "vectors": {"type": "object", "additionalProperties": {"type": "string"},
+                        "description": "forward-pass vectors, input first: {x: n, h: m, a: r, o: s}"},
+            "count_input": {"type": "boolean", "description": "whether the input vector counts (default false)"},
+            "bytes_per_float": {"type": "integer", "minimum": 1},
+        },
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        names = list(given["vectors"])
+        kept = names if given.get("count_input", False) else names[1:]
+        sizes = [sp.Symbol(given["vectors"][n], positive=True, integer=True) for n in kept]
+        total = given["bytes_per_float"] * sp.Add(*sizes)
+        steps = [Step("kept for the backward pass", ", ".join(f"{n} ({given['vectors'][n]})" for n in kept)),
+                 Step("bytes", f"{given['bytes_per_float']}·({' + '.join(map(str, sizes))}) = {show(total)}")]
+        return Solution({"bytes": total, "floats": sp.Add(*sizes), "stored": kept}, steps)
+
+
+@register
+class ZeroInit(Family):
+    name = "zero_init"
+    summary = "what all-zero initialisation does to a sigmoid MLP: identical units, zero first-layer gradient"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["sizes"],
+        "properties": {"sizes": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 50},
+                                 "minItems": 3, "maxItems": 3}},
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        import numpy as np
+
+        n_in, n_hidden, n_out = given["sizes"]
+        rng = np.random.default_rng(0)
+        x, y = rng.normal(size=n_in), rng.normal(size=n_out)
+
+        def sig(v):
+            return 1 / (1 + np.exp(-v))
+
+        a1 = sig(np.zeros(n_hidden))
+        a2 = sig(np.zeros(n_out))
+        d2 = (a2 - y) * a2 * (1 - a2)
+        d1 = (np.zeros((n_out, n_hidden)).T @ d2) * a1 * (1 - a1)
+        grad_w1, grad_w2 = np.outer(d1, x), np.outer(d2, a1)
+        results = {
+            "hidden_identical": bool(np.allclose(a1, a1[0])),
+            "first_layer_gradient_zero": bool(np.allclose(grad_w1, 0)),
+            "output_columns_identical": bool(np.allclose(grad_w2, grad_w2[:, :1])),
+        }
+        steps = [Step("forward", f"every hidden unit outputs σ(0) = 0.5: {np.round(a1, 3).tolist()}"),
+                 Step("backward", "δ¹ = W²ᵀδ² ⊙ σ' = 0 because W² = 0, so ∂L/∂W¹ = 0; every column of ∂L/∂W² is equal")]
+        return Solution(results, steps)
