@@ -7,6 +7,7 @@ import sympy as sp
 
 from examcheck.families import Family, FamilyError, Solution, Step, register
 from examcheck.mathfuncs import expand_sigma, sigma
+from examcheck.numeval import evaluate
 from examcheck.values import exact, expression, show
 
 STANDARD = {
@@ -24,6 +25,23 @@ def _limit_or_none(expr, var, point, direction="+-"):
     except (NotImplementedError, ValueError, TypeError):
         return None
     return None if value.has(sp.Limit) else value
+
+
+def _golden_max(expr, name: str, low: float, high: float) -> float:
+    """The largest value of expr on [low, high] (unimodal there), by golden-section search."""
+    ratio = (5 ** 0.5 - 1) / 2
+
+    def value(x: float) -> float:
+        return evaluate(expr, {name: x}) or float("-inf")
+
+    a, b = low, high
+    for _ in range(80):
+        c, d = b - ratio * (b - a), a + ratio * (b - a)
+        if value(c) >= value(d):
+            b = d
+        else:
+            a = c
+    return value((a + b) / 2)
 
 
 def _real_log_form(expr):
@@ -47,6 +65,8 @@ class Activation(Family):
             "variable": {"type": "string"},
             "at": {"type": ["number", "string"], "description": "a point for values and one-sided derivatives"},
             "identities": {"type": "boolean", "description": "check f(-z) = 1 - f(z) and the inverse"},
+            "beta": {"type": ["number", "string"], "description": "a value for β (swish) in shape questions"},
+            "shape": {"type": "boolean", "description": "monotonicity and the largest slope"},
             "inverse_claim": {"type": "string", "description": "a claimed inverse, in u"},
         },
     }
@@ -70,7 +90,23 @@ class Activation(Family):
             self._beta_limits(f, z, beta, results, steps)
         if given.get("identities"):
             self._identities(f, z, given, results, steps)
+        if given.get("shape"):
+            shaped = f.subs(beta, exact(given.get("beta", 1)))
+            self._shape(shaped, z, results, steps)
         return Solution(results, steps)
+
+    def _shape(self, f, z, results, steps):
+        """Monotonic or not, and the largest slope: the derivative on a fine grid, refined,
+        and written exactly when a small fraction fits (sigmoid: 1/4)."""
+        slope = sp.diff(f, z)
+        values = [(float(slope.subs(z, sp.Rational(k, 8))), sp.Rational(k, 8)) for k in range(-120, 121)]
+        results["monotonic"] = all(v >= 0 for v, _ in values) or all(v <= 0 for v, _ in values)
+        best, where = max(values, key=lambda t: t[0])
+        peak = max(best, _golden_max(slope, z.name, float(where) - 0.125, float(where) + 0.125))
+        fraction = sp.Rational(peak).limit_denominator(100)
+        results["max_derivative"] = fraction if abs(float(fraction) - peak) < 1e-12 else sp.Float(peak, 15)
+        steps.append(Step("shape", f"{'monotonic' if results['monotonic'] else 'not monotonic (the slope changes sign)'}"
+                                   f"; largest slope {show(results['max_derivative'])}"))
 
     def _function(self, given, z, beta):
         if "definition" in given:
@@ -102,6 +138,9 @@ class Activation(Family):
         left = _limit_or_none((f.subs(z, a) - f.subs(z, a - h)) / h, h, 0, "+")
         right = _limit_or_none(quotient, h, 0, "+")
         results["value_at"] = f.subs(z, a)
+        second = sp.diff(f, z, 2).subs(z, a)
+        if not second.has(sp.DiracDelta) or a != 0:
+            results["second_derivative_at"] = second.subs(sp.DiracDelta(a), 0) if second.has(sp.DiracDelta) else second
         if left is not None:
             results["left_derivative"] = left
         if right is not None:
@@ -150,6 +189,36 @@ class Activation(Family):
             results["f_of_claimed_inverse"] = sp.simplify(sp.expand_log(claim.subs(u, f), force=True))
             steps.append(Step("claimed inverse", f"{show(claim)} applied to f(z) gives "
                                                  f"{show(results['f_of_claimed_inverse'])}"))
+
+
+@register
+class ActivationLayer(Family):
+    name = "activation_layer"
+    summary = "an elementwise activation on a vector: its local Jacobian and which units barely learn"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["function", "inputs"],
+        "properties": {
+            "function": {"enum": sorted(STANDARD)},
+            "inputs": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
+            "threshold": {"type": "number", "description": "a unit whose slope is below this barely learns (default 0.01)"},
+        },
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        z = sp.Symbol("z", real=True)
+        slope = sp.diff(STANDARD[given["function"]](z, sp.Integer(1)), z)
+        inputs = [exact(v) for v in given["inputs"]]
+        local = [slope.subs(z, v) for v in inputs]
+        n = len(local)
+        jacobian = [[local[i] if i == j else sp.Integer(0) for j in range(n)] for i in range(n)]
+        threshold = given.get("threshold", 0.01)
+        saturated = [i + 1 for i, v in enumerate(local) if abs(float(v)) < threshold]
+        steps = [Step("elementwise", "∂a_i/∂z_j = f'(z_i) if i = j, else 0: the Jacobian is diagonal"),
+                 Step("slopes", f"f'(z) = {show(slope)} at {show(inputs)} = {show([sp.N(v, 4) for v in local])}"),
+                 Step("units that barely learn", f"slope below {threshold}: {saturated}")]
+        return Solution({"local_gradient": local, "jacobian": jacobian, "saturated": saturated}, steps)
 
 
 @register

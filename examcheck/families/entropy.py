@@ -111,3 +111,37 @@ class Entropy(Family):
         example = (f"counterexample with {n} outcomes: P = {np.round(P, 3).tolist()}, "
                    f"Q = {np.round(Q, 3).tolist()} gives H(P,Q) = {lhs:.4f} but H(P) + D_KL(P||Q) = {lhs - value:.4f}")
         return False, "false: " + example, example
+
+
+DECOMPOSITIONS = {
+    "H(P) + D_KL(P||Q)": lambda h, kl: h + kl,
+    "H(P) - D_KL(P||Q)": lambda h, kl: h - kl,
+    "D_KL(P||Q) - H(P)": lambda h, kl: kl - h,
+}
+
+
+@register
+class BinaryCrossEntropy(Family):
+    name = "binary_cross_entropy"
+    summary = "ce(p, x) = -x log p - (1-x) log(1-p): from maximum likelihood, and as entropy plus KL"
+    given_schema = {"type": "object", "additionalProperties": False, "properties": {}}
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        x, p = sp.Symbol("x", positive=True), sp.Symbol("p", positive=True)
+        base = _log_base(conventions)
+
+        def log(v):
+            return sp.log(v) if base is None else sp.log(v, base)
+
+        ce = -x * log(p) - (1 - x) * log(1 - p)
+        nll = sp.expand(sp.expand_log(-log(p ** x * (1 - p) ** (1 - x)), force=True))
+        entropy = -x * log(x) - (1 - x) * log(1 - x)
+        kl = x * log(x / p) + (1 - x) * log((1 - x) / (1 - p))
+        holds = [name for name, combine in DECOMPOSITIONS.items()
+                 if sp.expand(sp.expand_log(ce - combine(entropy, kl), force=True)) == 0]
+        steps = [Step("likelihood of one Bernoulli observation", "P(x|p) = p^x (1 − p)^(1 − x)"),
+                 Step("negative log-likelihood", f"−log P(x|p) = {show(nll)} = ce(p, x)"),
+                 Step("P = (x, 1 − x), Q = (p, 1 − p)", f"H(P) = {show(entropy)}; D_KL(P‖Q) = {show(kl)}"),
+                 Step("decomposition", f"ce(p, x) = {holds[0] if holds else '?'} (checked symbolically)")]
+        return Solution({"ce": ce, "nll": nll, "entropy": entropy, "kl": kl,
+                         "decomposition": holds[0] if holds else "none"}, steps)
