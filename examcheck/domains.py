@@ -68,9 +68,9 @@ _BOUND = re.compile(rf"^\s*[A-Za-z_{{}}0-9\\^()]+\s*(<=?|>=?)\s*({_NUMBER})\s*$"
 
 def parse_domain(text: str) -> Domain:
     """'real', 'positive integer', '0 < p < 1', '(0, 1)', 'x > 2' -> a Domain."""
-    words = " ".join(str(text).lower().replace("_", " ").split())
-    if words in _WORDS:
-        return _WORDS[words]
+    words = " ".join(str(text).lower().split())
+    if words.replace("_", " ") in _WORDS:
+        return _WORDS[words.replace("_", " ")]
     if m := _CHAIN.match(words):
         low, op1, op2, high = m.groups()
         return _interval(float(low), float(high), op1 == "<", op2 == "<")

@@ -106,6 +106,10 @@ def _eval(expr, point):
         if value is None:
             raise Undefined("log")
         return value
+    if isinstance(expr, AppliedUndef):
+        if len(expr.args) != 1:
+            raise Undefined("functions of several variables")
+        return smooth(func.__name__)(_eval(expr.args[0], point))
     if func in UNARY:
         value = UNARY[func](_eval(expr.args[0], point))
         if value is None:
@@ -117,10 +121,6 @@ def _eval(expr, point):
         return min(_eval(a, point) for a in expr.args)
     if func is sp.Heaviside:
         return _heaviside(*(_eval(a, point) for a in expr.args))
-    if isinstance(expr, AppliedUndef):
-        if len(expr.args) != 1:
-            raise Undefined("functions of several variables")
-        return smooth(func.__name__)(_eval(expr.args[0], point))
     if func is sp.Derivative:
         return _derivative(expr, point)
     if func is sp.Subs:

@@ -250,9 +250,14 @@ class Tokenizer:
         self.tokens.append(Token("name", m.group(0), start, sub=sub, sup=sup))
 
     def _subscript(self) -> str:
+        """_i, _{12}, _k1, and chains like _2_1."""
+        parts = []
+        while self.text.startswith("_", self.i):
+            parts.append(self._one_subscript())
+        return "_".join(parts)
+
+    def _one_subscript(self) -> str:
         text = self.text
-        if not text.startswith("_", self.i):
-            return ""
         j = self.i + 1
         if text.startswith("{", j):
             m = _BRACED.match(text, j)
@@ -263,8 +268,9 @@ class Tokenizer:
         m = _SUBSCRIPT_PLAIN.match(text, j)
         if not m:
             raise self.error("empty subscript")
-        base = self.tokens[-1].text if self._name_start is None else text[self._name_start:self.i]
-        if canonical_name(base, m.group(0)) not in self.known:
+        base = self.tokens[-1].text if self._name_start is None else text[self._name_start:j - 1]
+        if canonical_name(base, m.group(0)) not in self.known and not any(
+                k.startswith(canonical_name(base, m.group(0)) + "_") for k in self.known):
             m = _SUBSCRIPT_SHORT.match(text, j)
         self.i = m.end()
         return m.group(0)

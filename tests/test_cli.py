@@ -28,13 +28,13 @@ def test_help_lists_commands():
 def test_grade_table():
     result = run("grade", FLAWED, "--problems", PROBLEMS)
     assert result.exit_code == 0
-    assert "sign error" in result.output and "total 3.5/12" in result.output
+    assert "sign error" in result.output and "total 3.5/13" in result.output
 
 
 def test_grade_json_and_no_reveal():
     result = run("grade", FLAWED, "--problems", PROBLEMS, "--format", "json", "--no-reveal")
     report = json.loads(result.output)
-    assert report["student"] == "flawed-fred" and report["max_score"] == 12
+    assert report["student"] == "flawed-fred" and report["max_score"] == 13
     assert all(p["expected"] is None for q in report["problems"] for p in q["parts"])
     assert any(p["feedback"] for q in report["problems"] for p in q["parts"])
 
@@ -64,7 +64,7 @@ def test_grade_missing_file_exit_2():
 
 
 def test_solve_formats():
-    text = run("solve", "q3", "--problems", PROBLEMS)
+    text = run("solve", "seed000-quiz/q3", "--problems", PROBLEMS)
     assert text.exit_code == 0 and "7600" in text.output and "(5·5·3 + 1)·100" in text.output
     data = json.loads(run("solve", "seed002-homework/q5", "--problems", PROBLEMS, "--format", "json").output)
     assert data["id"] == "q5" and data["parts"][0]["steps"]

@@ -17,7 +17,7 @@ def test_perfect_example_is_all_correct(sets):
     parts = statuses(report)
     assert {k: v.status for k, v in parts.items() if v.status != "ungraded"} == {
         k: "correct" for k, v in parts.items() if v.status != "ungraded"}
-    assert report.score == 10 and report.max_score == 12
+    assert report.score == 11 and report.max_score == 13
 
 
 def test_flawed_example_names_each_mistake(sets):
@@ -28,7 +28,7 @@ def test_flawed_example_names_each_mistake(sets):
     assert parts["q3.d"].note == "transposed"
     assert parts["q4.c"].note == "log_base_10"
     assert parts["q2.ii"].status == "missing"
-    assert parts["q2.iii"].status == "ungraded"
+    assert parts["q2.iv"].status == "ungraded"
     assert parts["q3.b"].status == "correct"
 
 

@@ -20,11 +20,14 @@ STANDARD = {
 
 
 def _limit_or_none(expr, var, point, direction="+-"):
-    try:
-        value = sp.limit(expr, var, point, direction)
-    except (NotImplementedError, ValueError, TypeError):
-        return None
-    return None if value.has(sp.Limit) else value
+    for form in (expr, expr.rewrite(sp.Piecewise)):
+        try:
+            value = sp.limit(form, var, point, direction)
+        except (NotImplementedError, ValueError, TypeError):
+            continue
+        if not value.has(sp.Limit, sp.Max, sp.Min, sp.Piecewise):
+            return value
+    return None
 
 
 def _golden_max(expr, name: str, low: float, high: float) -> float:
@@ -99,10 +102,11 @@ class Activation(Family):
         """Monotonic or not, and the largest slope: the derivative on a fine grid, refined,
         and written exactly when a small fraction fits (sigmoid: 1/4)."""
         slope = sp.diff(f, z)
-        values = [(float(slope.subs(z, sp.Rational(k, 8))), sp.Rational(k, 8)) for k in range(-120, 121)]
+        grid = [(evaluate(slope, {z.name: k / 8}), k / 8) for k in range(-120, 121)]
+        values = [(v, x) for v, x in grid if v is not None]
         results["monotonic"] = all(v >= 0 for v, _ in values) or all(v <= 0 for v, _ in values)
         best, where = max(values, key=lambda t: t[0])
-        peak = max(best, _golden_max(slope, z.name, float(where) - 0.125, float(where) + 0.125))
+        peak = max(best, _golden_max(slope, z.name, where - 0.125, where + 0.125))
         fraction = sp.Rational(peak).limit_denominator(100)
         results["max_derivative"] = fraction if abs(float(fraction) - peak) < 1e-12 else sp.Float(peak, 15)
         steps.append(Step("shape", f"{'monotonic' if results['monotonic'] else 'not monotonic (the slope changes sign)'}"

@@ -33,73 +33,79 @@ def _gradient_wrt(expression_of, point: sp.Expr) -> sp.Expr:
     return sp.diff(expression_of(q), q).subs(q, point)
 
 
+CONVENTIONS = {
+    # pre-activation letter, activation letter, number of the input layer, weights named by the layer they ...
+    "bishop": {"pre": "a", "act": "z", "first": 1, "weights": "from"},     # a^(l)_j = Σ_k w^(l-1)_jk z^(l-1)_k
+    "standard": {"pre": "z", "act": "a", "first": 0, "weights": "to"},     # z^(l)_j = Σ_k w^(l)_jk a^(l-1)_k + b^(l)_j
+}
+
+
 @register
 class MLPBackprop(Family):
     name = "mlp_backprop"
-    summary = "∂E/∂(weights, pre-activations) of a small MLP, with a, z and δ as named quantities"
+    summary = "∂E/∂(weights, biases, pre-activations) of a small MLP, with named intermediate quantities and δ"
     given_schema = {
         "type": "object",
         "additionalProperties": False,
         "required": ["sizes"],
         "properties": {
             "sizes": {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 4}, "minItems": 2,
-                      "maxItems": 5, "description": "units per layer, layer 1 (the input) first"},
+                      "maxItems": 5, "description": "units per layer, the input layer first"},
             "activation": {"type": "string", "description": "sigmoid, tanh, identity, or an unknown h"},
             "output_activation": {"type": "string"},
-            "target": {"type": "string", "description": "the target's name, default t"},
+            "target": {"type": "string", "description": "the target's name (t); with several outputs t_1, t_2, ..."},
+            "convention": {"enum": sorted(CONVENTIONS)},
+            "bias": {"type": "boolean"},
         },
     }
 
     def solve(self, given: dict, conventions: dict) -> Solution:
+        style = CONVENTIONS[given.get("convention", "bishop")]
+        pre, act, first = style["pre"], style["act"], style["first"]
         sizes = given["sizes"]
         h = _activation(given.get("activation", "h"))
         out = _activation(given.get("output_activation", "identity"))
-        t = sp.Symbol(given.get("target", "t"), real=True)
-        last = len(sizes)
+        last = first + len(sizes) - 1
+        target = given.get("target", "t")
+        targets = ([sp.Symbol(target, real=True)] if sizes[-1] == 1 else
+                   [sp.Symbol(f"{target}_{j}", real=True) for j in range(1, sizes[-1] + 1)])
         definitions: dict[str, sp.Expr] = {}
-        z_prev = [_sym("z", 1, k) for k in range(1, sizes[0] + 1)]
-        pre = {}
-        for layer in range(2, last + 1):
-            weights = [[_sym("w", layer - 1, j, k) for k in range(1, sizes[layer - 2] + 1)]
-                       for j in range(1, sizes[layer - 1] + 1)]
-            for j, row in enumerate(weights, start=1):
-                a = sum(w * z for w, z in zip(row, z_prev))
-                definitions[_name("a", layer, j)] = a
-                pre[(layer, j)] = a
-                definitions[_name("z", layer, j)] = (out if layer == last else h)(_sym("a", layer, j))
-            z_prev = [_sym("z", layer, j) for j in range(1, sizes[layer - 1] + 1)]
-        outputs = [_sym("z", last, j) for j in range(1, sizes[-1] + 1)]
-        loss = sp.Rational(1, 2) * sum((y - t) ** 2 for y in outputs)
-
-        def expand(expr):
-            for _ in range(2 * last + 2):
-                expr = expr.xreplace({s: definitions[s.name] for s in expr.free_symbols if s.name in definitions})
-            return expr
-
-        energy = expand(loss)
-        results: dict = {"loss": energy}
-        steps = [Step("forward pass", "a^(l)_j = Σ_k w^(l-1)_jk z^(l-1)_k,  z^(l)_j = h(a^(l)_j)"),
-                 Step("loss", f"E = {show(loss)}")]
+        previous = [_sym(act, first, k) for k in range(1, sizes[0] + 1)]
+        pre_activations = []
+        for layer in range(first + 1, last + 1):
+            tag = layer - 1 if style["weights"] == "from" else layer
+            for j in range(1, sizes[layer - first] + 1):
+                total = sum(_sym("w", tag, j, k) * v for k, v in enumerate(previous, start=1))
+                if given.get("bias", False):
+                    total += _sym("b", tag, j)
+                definitions[_name(pre, layer, j)] = total
+                pre_activations.append((layer, j, total))
+                definitions[_name(act, layer, j)] = (out if layer == last else h)(_sym(pre, layer, j))
+            previous = [_sym(act, layer, j) for j in range(1, sizes[layer - first] + 1)]
+        loss = sp.Rational(1, 2) * sum((y - t) ** 2 for y, t in zip(previous, targets))
         forward = dict(definitions)
-        for (layer, j), a in pre.items():
-            symbol = _sym("a", layer, j)
-            grad = _gradient_wrt(lambda q, s=symbol: _held_at(loss, forward, s, q), expand(a))
+        energy = _held_at(loss, forward, None, None)
+        results: dict = {"loss": energy}
+        for layer, j, total in pre_activations:
+            symbol = _sym(pre, layer, j)
+            grad = _gradient_wrt(lambda q, s=symbol: _held_at(loss, forward, s, q), _held_at(total, forward, None, None))
             definitions[_name("delta", layer, j)] = grad
             results[f"dE/d{symbol.name}"] = grad
-        for layer in range(1, last):
-            for j in range(1, sizes[layer] + 1):
-                for k in range(1, sizes[layer - 1] + 1):
-                    w = _sym("w", layer, j, k)
-                    results[f"dE/d{w.name}"] = sp.diff(energy, w)
+        for parameter in sorted(energy.free_symbols, key=lambda s: s.name):
+            if parameter.name.startswith(("w^", "b^")):
+                results[f"dE/d{parameter.name}"] = sp.diff(energy, parameter)
         results["definitions"] = definitions
-        steps.append(Step("deltas", "δ^(l)_j = ∂E/∂a^(l)_j = h'(a^(l)_j) Σ_k w^(l)_kj δ^(l+1)_k; "
-                                    "∂E/∂w^(l)_jk = δ^(l+1)_j z^(l)_k"))
+        steps = [Step("forward pass", f"{pre}^(l)_j = Σ_k w_jk {act}^(l-1)_k{' + b_j' if given.get('bias') else ''}, "
+                                      f"{act}^(l)_j = f({pre}^(l)_j)"),
+                 Step("loss", f"E = {show(loss)}"),
+                 Step("deltas", f"δ^(l)_j = ∂E/∂{pre}^(l)_j = f'({pre}^(l)_j) Σ_k w_kj δ^(l+1)_k; "
+                                f"∂E/∂w_jk = δ_j {act}_k; ∂E/∂b_j = δ_j")]
         return Solution(results, steps)
 
 
 def _held_at(loss, definitions, symbol, q):
-    """The loss with one pre-activation held at q (everything downstream recomputed)."""
-    frozen = {**definitions, symbol.name: q}
+    """The loss in terms of weights and inputs, with one pre-activation (if any) held at q."""
+    frozen = {**definitions, symbol.name: q} if symbol is not None else definitions
     expr = loss
     for _ in range(12):
         expr = expr.xreplace({s: frozen[s.name] for s in expr.free_symbols if s.name in frozen})

@@ -39,6 +39,7 @@ class Dense(Family):
             steps.append(Step(f"layer {i}: {n_in} → {n_out}",
                               f"{n_out}×({n_in}{' + 1' if bias else ''}) = {w + b}"))
         results.update(weights=weights, biases=biases, total=weights + biases)
+        self._forward_shapes(sizes, results)
         steps.append(Step("total", f"{weights} weights + {biases} biases = {weights + biases}"))
         return Solution(results, steps)
 
@@ -46,6 +47,17 @@ class Dense(Family):
         if given.get("bias", True):
             return [Variant({**given, "bias": False}, "you left out the biases (one per unit)")]
         return []
+
+    def _forward_shapes(self, sizes, results) -> None:
+        """Shapes of the forward pass with the bias trick: x_B = [x; 1], z = W x_B, a = f(z), a_B = [a; 1]."""
+        results["input_bias_trick"] = (sizes[0] + 1,)
+        for i, n in enumerate(sizes[1:], start=1):
+            results[f"preactivation.{i}"] = (n,)
+            results[f"activation.{i}"] = (n,)
+            if i < len(sizes) - 1:
+                results[f"activation_bias_trick.{i}"] = (n + 1,)
+        results["loss"] = ()
+        results["last_class_index"] = sizes[-1] - 1
 
 
 @register
@@ -210,6 +222,8 @@ class CNN(Family):
             total += params
             results[f"output.{i}"] = shape
             results[f"params.{i}"] = params
+            if len(shape) == 3:
+                results[f"height.{i}"], results[f"width.{i}"], results[f"depth.{i}"] = shape
             steps.append(Step(f"layer {i} ({layer.label or layer.kind})",
                               f"{how} → {'×'.join(map(str, shape))}, {params} parameters"))
         results["total_params"] = total
