@@ -743,7 +743,7 @@ class Parser:
 
     # arithmetic with guards -------------------------------------------------
     def arith(self, a, b, op: str):
-        a, b = scalar(a), scalar(b)
+        a, b = scalar(_as_group(a)), scalar(_as_group(b))
         self.count(None)
         if op == "+":
             return a + b
@@ -790,6 +790,13 @@ def relation(a, b, op: str):
     if op in ("==", "!="):
         return RELATIONS[op](a, b, evaluate=False)
     return RELATIONS[op](a, b)
+
+
+def _as_group(value):
+    """In arithmetic, [x] is a bracketed group, as in σ(z)[1 − σ(z)]."""
+    if isinstance(value, list) and len(value) == 1 and not isinstance(value[0], (list, tuple)):
+        return value[0]
+    return value
 
 
 def scalar(value):
@@ -960,7 +967,6 @@ def parse_number(text: str, vocab: Vocabulary | None = None) -> WrittenNumber:
     return WrittenNumber(value, decimals=decimals, sigfigs=sigfigs)
 
 
-_SHAPE_SEPARATORS = re.compile(r"\s*(?:x|X|\*|by|,)\s*")
 
 
 def parse_shape(value) -> tuple[int, ...]:
@@ -971,21 +977,56 @@ def parse_shape(value) -> tuple[int, ...]:
         raise ParseError("expected a shape such as 4x8")
     if len(value) > 200:
         raise TooComplex("shape is too long")
-    text = normalise(value).replace("\\times", "*").replace("\\", "")
-    text = text.strip().strip("()[]{} ").strip()
+    text = right_hand_side(normalise(value).replace("\\times", "*").replace("\\", "")).strip()
+    text = _strip_outer_group(text)
     if text.lower() in ("", "scalar", "1 (scalar)"):
         return ()
-    parts = _SHAPE_SEPARATORS.split(text)
+    parts = _split_top_level(text)
     if any(p == "" for p in parts):
         raise ParseError(f"{value.strip()!r} is not a shape (write it like 4x8 or [4, 8])")
     return tuple(_shape_dim(p) for p in parts)
 
 
+def _strip_outer_group(text: str) -> str:
+    """'(4, 8)' -> '4, 8', but '(3+1) x (7+1)' stays as it is."""
+    while len(text) >= 2 and text[0] in "([{" and text[-1] == CLOSERS[text[0]]:
+        depth = 0
+        for i, c in enumerate(text):
+            depth += c in "([{"
+            depth -= c in ")]}"
+            if depth == 0 and i < len(text) - 1:
+                return text
+        text = text[1:-1].strip()
+    return text
+
+
+def _split_top_level(text: str) -> list[str]:
+    """Split at x, ×, *, ',' or 'by' outside brackets."""
+    parts, depth, start = [], 0, 0
+    for m in re.finditer(r"[()\[\]{}]|\s*(?:x|X|\*|,|\bby\b)\s*", text):
+        token = m.group(0)
+        if token in "([{":
+            depth += 1
+        elif token in ")]}":
+            depth -= 1
+        elif depth == 0:
+            parts.append(text[start:m.start()].strip())
+            start = m.end()
+    parts.append(text[start:].strip())
+    return parts
+
+
 def _shape_dim(value) -> int:
     text = str(value).strip()
-    if not re.fullmatch(r"\d{1,12}", text):
+    if re.fullmatch(r"\d{1,12}", text):
+        return int(text)
+    try:
+        number = parse_expression(text)
+    except ParseError:
+        number = None
+    if number is None or not number.is_Integer or number < 0 or len(text) > 40:
         raise ParseError(f"{text!r} is not a dimension (a whole number)")
-    return int(text)
+    return int(number)
 
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}

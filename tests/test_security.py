@@ -66,10 +66,14 @@ def _hostile_sheet(value: str) -> str:
 
 
 def test_hostile_answers(sets):
+    from examcheck.reference import Resolver
+
     CANARY.unlink(missing_ok=True)
+    resolver = Resolver()
     for value in HOSTILE:
         start = time.monotonic()
-        report = grade_file(sheet_from_text(_hostile_sheet(value), "hostile.yaml"), sets, limits=Limits(seconds=2))
+        report = grade_file(sheet_from_text(_hostile_sheet(value), "hostile.yaml"), sets, resolver,
+                            limits=Limits(seconds=2))
         assert time.monotonic() - start < 20
         parts = {f"{p.id}.{part.id}": part for p in report.problems for part in p.parts}
         assert parts["q1.5.infinity"].status == "correct", value[:40]

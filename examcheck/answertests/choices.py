@@ -33,7 +33,7 @@ def boolean_test(student, reference, options: Options) -> Verdict:
     shown = "true" if value else "false"
     if value == bool(reference):
         return correct(note="same truth value", interpreted=shown)
-    return incorrect("", "wrong_truth_value", shown)
+    return incorrect(f"the statement is {'false' if value else 'true'}", "wrong_truth_value", shown)
 
 
 def _normal(text) -> str:
@@ -68,4 +68,4 @@ def choice_test(student, reference, options: Options) -> Verdict:
         return invalid(str(exc), "unreadable")
     if picked == _normal(reference):
         return correct(note="same choice", interpreted=picked)
-    return incorrect("", "wrong_choice", picked)
+    return incorrect("another choice is right", "wrong_choice", picked)

@@ -57,7 +57,7 @@ def shape_test(student, reference, options: Options) -> Verdict:
                              "bias_dimension", shown)
     if len(shape) != len(reference):
         return incorrect(f"expected {len(reference)} dimension(s), got {len(shape)}", "rank", shown)
-    return incorrect("", "differs", shown)
+    return incorrect("the number of dimensions is right but their sizes are not", "sizes", shown)
 
 
 # ----------------------------------------------------------------------------- vectors and matrices

@@ -64,12 +64,12 @@ class GradientDescent(Family):
         point, velocity = list(start), [sp.Integer(0)] * len(xs)
         iterates, gradients = [point], []
         for k in range(n_steps + 1):
-            g = [sp.nsimplify(gi.subs(dict(zip(xs, point)))) for gi in gradient]
+            g = [sp.expand(gi.subs(dict(zip(xs, point)))) for gi in gradient]
             gradients.append(g)
             if k == n_steps:
                 break
             velocity = [beta * v - step * gi for v, gi in zip(velocity, g)]
-            new = [sp.simplify(p + v) for p, v in zip(point, velocity)]
+            new = [sp.expand(p + v) for p, v in zip(point, velocity)]
             if any(sp.Abs(c).evalf() > 1e100 for c in new):
                 raise FamilyError("the iterates blow up (|x| > 1e100)")
             steps.append(Step(f"step {k + 1}", f"∇f({show(point)}) = {show(g)}; "
