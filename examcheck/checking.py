@@ -56,9 +56,10 @@ def check_key(problem_set, problem, part: Part, ref: PartReference, resolver: Re
     if verdict.correct:
         return None
     diagnosis = convention_diagnosis(problem, part, resolver, ref) or verdict.feedback
+    shown = ref.shown if ref.shown is not None else ref.value
     return Finding(problem_set.source, part.key_line or part.line, where,
                    "the stated key disagrees with the computed answer",
-                   stated=show_written(part.key), computed=expected_text(part, ref.value), diagnosis=diagnosis)
+                   stated=show_written(part.key), computed=expected_text(part, shown), diagnosis=diagnosis)
 
 
 def convention_diagnosis(problem: Problem, part: Part, resolver: Resolver, ref: PartReference) -> str:

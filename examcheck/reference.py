@@ -37,6 +37,7 @@ class PartReference:
     options: Options
     solution: Solution | None = None
     mistakes: list[KnownMistake] = field(default_factory=list)
+    shown: Any = None  # the family's readable form of the value, when it has one
 
 
 def log_base_of(part_or_mistake_base) -> int | None:
@@ -73,7 +74,8 @@ class Resolver:
         else:
             value = self.read(part.answer, part.reference, options, "reference")
         options = widen_vocabulary(options, value)
-        ref = PartReference(value, options, solution)
+        shown = solution.display.get(part.result) if solution is not None and part.result else None
+        ref = PartReference(value, options, solution, shown=shown)
         if with_mistakes:
             ref.mistakes = self.mistakes(problem, part, options, value)
         return ref

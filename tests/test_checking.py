@@ -66,3 +66,15 @@ def test_declared_mistake_that_equals_the_answer_is_flagged():
     problem.part("i").mistakes[0].answer = "x_i*sigma(z)*(1 - sigma(z))"
     findings = check_problem(problem_set, problem, Resolver())
     assert any("declared mistake earns full marks" in f.message for f in findings)
+
+
+def test_solve_works_for_every_bundled_problem():
+    from examcheck.solving import solve_problem
+
+    for problem_set in load_sets([PROBLEMS]):
+        for problem in problem_set.problems:
+            solution = solve_problem(problem_set, problem, RESOLVER)
+            assert not [p.error for p in solution.parts if p.error], (problem_set.exam, problem.id)
+            assert all(p.answer is not None for p in solution.parts if p.answer_type != "text")
+            if problem.family:
+                assert any(p.steps for p in solution.parts), (problem_set.exam, problem.id)

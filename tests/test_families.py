@@ -173,3 +173,21 @@ def test_gradient_descent_momentum():
     results = solve("gradient_descent", given).results
     # v1 = -0.2, x1 = 0.8; v2 = 0.5(-0.2) - 0.1(1.6) = -0.26, x2 = 0.54
     assert results["iterates"][2] == [sp.Rational(54, 100)]
+
+
+def test_backprop_display_forms_equal_the_true_gradients():
+    from examcheck.answertests import Options
+    from examcheck.answertests.expressions import compare_expressions
+    from examcheck.parsing import Vocabulary
+
+    cases = [("mlp_backprop", {"sizes": [2, 3, 3, 1], "activation": "h", "target": "t_n"}),
+             ("mlp_backprop", {"sizes": [2, 2, 2], "activation": "sigmoid", "output_activation": "sigmoid",
+                               "bias": True, "target": "y", "convention": "standard"}),
+             ("unit_chain", {"depth": 6, "layer": 2})]
+    for family, given in cases:
+        solution = get(family).solve(given, {})
+        options = Options(vocab=Vocabulary(), definitions=solution.results["definitions"])
+        assert solution.display
+        for name, readable in solution.display.items():
+            verdict = compare_expressions(readable, solution.results[name], options)
+            assert verdict.correct, (family, name, verdict)

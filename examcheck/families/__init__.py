@@ -36,6 +36,7 @@ class Solution:
     results: dict[str, Any]
     steps: list[Step] = field(default_factory=list)
     findings: list[str] = field(default_factory=list)
+    display: dict[str, Any] = field(default_factory=dict)  # readable forms of results, for people
 
 
 class FamilyError(ValueError):

@@ -27,6 +27,16 @@ def _sym(letter: str, layer, *index) -> sp.Symbol:
     return sp.Symbol(_name(letter, layer, *index), real=True)
 
 
+def _slope(f, at: sp.Expr) -> sp.Expr:
+    """f'(at) written readably: 1 for the identity, σ(1 − σ) for sigmoid, h'(a) for an unknown h."""
+    xi = sp.Dummy("xi")
+    inner = f(xi)
+    if inner == xi:
+        return sp.Integer(1)
+    derivative = sp.diff(inner, xi)
+    return sp.Subs(derivative, xi, at) if isinstance(f, sp.core.function.UndefinedFunction) else derivative.subs(xi, at)
+
+
 def _gradient_wrt(expression_of, point: sp.Expr) -> sp.Expr:
     """d/dq of expression_of(q) at q = point, for an intermediate quantity q."""
     q = sp.Dummy("q", real=True)
@@ -95,12 +105,34 @@ class MLPBackprop(Family):
             if parameter.name.startswith(("w^", "b^")):
                 results[f"dE/d{parameter.name}"] = sp.diff(energy, parameter)
         results["definitions"] = definitions
+        display = self._textbook_forms(sizes, style, h, out, targets, given.get("bias", False))
         steps = [Step("forward pass", f"{pre}^(l)_j = Σ_k w_jk {act}^(l-1)_k{' + b_j' if given.get('bias') else ''}, "
                                       f"{act}^(l)_j = f({pre}^(l)_j)"),
                  Step("loss", f"E = {show(loss)}"),
                  Step("deltas", f"δ^(l)_j = ∂E/∂{pre}^(l)_j = f'({pre}^(l)_j) Σ_k w_kj δ^(l+1)_k; "
                                 f"∂E/∂w_jk = δ_j {act}_k; ∂E/∂b_j = δ_j")]
-        return Solution(results, steps)
+        return Solution(results, steps, display=display)
+
+    def _textbook_forms(self, sizes, style, h, out, targets, bias) -> dict:
+        """δ and the weight gradients written with named quantities, as a student would."""
+        pre, act, first = style["pre"], style["act"], style["first"]
+        last = first + len(sizes) - 1
+        tag = (lambda layer: layer - 1) if style["weights"] == "from" else (lambda layer: layer)
+        display: dict = {}
+        for j in range(1, sizes[-1] + 1):
+            display[f"dE/d{_name(pre, last, j)}"] = (_sym(act, last, j) - targets[j - 1]) * _slope(out, _sym(pre, last, j))
+        for layer in range(last - 1, first, -1):
+            for j in range(1, sizes[layer - first] + 1):
+                spread = sum(_sym("w", tag(layer + 1), k, j) * _sym("delta", layer + 1, k)
+                             for k in range(1, sizes[layer + 1 - first] + 1))
+                display[f"dE/d{_name(pre, layer, j)}"] = _slope(h, _sym(pre, layer, j)) * spread
+        for layer in range(first + 1, last + 1):
+            for j in range(1, sizes[layer - first] + 1):
+                for k in range(1, sizes[layer - 1 - first] + 1):
+                    display[f"dE/d{_name('w', tag(layer), j, k)}"] = _sym("delta", layer, j) * _sym(act, layer - 1, k)
+                if bias:
+                    display[f"dE/d{_name('b', tag(layer), j)}"] = _sym("delta", layer, j)
+        return display
 
 
 def _held_at(loss, definitions, symbol, q):
@@ -141,11 +173,16 @@ class UnitChain(Family):
         for _ in range(depth + 1):
             expr = expr.xreplace({s: definitions[s.name] for s in expr.free_symbols if s.name in definitions})
         grad = sp.diff(expr, sp.Symbol(f"w^({layer})", real=True))
+        a = [None] + [sp.Symbol(f"a^({k})", real=True) for k in range(1, depth + 1)]
+        readable = ((h(a[depth]) - t) * _slope(h, a[depth])
+                    * sp.Mul(*(sp.Symbol(f"w^({k})", real=True) * _slope(h, a[k]) for k in range(layer + 1, depth)))
+                    * h(a[layer]))
         steps = [Step("chain rule", f"∂F/∂w^({layer}) = ∂F/∂a^({depth}) · Π_(k={layer + 1})^({depth - 1}) "
                                     f"∂a^(k+1)/∂a^(k) · ∂a^({layer + 1})/∂w^({layer})"),
                  Step("factors", f"∂F/∂a^({depth}) = (h(a^({depth})) − t) h'(a^({depth})); "
                                  f"∂a^(k+1)/∂a^(k) = w^(k) h'(a^(k)); ∂a^({layer + 1})/∂w^({layer}) = h(a^({layer}))")]
-        return Solution({"gradient": grad, "loss": expr, "definitions": definitions}, steps)
+        return Solution({"gradient": grad, "loss": expr, "definitions": definitions}, steps,
+                        display={"gradient": readable})
 
 
 @register
