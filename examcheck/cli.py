@@ -23,8 +23,9 @@ def _console(color: str = "auto"):
     from rich.console import Console
 
     force = {"always": True, "never": False}.get(color)
-    return Console(force_terminal=force, no_color=color == "never" or None, highlight=False,
-                   soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    plain = color == "never"
+    return Console(force_terminal=force, no_color=plain or None, color_system=None if plain else "auto",
+                   highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _fail_input(errors) -> None:
@@ -55,49 +56,154 @@ def main() -> None:
     """Check and grade mathematical exam answers (deep learning and ML)."""
 
 
-@main.command()
-@click.argument("answer_files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@problems_option
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("--no-reveal", is_flag=True, help="Hide expected answers (for self-checks); feedback stays.")
-@click.option("--fail-under", type=click.FloatRange(0, 100), help="Exit 1 if any score is below this percent.")
-@click.option("--time-limit", type=click.FloatRange(0.1, 60), default=2.0, show_default=True,
-              help="Seconds allowed for each answer check.")
-@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto")
-def grade(answer_files, problem_paths, fmt, no_reveal, fail_under, time_limit, color) -> None:
-    """Grade answer files part by part."""
-    from examcheck.answers import load_sheet
-    from examcheck.grading import grade_file
+GRADE_FORMATS = ["table", "json", "jsonl", "csv", "canvas", "gradescope", "junit", "github", "markdown"]
+
+
+def _batch_options(fn):
+    options = [
+        click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
+                     help="Parallel worker processes (default: the number of cores)."),
+        click.option("--cache", "cache_dir", type=click.Path(path_type=Path),
+                     help="Keep the verdict cache in this folder between runs."),
+        click.option("--time-limit", type=click.FloatRange(0.1, 60), default=2.0, show_default=True,
+                     help="Seconds allowed for each answer check."),
+        click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+                     help="Colour in the terminal (NO_COLOR and FORCE_COLOR are honoured too)."),
+        problems_option,
+        click.argument("inputs", nargs=-1, required=True),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
+    """(sets, batch result, input errors) for the answer files named by inputs."""
+    import os
+
+    from examcheck.batch import VerdictCache, expand_inputs, grade_many
     from examcheck.limits import Limits
-    from examcheck.reference import Resolver
-    from examcheck.render.reports import print_report, reports_json
-    from examcheck.schema import ValidationFailed
-    from examcheck.yamlio import InputError
 
     sets = _load_sets(problem_paths)
-    resolver, limits = Resolver(), Limits(seconds=time_limit)
-    reports, errors = [], []
-    for path in answer_files:
-        try:
-            reports.append(grade_file(load_sheet(path), sets, resolver, limits))
-        except ValidationFailed as exc:
-            errors += exc.errors
-        except InputError as exc:
-            errors.append(exc)
-    if fmt == "json":
-        click.echo(reports_json(reports, reveal=not no_reveal) if reports else "[]")
+    paths, errors = expand_inputs(list(inputs))
+    cache = VerdictCache.load(cache_dir)
+    jobs = jobs or os.cpu_count() or 1
+    show_progress = sys.stderr.isatty() and len(paths) > 1
+    if show_progress:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as bar:
+            task = bar.add_task("grading", total=len(paths))
+            result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache,
+                                progress=lambda n: bar.advance(task, n))
     else:
-        console = _console(color)
-        for report in reports:
-            print_report(report, console, reveal=not no_reveal)
+        result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache)
+    cache.save(cache_dir)
+    return sets, result, errors + result.errors
+
+
+def _emit(text: str, output: Path | None) -> None:
+    from examcheck.batch import atomic_write
+
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        atomic_write(output, text)
+
+
+def _table_text(reports, reveal, summary, color, to_file: bool) -> str | None:
+    from examcheck.render.reports import print_report
+    from examcheck.render.stats import print_class_table
+
+    console = _console("never" if to_file else color)
+    if to_file:
+        console.begin_capture()
+    if len(reports) == 1:
+        print_report(reports[0], console, reveal=reveal)
+    elif reports:
+        print_class_table(reports, console)
+    if summary or len(reports) > 1:
+        _print_stats(reports, console)
+    return console.end_capture() if to_file else None
+
+
+def _print_stats(reports, console) -> None:
+    from examcheck.render.stats import print_stats
+    from examcheck.stats import class_stats
+
+    for exam in dict.fromkeys(r.exam for r in reports):
+        print_stats(exam, class_stats([r for r in reports if r.exam == exam]), console)
+
+
+@main.command()
+@_batch_options
+@click.option("--format", "fmt", type=click.Choice(GRADE_FORMATS), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file (atomically).")
+@click.option("--no-reveal", is_flag=True, help="Hide expected answers (for self-checks); feedback stays.")
+@click.option("--fail-under", type=click.FloatRange(0, 100), help="Exit 1 if any score is below this percent.")
+@click.option("--summary", is_flag=True, help="Add class statistics (table format).")
+@click.option("--points-row", is_flag=True, help="csv: add a Points Possible row.")
+@click.option("--assignment", default="examcheck", show_default=True, help="canvas: the assignment column's name.")
+def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output, no_reveal, fail_under, summary,
+          points_row, assignment) -> None:
+    """Grade answer files (files, folders or globs) part by part."""
+    from examcheck.render import exports
+    from examcheck.render.reports import reports_json
+
+    _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
+    reports, reveal = result.reports, not no_reveal
+    renderers = {
+        "json": lambda: reports_json(reports, reveal=reveal) if reports else "[]",
+        "jsonl": lambda: exports.jsonl(reports, reveal),
+        "csv": lambda: exports.gradebook_csv(reports, points_row),
+        "canvas": lambda: exports.canvas_csv(reports, assignment),
+        "gradescope": lambda: exports.gradescope_json(reports[0], reveal) if len(reports) == 1 else
+        "[" + ",\n".join(exports.gradescope_json(r, reveal) for r in reports) + "]",
+        "junit": lambda: exports.junit_xml(reports),
+        "github": lambda: exports.github_reports(reports),
+        "markdown": lambda: "\n".join(exports.markdown_report(r, reveal) for r in reports),
+    }
+    if fmt == "table":
+        text = _table_text(reports, reveal, summary, color, to_file=output is not None)
+        if text is not None:
+            _emit(text, output)
+    elif reports or fmt in ("json", "csv", "canvas", "junit"):
+        _emit(renderers[fmt](), output)
     for error in errors:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"error: {error} (skipped)", err=True)
     if errors:
         sys.exit(EXIT_INPUT)
     if fail_under is not None and any(
         (100 * r.score / r.max_score if r.max_score else 100.0) < fail_under for r in reports
     ):
         sys.exit(EXIT_FINDINGS)
+
+
+@main.command()
+@_batch_options
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file (atomically).")
+def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output) -> None:
+    """Class statistics: per-part means and commonest mistakes, discrimination, a histogram."""
+    from examcheck.render.stats import stats_json
+    from examcheck.stats import class_stats
+
+    _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
+    reports = result.reports
+    if fmt == "json":
+        by_exam = {e: class_stats([r for r in reports if r.exam == e]) for e in dict.fromkeys(r.exam for r in reports)}
+        _emit(stats_json(by_exam), output)
+    else:
+        console = _console("never" if output else color)
+        if output:
+            console.begin_capture()
+        _print_stats(reports, console)
+        if output:
+            _emit(console.end_capture(), output)
+    for error in errors:
+        click.echo(f"error: {error} (skipped)", err=True)
+    if errors:
+        sys.exit(EXIT_INPUT)
 
 
 @main.command()
@@ -124,7 +230,8 @@ def solve(problem_id, problem_paths, fmt) -> None:
 @click.option("--key", "key_files", multiple=True, type=click.Path(path_type=Path),
               help="A key file shaped like an answer file; every answer in it must be correct.")
 @problems_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+              help="github: workflow annotations on the exact line of the problem file.")
 def check(paths, key_files, problem_paths, fmt) -> None:
     """Validate problem sets, recompute every part, and verify stated keys."""
     from examcheck.answers import load_sheet
@@ -144,6 +251,10 @@ def check(paths, key_files, problem_paths, fmt) -> None:
         _fail_input([exc])
     if fmt == "json":
         click.echo(findings_json(findings))
+    elif fmt == "github":
+        from examcheck.render.exports import github_findings
+
+        click.echo(github_findings(findings), nl=False)
     else:
         for finding in findings:
             click.echo(finding_text(finding))

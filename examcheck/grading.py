@@ -63,7 +63,7 @@ def _written_for_report(value):
 
 
 def grade_part(problem: Problem, part: Part, answer: WrittenAnswer | None, resolver: Resolver,
-               limits: Limits) -> PartResult:
+               limits: Limits, cache=None, fingerprint: str = "") -> PartResult:
     given = _written_for_report(answer.value) if answer else None
     line = answer.line if answer else None
     result = PartResult(part.id, "missing", 0.0, part.marks, given, None, line=line)
@@ -81,7 +81,16 @@ def grade_part(problem: Problem, part: Part, answer: WrittenAnswer | None, resol
     if not _present(answer):
         result.feedback = "no answer given"
         return result
-    verdict = bounded_verdict(part, answer.value, ref, limits)
+    key = None
+    if cache is not None:
+        from examcheck.batch import answer_key
+
+        key = answer_key(fingerprint, answer.value)
+        verdict = cache.get(key)
+    if key is None or verdict is None:
+        verdict = bounded_verdict(part, answer.value, ref, limits)
+        if key is not None:
+            cache.put(key, verdict)
     result.status = verdict.status
     result.score = round(verdict.score * part.marks, 6)
     result.feedback = verdict.feedback
@@ -96,18 +105,30 @@ def _present(answer: WrittenAnswer | None) -> bool:
     return not (isinstance(answer.value, str) and not answer.value.strip())
 
 
+def _fingerprint(resolver: Resolver, problem_set: ProblemSet, problem: Problem, part: Part) -> str:
+    """Computed once per run (a Resolver lives for one run over unchanging problem sets)."""
+    key = (problem_set.exam, problem.id, part.id)
+    if key not in resolver.fingerprints:
+        from examcheck.batch import part_fingerprint
+
+        resolver.fingerprints[key] = part_fingerprint(problem_set, problem, part)
+    return resolver.fingerprints[key]
+
+
 def grade_sheet(sheet: AnswerSheet, problem_set: ProblemSet, resolver: Resolver | None = None,
-                limits: Limits = Limits()) -> Report:
+                limits: Limits = Limits(), cache=None) -> Report:
+    """cache: a VerdictCache, or None to check every answer afresh."""
     resolver = resolver or Resolver()
     answers, warnings = split_parts(sheet, problem_set)
     problems = []
     for problem in problem_set.problems:
-        parts = [grade_part(problem, part, answers.get((problem.id, part.id)), resolver, limits)
+        parts = [grade_part(problem, part, answers.get((problem.id, part.id)), resolver, limits, cache,
+                            _fingerprint(resolver, problem_set, problem, part) if cache is not None else "")
                  for part in problem.parts]
         problems.append(ProblemResult(problem.id, parts))
     return Report(sheet.student, problem_set.exam, problems, sheet.source, warnings)
 
 
 def grade_file(sheet: AnswerSheet, sets: list[ProblemSet], resolver: Resolver | None = None,
-               limits: Limits = Limits()) -> Report:
-    return grade_sheet(sheet, choose_set(sheet, sets), resolver, limits)
+               limits: Limits = Limits(), cache=None) -> Report:
+    return grade_sheet(sheet, choose_set(sheet, sets), resolver, limits, cache)

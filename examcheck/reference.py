@@ -49,6 +49,7 @@ class Resolver:
 
     def __init__(self):
         self._solutions: dict[str, Solution] = {}
+        self.fingerprints: dict[tuple, str] = {}
 
     def solve(self, family: str, given: dict, log_base) -> Solution:
         cache_key = json.dumps([family, given, str(log_base)], sort_keys=True, default=str)

@@ -38,6 +38,9 @@ class InputError(Exception):
         where = f"{self.source}:{self.line}" if self.line else self.source
         return f"{where}: {self.message}"
 
+    def __reduce__(self):
+        return (InputError, (self.source, self.line, self.message))
+
 
 @dataclass
 class YamlDoc:

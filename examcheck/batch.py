@@ -1,0 +1,189 @@
+"""Grade a whole class: many files, parallel workers, a verdict cache, and
+errors that skip one file without stopping the batch."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+
+from examcheck.answertests import Verdict
+from examcheck.limits import Limits
+from examcheck.model import ProblemSet, Report
+from examcheck.yamlio import InputError
+
+ANSWER_SUFFIXES = (".yaml", ".yml")
+
+
+def expand_inputs(items: list[str]) -> tuple[list[Path], list[InputError]]:
+    """Files, folders (every .yaml inside) and globs, in order, without repeats."""
+    paths: list[Path] = []
+    errors: list[InputError] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in ANSWER_SUFFIXES and p.is_file())
+        elif path.is_file():
+            found = [path]
+        elif glob.has_magic(item):
+            found = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
+        else:
+            found = []
+        if not found:
+            errors.append(InputError(item, None, "no such file, or no answer files match"))
+        paths += [p for p in found if p not in paths]
+    return paths, errors
+
+
+# ----------------------------------------------------------------------------- verdict cache
+
+
+def part_fingerprint(problem_set: ProblemSet, problem, part) -> str:
+    """Changes whenever anything that decides the part's verdict changes."""
+    spec = {"exam": problem_set.exam, "family": problem.family, "given": problem.given,
+            "part": {k: v for k, v in vars(part).items()
+                     if k not in ("line", "key_line", "prompt", "key", "rubric")}}
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def answer_key(fingerprint: str, written) -> str:
+    normal = json.dumps(written, sort_keys=True, default=str)
+    normal = " ".join(normal.split())
+    return hashlib.sha256(f"{fingerprint}\0{normal}".encode()).hexdigest()
+
+
+@dataclass
+class VerdictCache:
+    entries: dict[str, dict] = field(default_factory=dict)
+    fresh: dict[str, dict] = field(default_factory=dict)
+    hits: int = 0
+    misses: int = 0
+
+    def get(self, key: str) -> Verdict | None:
+        found = self.entries.get(key) or self.fresh.get(key)
+        if found is None:
+            self.misses += 1
+            return None
+        self.hits += 1
+        return Verdict(**found)
+
+    def put(self, key: str, verdict: Verdict) -> None:
+        if verdict.note in ("too_complex", "checker_error"):
+            return  # limits depend on the machine's load: never remember them
+        self.fresh[key] = vars(verdict).copy()
+
+    @classmethod
+    def load(cls, folder: Path | None) -> VerdictCache:
+        cache = cls()
+        if folder is None:
+            return cache
+        path = Path(folder) / "verdicts.json"
+        try:
+            cache.entries = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            cache.entries = {}
+        return cache
+
+    def save(self, folder: Path | None) -> None:
+        if folder is None or not self.fresh:
+            return
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        atomic_write(Path(folder) / "verdicts.json", json.dumps({**self.entries, **self.fresh}))
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write through a temporary file and rename, so an interrupted run never leaves half a file."""
+    path = Path(path)
+    handle, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+# ----------------------------------------------------------------------------- grading many files
+
+
+@dataclass
+class BatchResult:
+    reports: list[Report]
+    errors: list[InputError]
+    cache_hits: int = 0
+    cache_misses: int = 0
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.cache_hits + self.cache_misses
+        return self.cache_hits / total if total else 0.0
+
+
+_WORKER: dict = {}
+
+
+def _init_worker(sets, limits, cache) -> None:
+    from examcheck.reference import Resolver
+
+    _WORKER.update(sets=sets, limits=limits, cache=cache, resolver=Resolver())
+
+
+def _grade_one(path: Path):
+    """(report or error, new cache entries, hits, misses) for one file, in a worker."""
+    from examcheck.answers import load_sheet
+    from examcheck.grading import grade_file
+    from examcheck.schema import ValidationFailed
+
+    cache: VerdictCache = _WORKER["cache"]
+    before_hits, before_misses, before_fresh = cache.hits, cache.misses, set(cache.fresh)
+    try:
+        report = grade_file(load_sheet(path), _WORKER["sets"], _WORKER["resolver"], _WORKER["limits"], cache)
+        outcome: Report | InputError = report
+    except ValidationFailed as exc:
+        outcome = exc.errors[0] if len(exc.errors) == 1 else InputError(str(path), None, "; ".join(
+            e.message for e in exc.errors))
+    except InputError as exc:
+        outcome = exc
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops a batch
+        outcome = InputError(str(path), None, f"could not be graded ({type(exc).__name__}: {exc})")
+    new = {k: cache.fresh[k] for k in set(cache.fresh) - before_fresh}
+    return outcome, new, cache.hits - before_hits, cache.misses - before_misses
+
+
+def grade_many(paths: list[Path], sets: list[ProblemSet], jobs: int = 1, limits: Limits = Limits(),
+               cache: VerdictCache | None = None, progress: Callable[[int], None] | None = None) -> BatchResult:
+    cache = cache or VerdictCache()
+    outcomes: list = [None] * len(paths)
+    hits = misses = 0
+
+    def collect(index: int, result) -> None:
+        nonlocal hits, misses
+        outcome, new, h, m = result
+        outcomes[index] = outcome
+        cache.fresh.update(new)
+        hits, misses = hits + h, misses + m
+        if progress:
+            progress(1)
+
+    if jobs <= 1 or len(paths) <= 1 or not hasattr(os, "fork"):
+        _init_worker(sets, limits, cache)
+        for i, path in enumerate(paths):
+            collect(i, _grade_one(path))
+    else:
+        context = get_context("fork")
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
+                                 initargs=(sets, limits, cache)) as pool:
+            chunk = max(1, min(32, len(paths) // (jobs * 8) or 1))
+            for i, result in enumerate(pool.map(_grade_one, paths, chunksize=chunk)):
+                collect(i, result)
+    reports = [o for o in outcomes if isinstance(o, Report)]
+    errors = [o for o in outcomes if isinstance(o, InputError)]
+    return BatchResult(reports, errors, hits, misses)

@@ -1,0 +1,170 @@
+"""Grades for the tools instructors use: CSV gradebooks, Canvas, Gradescope,
+JUnit XML, GitHub annotations, JSON Lines and Markdown feedback."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from xml.etree import ElementTree as ET
+
+from examcheck.model import Finding, Report
+
+
+def _num(x: float):
+    return int(x) if float(x).is_integer() else round(x, 4)
+
+
+def jsonl(reports: list[Report], reveal: bool = True) -> str:
+    return "".join(json.dumps(r.to_dict(reveal), ensure_ascii=False) + "\n" for r in reports)
+
+
+def _part_columns(reports: list[Report]) -> list[tuple[str, float]]:
+    """(problem.part, max score) in exam order, over every report."""
+    columns: dict[str, float] = {}
+    for report in reports:
+        for problem in report.problems:
+            for part in problem.parts:
+                columns.setdefault(f"{problem.id}.{part.id}", part.max_score)
+    return list(columns.items())
+
+
+def gradebook_csv(reports: list[Report], points_row: bool = False) -> str:
+    """One row per student: id, exam, each part's score, total, max."""
+    columns = _part_columns(reports)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["student", "exam", *(name for name, _ in columns), "total", "max"])
+    if points_row:
+        total = sum(m for _, m in columns)
+        writer.writerow(["Points Possible", "", *(_num(m) for _, m in columns), _num(total), _num(total)])
+    for report in reports:
+        scores = {f"{p.id}.{q.id}": q.score for p in report.problems for q in p.parts}
+        writer.writerow([report.student, report.exam, *(_num(scores[n]) if n in scores else "" for n, _ in columns),
+                         _num(report.score), _num(report.max_score)])
+    return out.getvalue()
+
+
+CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+
+
+def canvas_csv(reports: list[Report], assignment: str) -> str:
+    """Canvas gradebook import: the five student columns, one assignment column, and a Points Possible row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([*CANVAS_COLUMNS, assignment])
+    most = max((r.max_score for r in reports), default=0)
+    writer.writerow(["Points Possible", "", "", "", "", _num(most)])
+    for report in reports:
+        writer.writerow([report.student, "", report.student, report.student, "", _num(report.score)])
+    return out.getvalue()
+
+
+def gradescope_json(report: Report, reveal: bool = True) -> str:
+    """results.json as Gradescope's autograder specification defines it; the total is shown."""
+    tests = []
+    for problem in report.problems:
+        for part in problem.parts:
+            lines = [f"status: {part.status}"]
+            if part.interpreted:
+                lines.append(f"your answer, as read: {part.interpreted}")
+            if reveal and part.expected:
+                lines.append(f"expected: {part.expected}")
+            if part.feedback:
+                lines.append(part.feedback)
+            tests.append({
+                "name": f"{problem.id}.{part.id}", "number": f"{problem.id}.{part.id}",
+                "score": _num(part.score), "max_score": _num(part.max_score),
+                "status": "passed" if part.status == "correct" else "failed",
+                "output": "\n".join(lines), "visibility": "visible",
+            })
+    summary = f"{report.student}: {_num(report.score)}/{_num(report.max_score)} on {report.exam}"
+    return json.dumps({"score": _num(report.score), "output": summary, "visibility": "visible",
+                       "stdout_visibility": "visible", "tests": tests}, indent=2, ensure_ascii=False)
+
+
+def junit_xml(reports: list[Report]) -> str:
+    """One testsuite per answer file, one testcase per part (classname = exam, file = answer file)."""
+    suites = ET.Element("testsuites", name="examcheck")
+    for report in reports:
+        parts = [(p, q) for p in report.problems for q in p.parts]
+        failed = [q for _, q in parts if q.status not in ("correct", "ungraded", "missing")]
+        skipped = [q for _, q in parts if q.status in ("ungraded", "missing")]
+        suite = ET.SubElement(suites, "testsuite", name=report.student, tests=str(len(parts)),
+                              failures=str(len(failed)), errors="0", skipped=str(len(skipped)))
+        for problem, part in parts:
+            case = ET.SubElement(suite, "testcase", classname=report.exam, name=f"{problem.id}.{part.id}",
+                                 file=report.source)
+            if part.line:
+                case.set("line", str(part.line))
+            if part.status in ("ungraded", "missing"):
+                ET.SubElement(case, "skipped", message=part.status)
+            elif part.status != "correct":
+                failure = ET.SubElement(case, "failure", message=f"{part.status}: {part.feedback}"[:500],
+                                        type=part.status)
+                failure.text = f"score {_num(part.score)}/{_num(part.max_score)}; read as {part.interpreted}"
+        ET.SubElement(suite, "properties")
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def github_annotation(level: str, file: str, line: int | None, title: str, message: str) -> str:
+    props = [f"file={_escape_property(file)}"]
+    if line:
+        props.append(f"line={line}")
+    props.append(f"title={_escape_property(title)}")
+    return f"::{level} {','.join(props)}::{_escape_data(message)}"
+
+
+def github_findings(findings: list[Finding]) -> str:
+    lines = []
+    for f in findings:
+        details = [f.message]
+        if f.stated is not None:
+            details.append(f"stated: {f.stated}")
+        if f.computed is not None:
+            details.append(f"computed: {f.computed}")
+        if f.diagnosis:
+            details.append(f"why: {f.diagnosis}")
+        lines.append(github_annotation("error", f.source, f.line, f.where or "examcheck", "\n".join(details)))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def github_reports(reports: list[Report]) -> str:
+    lines = []
+    for report in reports:
+        for problem in report.problems:
+            for part in problem.parts:
+                if part.status in ("correct", "ungraded"):
+                    continue
+                level = "warning" if part.status in ("missing", "partial") else "error"
+                lines.append(github_annotation(level, report.source, part.line, f"{problem.id}.{part.id}",
+                                               f"{part.status}: {part.feedback}".strip()))
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def markdown_report(report: Report, reveal: bool = True) -> str:
+    lines = [f"# {report.student}: {report.exam}", "",
+             f"**Total: {_num(report.score)} / {_num(report.max_score)}**", ""]
+    header = "| part | status | marks | your answer, as read |" + (" expected |" if reveal else "") + " feedback |"
+    lines += [header, "|" + "---|" * (header.count("|") - 1)]
+    for problem in report.problems:
+        for part in problem.parts:
+            cells = [f"{problem.id}.{part.id}", part.status, f"{_num(part.score)}/{_num(part.max_score)}",
+                     _md(part.interpreted or (str(part.given) if part.given is not None else ""))]
+            if reveal:
+                cells.append(_md(part.expected or ""))
+            cells.append(_md(part.feedback or part.note))
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _md(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,138 @@
+"""Every export format, validated against what its consumer expects."""
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+from click.testing import CliRunner
+
+from examcheck.cli import main
+from examcheck.model import Finding
+from examcheck.render.exports import github_annotation, github_findings
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEMS = str(ROOT / "problems")
+FLAWED = str(ROOT / "examples" / "answers" / "flawed.yaml")
+PERFECT = str(ROOT / "examples" / "answers" / "perfect.yaml")
+
+
+def grade(*args):
+    result = CliRunner().invoke(main, ["grade", FLAWED, PERFECT, "--problems", PROBLEMS, "--jobs", "1", *args])
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_csv_gradebook():
+    rows = list(csv.reader(io.StringIO(grade("--format", "csv", "--points-row"))))
+    header, points, *students = rows
+    assert header[:2] == ["student", "exam"] and header[-2:] == ["total", "max"]
+    assert "q1.i" in header and "q4.c" in header
+    assert points[0] == "Points Possible" and points[-1] == "13"
+    assert [s[0] for s in students] == ["flawed-fred", "perfect-pat"]
+    fred = dict(zip(header, students[0]))
+    assert fred["total"] == "3.5" and fred["q3.a"] == "0" and fred["q3.b"] == "1"
+    assert sum(float(fred[c]) for c in header[2:-2] if fred[c]) == 3.5
+
+
+def test_canvas_import_csv():
+    rows = list(csv.reader(io.StringIO(grade("--format", "canvas", "--assignment", "Quiz 1 (12345)"))))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Quiz 1 (12345)"]
+    assert rows[1][0] == "Points Possible" and rows[1][5] == "13"
+    assert [(r[0], r[5]) for r in rows[2:]] == [("flawed-fred", "3.5"), ("perfect-pat", "11")]
+    assert all(len(r) == 6 for r in rows)
+
+
+def test_gradescope_results_json():
+    result = CliRunner().invoke(main, ["grade", FLAWED, "--problems", PROBLEMS, "--format", "gradescope"])
+    data = json.loads(result.stdout)
+    assert data["score"] == 3.5 and data["visibility"] == "visible" and data["stdout_visibility"] == "visible"
+    assert "3.5/13" in data["output"]
+    tests = data["tests"]
+    assert len(tests) == 13
+    for test in tests:
+        assert set(test) == {"name", "number", "score", "max_score", "status", "output", "visibility"}
+        assert test["status"] in ("passed", "failed") and test["visibility"] == "visible"
+        assert 0 <= test["score"] <= test["max_score"]
+    assert sum(t["score"] for t in tests) == data["score"]
+    sign = next(t for t in tests if t["name"] == "q1.i")
+    assert sign["status"] == "failed" and "sign error" in sign["output"]
+
+
+def test_junit_xml():
+    root = ET.fromstring(grade("--format", "junit"))
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    assert [s.get("name") for s in suites] == ["flawed-fred", "perfect-pat"]
+    for suite in suites:
+        cases = suite.findall("testcase")
+        assert int(suite.get("tests")) == len(cases) == 13
+        assert int(suite.get("failures")) == len([c for c in cases if c.find("failure") is not None])
+        assert int(suite.get("skipped")) == len([c for c in cases if c.find("skipped") is not None])
+        for case in cases:
+            assert case.get("classname") == "seed000-quiz" and case.get("file").endswith(".yaml") and case.get("name")
+    fred = suites[0]
+    failure = next(c for c in fred.findall("testcase") if c.get("name") == "q3.a").find("failure")
+    assert "biases" in failure.get("message")
+
+
+def test_junit_never_changes_the_exit_code():
+    result = CliRunner().invoke(main, ["grade", FLAWED, "--problems", PROBLEMS, "--format", "junit"])
+    assert result.exit_code == 0
+
+
+ANNOTATION = re.compile(r"^::(error|warning|notice) ((?:[a-z]+=[^,:]*)(?:,[a-z]+=[^,:]*)*)::(.*)$")
+
+
+def test_github_annotations_escape_properly():
+    line = github_annotation("error", "dir/a,b:c.yaml", 14, "q1: bad, key", "50% wrong\nsecond line")
+    m = ANNOTATION.match(line)
+    assert m, line
+    props = dict(p.split("=", 1) for p in m.group(2).split(","))
+    assert props == {"file": "dir/a%2Cb%3Ac.yaml", "line": "14", "title": "q1%3A bad%2C key"}
+    assert m.group(3) == "50%25 wrong%0Asecond line"
+
+
+def test_check_in_github_format_points_at_the_problem_line(tmp_path):
+    text = (ROOT / "problems" / "seed002-homework.yaml").read_text().replace("key: 21x21", "key: 25x25")
+    broken = tmp_path / "hw.yaml"
+    broken.write_text(text)
+    result = CliRunner().invoke(main, ["check", str(broken), "--format", "github"])
+    assert result.exit_code == 1
+    lines = [ln for ln in result.stdout.splitlines() if ln.startswith("::")]
+    assert len(lines) == 1 and ANNOTATION.match(lines[0])
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "25x25" in row)
+    assert f",line={line}," in lines[0] and "stated: 25x25" in lines[0].replace("%0A", "\n")
+
+
+def test_github_findings_for_many():
+    findings = [Finding("p.yaml", 3, "e/q1.a", "disagrees", "1", "2", "why")]
+    assert github_findings(findings).count("::error ") == 1
+
+
+def test_jsonl_and_markdown():
+    lines = grade("--format", "jsonl").splitlines()
+    assert [json.loads(line)["student"] for line in lines] == ["flawed-fred", "perfect-pat"]
+    md = grade("--format", "markdown", "--no-reveal")
+    assert md.count("# ") >= 2 and "| part | status | marks | your answer, as read | feedback |" in md
+    assert "| expected |" not in md and "0.173 (rounded" not in md
+
+
+COLOR_CODE = re.compile(r"\x1b\[[0-9;]*(3[0-7]|38;[0-9;]+)m")
+
+
+def test_color_follows_force_color_no_color_and_the_flag(monkeypatch):
+    def table(*extra):
+        return CliRunner().invoke(main, ["grade", FLAWED, "--problems", PROBLEMS, *extra]).stdout
+
+    assert not COLOR_CODE.search(table())  # not a terminal
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    assert COLOR_CODE.search(table())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not COLOR_CODE.search(table())
+    monkeypatch.delenv("NO_COLOR")
+    assert "\x1b[" not in table("--color", "never")
+    monkeypatch.delenv("FORCE_COLOR")
+    assert COLOR_CODE.search(table("--color", "always"))
