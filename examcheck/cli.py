@@ -167,6 +167,8 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
         text = _table_text(reports, reveal, summary, color, to_file=output is not None)
         if text is not None:
             _emit(text, output)
+    elif fmt == "gradescope" and not reports:
+        _emit(exports.gradescope_failure([str(e) for e in errors]), output)
     elif reports or fmt in ("json", "csv", "canvas", "junit"):
         _emit(renderers[fmt](), output)
     for error in errors:

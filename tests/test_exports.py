@@ -136,3 +136,45 @@ def test_color_follows_force_color_no_color_and_the_flag(monkeypatch):
     assert "\x1b[" not in table("--color", "never")
     monkeypatch.delenv("FORCE_COLOR")
     assert COLOR_CODE.search(table("--color", "always"))
+
+
+def test_gradescope_explains_an_unreadable_submission(tmp_path):
+    bad = tmp_path / "answers.yaml"
+    bad.write_text("answers: [oops\n")
+    out = tmp_path / "results.json"
+    result = CliRunner().invoke(main, ["grade", str(bad), "--problems", PROBLEMS, "--format", "gradescope",
+                                       "-o", str(out)])
+    assert result.exit_code == 2
+    data = json.loads(out.read_text())
+    assert data["score"] == 0 and "answers.yaml" in data["output"] and data["visibility"] == "visible"
+
+
+def test_gradescope_autograder_script_runs(tmp_path):
+    import os
+    import shutil
+    import subprocess
+
+    script = (ROOT / "examples" / "gradescope" / "run_autograder").read_text()
+    root = tmp_path / "autograder"
+    for sub in ("submission", "source", "venv/bin"):
+        (root / sub).mkdir(parents=True)
+    shutil.copy(FLAWED, root / "submission" / "answers.yaml")
+    shutil.copytree(ROOT / "problems", root / "source" / "problems")
+    import sys
+
+    exe = shutil.which("examcheck") or str(Path(sys.executable).parent / "examcheck")
+    assert Path(exe).exists()
+    (root / "venv" / "bin" / "examcheck").symlink_to(exe)
+    local = tmp_path / "run_autograder"
+    local.write_text(script.replace("/autograder", str(root)))
+    subprocess.run(["bash", str(local)], check=True, env={**os.environ})
+    data = json.loads((root / "results" / "results.json").read_text())
+    assert data["score"] == 3.5 and len(data["tests"]) == 13
+    assert all("expected:" not in t["output"] for t in data["tests"])
+
+
+def test_pre_commit_hook_is_declared():
+    import yaml
+
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hooks[0]["entry"] == "examcheck check" and hooks[0]["pass_filenames"] is False

@@ -83,6 +83,13 @@ def gradescope_json(report: Report, reveal: bool = True) -> str:
                        "stdout_visibility": "visible", "tests": tests}, indent=2, ensure_ascii=False)
 
 
+def gradescope_failure(messages: list[str]) -> str:
+    """results.json for a submission that could not be read: score 0 and the reason, shown."""
+    text = "Your answer file could not be graded:\n" + "\n".join(messages or ["no answer file was found"])
+    return json.dumps({"score": 0, "output": text, "visibility": "visible", "stdout_visibility": "visible",
+                       "tests": []}, indent=2)
+
+
 def junit_xml(reports: list[Report]) -> str:
     """One testsuite per answer file, one testcase per part (classname = exam, file = answer file)."""
     suites = ET.Element("testsuites", name="examcheck")
