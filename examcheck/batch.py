@@ -130,10 +130,25 @@ class BatchResult:
 _WORKER: dict = {}
 
 
-def _init_worker(sets, limits, cache) -> None:
+def _init_worker(sets, limits, cache, resolver=None) -> None:
     from examcheck.reference import Resolver
 
-    _WORKER.update(sets=sets, limits=limits, cache=cache, resolver=Resolver())
+    _WORKER.update(sets=sets, limits=limits, cache=cache, resolver=resolver or Resolver())
+
+
+def warm_resolver(sets: list[ProblemSet]):
+    """Every part's reference, computed once here so that forked workers inherit them."""
+    from examcheck.reference import ProblemError, Resolver
+
+    resolver = Resolver()
+    for problem_set in sets:
+        for problem in problem_set.problems:
+            for part in problem.parts:
+                try:
+                    resolver.reference(problem, part)
+                except ProblemError:
+                    pass  # reported on the part when it is graded
+    return resolver
 
 
 def _grade_one(path: Path):
@@ -178,9 +193,10 @@ def grade_many(paths: list[Path], sets: list[ProblemSet], jobs: int = 1, limits:
         for i, path in enumerate(paths):
             collect(i, _grade_one(path))
     else:
+        resolver = warm_resolver(sets)
         context = get_context("fork")
         with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(sets, limits, cache)) as pool:
+                                 initargs=(sets, limits, cache, resolver)) as pool:
             chunk = max(1, min(32, len(paths) // (jobs * 8) or 1))
             for i, result in enumerate(pool.map(_grade_one, paths, chunksize=chunk)):
                 collect(i, result)

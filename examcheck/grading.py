@@ -7,7 +7,7 @@ import math
 
 from examcheck.answers import AnswerSheet, WrittenAnswer, choose_set, split_parts
 from examcheck.answertests import PARTIAL, Verdict, run_test
-from examcheck.limits import CheckFailed, LimitExceeded, Limits, run_bounded
+from examcheck.limits import CheckFailed, LimitExceeded, Limits, run_bounded, worker_id
 from examcheck.model import Part, PartResult, Problem, ProblemResult, ProblemSet, Report
 from examcheck.reference import PartReference, ProblemError, Resolver
 from examcheck.values import show
@@ -26,10 +26,36 @@ def verdict_for(part: Part, written, ref: PartReference) -> Verdict:
     return verdict
 
 
+_REMEMBERED: dict[tuple, tuple] = {}  # in a sandbox worker: reference key -> (part, reference)
+_SENT: dict[int | None, set] = {}     # here: sandbox worker pid -> reference keys it already holds
+
+
+def _remember(key: tuple, part: Part, ref: PartReference) -> bool:
+    _REMEMBERED[key] = (part, ref)
+    return True
+
+
+def _verdict_for_key(key: tuple, written) -> Verdict:
+    part, ref = _REMEMBERED[key]
+    return verdict_for(part, written, ref)
+
+
+def _checked_in_sandbox(part: Part, written, ref: PartReference, limits: Limits) -> Verdict:
+    """Send each reference to the sandbox worker once; afterwards only its key travels."""
+    key = (id(part), id(ref))
+    worker = worker_id(limits)
+    sent = _SENT.setdefault(worker, set())
+    if key not in sent:
+        slim = PartReference(ref.value, ref.options, None, ref.mistakes, ref.shown)
+        run_bounded(_remember, key, part, slim, limits=limits)
+        sent.add(key)
+    return run_bounded(_verdict_for_key, key, written, limits=limits)
+
+
 def bounded_verdict(part: Part, written, ref: PartReference, limits: Limits) -> Verdict:
     seconds = part.options.get("time_limit", limits.seconds)
     try:
-        return run_bounded(verdict_for, part, written, ref, limits=Limits(seconds, limits.memory_mb))
+        return _checked_in_sandbox(part, written, ref, Limits(seconds, limits.memory_mb))
     except LimitExceeded as exc:
         limit = f"{seconds:g} s" if exc.what == "time" else f"{limits.memory_mb} MB"
         return Verdict(0.0, "invalid", f"too complex to check: over the {limit} {exc.what} limit", "too_complex")

@@ -182,13 +182,26 @@ def _worker(task_read: int, result_write: int, memory_mb: int) -> None:
 _local = threading.local()
 
 
-def run_bounded(fn, *args, limits: Limits = Limits()):
-    """fn(*args) in this thread's sandbox worker; fn and its result must pickle."""
-    if not hasattr(os, "fork"):
-        return fn(*args)
+def _sandbox(limits: Limits) -> Sandbox:
     sandbox = getattr(_local, "sandbox", None)
     if sandbox is None or sandbox.memory_mb != limits.memory_mb:
         if sandbox is not None:
             sandbox.stop()
         sandbox = _local.sandbox = Sandbox(limits.memory_mb)
-    return sandbox.run(fn, args, limits.seconds)
+    if os.getpid() != sandbox.owner:
+        sandbox.pid, sandbox.owner = None, os.getpid()
+    if sandbox.pid is None:
+        sandbox._start()
+    return sandbox
+
+
+def run_bounded(fn, *args, limits: Limits = Limits()):
+    """fn(*args) in this thread's sandbox worker; fn and its result must pickle."""
+    if not hasattr(os, "fork"):
+        return fn(*args)
+    return _sandbox(limits).run(fn, args, limits.seconds)
+
+
+def worker_id(limits: Limits = Limits()) -> int | None:
+    """The pid of this thread's sandbox worker (started if need be): what it remembers lives as long as it."""
+    return _sandbox(limits).pid if hasattr(os, "fork") else None

@@ -49,6 +49,7 @@ class Resolver:
 
     def __init__(self):
         self._solutions: dict[str, Solution] = {}
+        self._references: dict[tuple, tuple] = {}  # keeps problem and part alive, so their ids stay unique
         self.fingerprints: dict[tuple, str] = {}
 
     def solve(self, family: str, given: dict, log_base) -> Solution:
@@ -66,6 +67,13 @@ class Resolver:
         return self.solve(problem.family, {**problem.given, **part.given}, part.log_base)
 
     def reference(self, problem: Problem, part: Part, with_mistakes: bool = True) -> PartReference:
+        """The part's reference, computed once per run (references do not depend on answers)."""
+        key = (id(problem), id(part), with_mistakes)
+        if key not in self._references:
+            self._references[key] = (problem, part, self._compute(problem, part, with_mistakes))
+        return self._references[key][2]
+
+    def _compute(self, problem: Problem, part: Part, with_mistakes: bool) -> PartReference:
         solution = self.part_solution(problem, part)
         options = self.options(problem, part, solution)
         if part.answer == "text":

@@ -184,14 +184,24 @@ class ValidationFailed(Exception):
         self.errors = errors
 
 
+_VALIDATORS: dict[int, object] = {}
+
+
+def validator_for(schema: dict):
+    """One compiled validator per schema (schemas are module-level constants)."""
+    if id(schema) not in _VALIDATORS:
+        from jsonschema import Draft202012Validator
+
+        _VALIDATORS[id(schema)] = (schema, Draft202012Validator(schema))
+    return _VALIDATORS[id(schema)][1]
+
+
 def validate(doc: YamlDoc, schema: dict, base: tuple = ()) -> None:
     """Raise ValidationFailed listing every error in doc.data (or in the value at base)."""
-    from jsonschema import Draft202012Validator
-
     value = doc.data
     for key in base:
         value = value[key]
-    validator = Draft202012Validator(schema)
+    validator = validator_for(schema)
     errors = sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:
         return

@@ -89,7 +89,7 @@ def load_text(text: str, source: str = "<text>") -> YamlDoc:
     if len(text) > MAX_FILE_BYTES:
         raise InputError(source, None, "document is too large")
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -128,7 +128,7 @@ class _Builder:
             return self._mapping(node, path, depth)
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        if node.style is None:
+        if not node.style:  # plain (unquoted) scalar: keep the text as written
             self.doc.raw[path] = node.value
         try:
             return self.constructor.construct_object(node, deep=True)

@@ -103,14 +103,14 @@ def test_a_check_over_its_limit_is_too_complex_and_the_rest_go_on(sets, monkeypa
     from examcheck import grading
     from examcheck.limits import LimitExceeded
 
-    real = grading.run_bounded
+    real = grading._checked_in_sandbox
 
-    def slow_for_expressions(fn, part, *args, **kwargs):
+    def slow_for_expressions(part, *args, **kwargs):
         if part.answer == "expression":
             raise LimitExceeded("time")
-        return real(fn, part, *args, **kwargs)
+        return real(part, *args, **kwargs)
 
-    monkeypatch.setattr(grading, "run_bounded", slow_for_expressions)
+    monkeypatch.setattr(grading, "_checked_in_sandbox", slow_for_expressions)
     parts = statuses(grade_file(load_sheet(EXAMPLES / "perfect.yaml"), sets))
     assert parts["q1.i"].status == "invalid" and "too complex to check" in parts["q1.i"].feedback
     assert parts["q3.a"].status == "correct"
