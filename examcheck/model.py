@@ -158,3 +158,14 @@ class Finding:
 
     def location(self) -> str:
         return f"{self.source}:{self.line}" if self.line else self.source
+
+    def details(self) -> list[str]:
+        """stated / computed / why, for whichever are known."""
+        out = []
+        if self.stated is not None:
+            out.append(f"stated: {self.stated}")
+        if self.computed is not None:
+            out.append(f"computed: {self.computed}")
+        if self.diagnosis:
+            out.append(f"why: {self.diagnosis}")
+        return out

@@ -133,14 +133,8 @@ def github_annotation(level: str, file: str, line: int | None, title: str, messa
 def github_findings(findings: list[Finding]) -> str:
     lines = []
     for f in findings:
-        details = [f.message]
-        if f.stated is not None:
-            details.append(f"stated: {f.stated}")
-        if f.computed is not None:
-            details.append(f"computed: {f.computed}")
-        if f.diagnosis:
-            details.append(f"why: {f.diagnosis}")
-        lines.append(github_annotation("error", f.source, f.line, f.where or "examcheck", "\n".join(details)))
+        message = "\n".join([f.message, *f.details()])
+        lines.append(github_annotation("error", f.source, f.line, f.where or "examcheck", message))
     return "\n".join(lines) + ("\n" if lines else "")
 
 

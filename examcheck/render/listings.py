@@ -9,14 +9,7 @@ from examcheck.model import Finding, ProblemSet
 
 def finding_text(finding: Finding) -> str:
     head = f"{finding.location()}: {finding.where + ': ' if finding.where else ''}{finding.message}"
-    details = []
-    if finding.stated is not None:
-        details.append(f"stated: {finding.stated}")
-    if finding.computed is not None:
-        details.append(f"computed: {finding.computed}")
-    if finding.diagnosis:
-        details.append(f"why: {finding.diagnosis}")
-    return head + "".join(f"\n    {d}" for d in details)
+    return head + "".join(f"\n    {d}" for d in finding.details())
 
 
 def findings_json(findings: list[Finding]) -> str:
