@@ -7,13 +7,22 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from examcheck.answers import sheet_from_text
+from examcheck.answers import WrittenAnswer, sheet_from_text
 from examcheck.grading import grade_file
 from examcheck.limits import Limits
 from examcheck.parsing import ParseError, Vocabulary, parse
 from examcheck.yamlio import InputError
 
 CANARY = Path("/tmp/examcheck-canary")
+
+
+def _resolver():
+    from examcheck.reference import Resolver
+
+    return Resolver()
+
+
+RESOLVER = _resolver()
 HOSTILE = [
     f"__import__('os').system('touch {CANARY}')",
     "().__class__.__bases__[0].__subclasses__()",
@@ -90,3 +99,29 @@ def test_yaml_tags_never_construct_objects():
     except InputError as exc:
         assert "unsupported YAML tag" in str(exc)
     assert not CANARY.exists()
+
+
+HOSTILE_PIECES = st.sampled_from([
+    "x", "^", "10", "9", "!", "(", ")", "\\frac{", "}", "{", "__import__", "'os'", ".system", "lambda", ":",
+    "\\sum_{k=1}^{99}", "sigma(", "exp(", "log(", "|", ",", "[", "]", "e", "σ", "√", "%", "=", "<", "h'", "*", "/",
+    "x_{k}", "1e308", "0", "-", "+", "\\begin{bmatrix}", "&", "\\\\", "\\end{bmatrix}",
+])
+
+
+@given(st.lists(HOSTILE_PIECES, min_size=1, max_size=30).map("".join))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+def test_grading_random_hostile_answers_is_bounded_and_isolated(sets, text):
+    from examcheck.grading import grade_part
+    from examcheck.model import STATUSES
+
+    problem_set = next(s for s in sets if s.exam == "seed002-homework")
+    problem = problem_set.problem("q1.5")
+    limits = Limits(seconds=1.0)
+    for part in problem.parts:
+        start = time.monotonic()
+        result = grade_part(problem, part, WrittenAnswer(text, 1), RESOLVER, limits)
+        assert time.monotonic() - start < limits.seconds + 3.0
+        assert result.status in STATUSES and result.status != "missing"
+    assert not CANARY.exists()
+    other = grade_part(problem, problem.part("infinity"), WrittenAnswer("max(0, x)", 2), RESOLVER, limits)
+    assert other.status == "correct"
