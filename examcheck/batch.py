@@ -10,6 +10,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -173,6 +174,15 @@ def _grade_one(path: Path):
     return outcome, new, cache.hits - before_hits, cache.misses - before_misses
 
 
+def _isolated(path: Path, setup: dict):
+    """Grade one file in a worker of its own, so a file that kills its worker is found and skipped."""
+    try:
+        with ProcessPoolExecutor(max_workers=1, **setup) as pool:
+            return pool.submit(_grade_one, path).result()
+    except BrokenProcessPool:
+        return InputError(str(path), None, "crashed the grading worker; skipped"), {}, 0, 0
+
+
 def grade_many(paths: list[Path], sets: list[ProblemSet], jobs: int = 1, limits: Limits = Limits(),
                cache: VerdictCache | None = None, progress: Callable[[int], None] | None = None) -> BatchResult:
     cache = cache or VerdictCache()
@@ -195,11 +205,17 @@ def grade_many(paths: list[Path], sets: list[ProblemSet], jobs: int = 1, limits:
     else:
         resolver = warm_resolver(sets)
         context = get_context("fork")
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_init_worker,
-                                 initargs=(sets, limits, cache, resolver)) as pool:
-            chunk = max(1, min(32, len(paths) // (jobs * 8) or 1))
-            for i, result in enumerate(pool.map(_grade_one, paths, chunksize=chunk)):
-                collect(i, result)
+        setup = {"mp_context": context, "initializer": _init_worker, "initargs": (sets, limits, cache, resolver)}
+        done = 0
+        try:
+            with ProcessPoolExecutor(max_workers=jobs, **setup) as pool:
+                chunk = max(1, min(32, len(paths) // (jobs * 8) or 1))
+                for i, result in enumerate(pool.map(_grade_one, paths, chunksize=chunk)):
+                    collect(i, result)
+                    done = i + 1
+        except BrokenProcessPool:
+            for i in range(done, len(paths)):  # a worker died: isolate each remaining file
+                collect(i, _isolated(paths[i], setup))
     reports = [o for o in outcomes if isinstance(o, Report)]
     errors = [o for o in outcomes if isinstance(o, InputError)]
     return BatchResult(reports, errors, hits, misses)

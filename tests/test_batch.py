@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from examcheck import batch as batch_module
 from examcheck.batch import VerdictCache, atomic_write, expand_inputs, grade_many
 from examcheck.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
+REAL_GRADE_ONE = batch_module._grade_one  # kept before any test patches it
 EXAMPLES = ROOT / "examples"
 PROBLEMS = str(ROOT / "problems")
 
@@ -115,3 +117,21 @@ def test_stats_command(classroom):
     q3 = next(q for q in data["questions"] if q["question"] == "q3")
     assert q3["discrimination"] > 0
     assert sum(b["count"] for b in data["histogram"]) == 4
+
+
+def _fragile(path):
+    import os
+
+    from tests.test_batch import REAL_GRADE_ONE as real
+
+    if path.name == "perfect.yaml":
+        os._exit(3)  # as a segfault would
+    return real(path)
+
+
+def test_a_file_that_kills_its_worker_is_skipped_and_the_rest_graded(classroom, sets, monkeypatch):
+    monkeypatch.setattr(batch_module, "_grade_one", _fragile)
+    paths = [classroom / "flawed.yaml", classroom / "perfect.yaml", classroom / "copy0.yaml", classroom / "copy1.yaml"]
+    result = grade_many(paths, sets, jobs=2)
+    assert sorted(r.student for r in result.reports) == ["copy-0", "copy-1", "flawed-fred"]
+    assert len(result.errors) == 1 and "perfect.yaml" in str(result.errors[0]) and "crashed" in str(result.errors[0])
