@@ -89,13 +89,14 @@ def load_text(text: str, source: str = "<text>") -> YamlDoc:
     if len(text) > MAX_FILE_BYTES:
         raise InputError(source, None, "document is too large")
     try:
-        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        node = yaml.compose(text, Loader=_loader_for(text))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         raise InputError(source, line, f"not valid YAML: {exc.problem or exc.context}") from None
     except yaml.YAMLError as exc:
-        raise InputError(source, None, f"not valid YAML: {exc}") from None
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(source, None, f"not valid YAML: {first}") from None
     except RecursionError:
         raise InputError(source, None, "YAML is nested too deeply") from None
     doc = YamlDoc(source, None)
@@ -104,6 +105,23 @@ def load_text(text: str, source: str = "<text>") -> YamlDoc:
     builder = _Builder(doc)
     doc.data = builder.build(node, (), 0)
     return doc
+
+
+C_LOADER_MAX_DEPTH = 500
+
+
+def _loader_for(text: str):
+    """libyaml's composer is fast but recurses in C and crashes on absurdly deep flow nesting;
+    such text goes to the pure-Python composer, whose RecursionError is caught."""
+    depth = deepest = 0
+    for c in text:
+        if c in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif c in "]}":
+            depth -= 1
+    fast = getattr(yaml, "CSafeLoader", None)
+    return fast if fast is not None and deepest <= C_LOADER_MAX_DEPTH else yaml.SafeLoader
 
 
 class _Builder:

@@ -123,3 +123,10 @@ def test_raw_text_is_kept():
     assert doc.raw[("a",)] == "1.40" and doc.data["a"] == 1.4
     assert ("b",) not in doc.raw
     assert doc.raw[("c", 0)] == "0.50"
+
+
+@pytest.mark.parametrize("depth", [100, 100_000])
+def test_absurd_nesting_is_an_input_error_not_a_crash(depth):
+    with pytest.raises(InputError) as info:
+        load_text("a: " + "[" * depth + "]" * depth, "deep.yaml")
+    assert "nested too deeply" in str(info.value)
