@@ -14,9 +14,19 @@ from examcheck.answertests import Options, read_reference
 from examcheck.domains import parse_domain
 from examcheck.families import FamilyError, Solution
 from examcheck.families import get as get_family
+from examcheck.limits import CheckFailed, LimitExceeded, Limits, run_bounded
 from examcheck.model import Mistake, Part, Problem
 from examcheck.parsing import ParseError, Vocabulary
 from examcheck.values import exact
+
+FAMILY_LIMITS = Limits(seconds=60.0)
+
+
+def solve_family(family: str, given: dict, log_base) -> Solution:
+    try:
+        return get_family(family).solve(given, {"log_base": log_base})
+    except (FamilyError, ParseError, ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
+        raise FamilyError(str(exc)) from None
 
 
 class ProblemError(ValueError):
@@ -53,11 +63,18 @@ class Resolver:
         self.fingerprints: dict[tuple, str] = {}
 
     def solve(self, family: str, given: dict, log_base) -> Solution:
+        """The family's solution, computed once, in the sandbox, under FAMILY_LIMITS."""
         cache_key = json.dumps([family, given, str(log_base)], sort_keys=True, default=str)
         if cache_key not in self._solutions:
             try:
-                self._solutions[cache_key] = get_family(family).solve(given, {"log_base": log_base})
-            except (FamilyError, ParseError, ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
+                get_family(family)  # an unknown family is reported here, not in the sandbox
+            except FamilyError as exc:
+                raise ProblemError(str(exc)) from exc
+            try:
+                self._solutions[cache_key] = run_bounded(solve_family, family, given, log_base, limits=FAMILY_LIMITS)
+            except LimitExceeded as exc:
+                raise ProblemError(f"family {family!r} ran past its {exc.what} limit on this problem") from exc
+            except CheckFailed as exc:
                 raise ProblemError(f"family {family!r} could not solve this problem: {exc}") from exc
         return self._solutions[cache_key]
 

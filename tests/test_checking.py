@@ -78,3 +78,13 @@ def test_solve_works_for_every_bundled_problem():
             assert all(p.answer is not None for p in solution.parts if p.answer_type != "text")
             if problem.family:
                 assert any(p.steps for p in solution.parts), (problem_set.exam, problem.id)
+
+
+def test_a_family_that_runs_too_long_is_a_finding_not_a_hang(monkeypatch):
+    from examcheck import reference
+    from examcheck.limits import Limits
+
+    monkeypatch.setattr(reference, "FAMILY_LIMITS", Limits(seconds=0.05))
+    problem_set = next(s for s in load_sets([PROBLEMS]) if s.exam == "seed003-report")
+    findings = check_problem(problem_set, problem_set.problem("backprop"), Resolver())
+    assert findings and all("ran past its time limit" in f.message for f in findings)
