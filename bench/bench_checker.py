@@ -5,7 +5,7 @@
 
 Both tools judge every (reference, answer) pair; for each we report the share of correct verdicts,
 median and p95 time per pair (warm: after one untimed pass) and pairs per second, in the same run.
-examcheck is timed through its sandbox (run_bounded), exactly as `grade` runs checks.
+examcheck is timed through grading's own bounded check (the sandbox), exactly as `grade` runs it.
 """
 
 from __future__ import annotations
@@ -20,17 +20,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import Pair, load_pairs  # noqa: E402
 
-from examcheck.grading import verdict_for  # noqa: E402
-from examcheck.limits import LimitExceeded, Limits, run_bounded  # noqa: E402
+from examcheck.grading import bounded_verdict  # noqa: E402
+from examcheck.limits import Limits  # noqa: E402
 
 LIMIT = Limits(seconds=2.0)
 
 
 def examcheck_judge(pair: Pair) -> bool:
-    try:
-        return run_bounded(verdict_for, pair.part, pair.answer, pair.ref, limits=LIMIT).correct
-    except LimitExceeded:
-        return False
+    """Exactly as `grade` checks an answer: in the sandbox, under the time and memory limits."""
+    return bounded_verdict(pair.part, pair.answer, pair.ref, LIMIT).correct
 
 
 def _dollars(text: str) -> str:
