@@ -77,6 +77,11 @@ def _batch_options(fn):
     return fn
 
 
+def _progress_wanted(files: int) -> bool:
+    """A progress bar on long runs, and only when stderr is a terminal."""
+    return files > 1 and sys.stderr.isatty()
+
+
 def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
     """(sets, batch result, input errors) for the answer files named by inputs."""
     import os
@@ -88,11 +93,11 @@ def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
     paths, errors = expand_inputs(list(inputs))
     cache = VerdictCache.load(cache_dir)
     jobs = jobs or os.cpu_count() or 1
-    show_progress = sys.stderr.isatty() and len(paths) > 1
-    if show_progress:
+    if _progress_wanted(len(paths)):
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=True) as bar:
+        with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("grading", total=len(paths))
             result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache,
                                 progress=lambda n: bar.advance(task, n))

@@ -135,3 +135,14 @@ def test_a_file_that_kills_its_worker_is_skipped_and_the_rest_graded(classroom, 
     result = grade_many(paths, sets, jobs=2)
     assert sorted(r.student for r in result.reports) == ["copy-0", "copy-1", "flawed-fred"]
     assert len(result.errors) == 1 and "perfect.yaml" in str(result.errors[0]) and "crashed" in str(result.errors[0])
+
+
+def test_progress_goes_to_stderr_and_output_stays_clean(classroom, monkeypatch):
+    from examcheck import cli
+
+    shown = []
+    monkeypatch.setattr(cli, "_progress_wanted", lambda files: shown.append(files) or True)
+    result = CliRunner().invoke(main, ["grade", str(classroom / "copy*.yaml"), "--problems", PROBLEMS,
+                                       "--format", "json", "--jobs", "1"])
+    assert shown == [3]
+    assert [r["student"] for r in json.loads(result.stdout)] == ["copy-0", "copy-1", "copy-2"]
