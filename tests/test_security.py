@@ -125,3 +125,17 @@ def test_grading_random_hostile_answers_is_bounded_and_isolated(sets, text):
     assert not CANARY.exists()
     other = grade_part(problem, problem.part("infinity"), WrittenAnswer("max(0, x)", 2), RESOLVER, limits)
     assert other.status == "correct"
+
+
+def test_no_code_path_evaluates_text():
+    """No eval/exec/sympify/parse_expr/lambdify (nor sp.S on a string) anywhere in the package."""
+    import re
+
+    banned = re.compile(r"(?<![\w.])(eval|exec|sympify|parse_expr|lambdify|S)\(|\.(sympify|lambdify|parse_expr|S)\(")
+    offenders = []
+    for path in (Path(__file__).resolve().parent.parent / "examcheck").rglob("*.py"):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if banned.search(code) and not code.lstrip().startswith("def "):
+                offenders.append(f"{path.name}:{number}: {line.strip()}")
+    assert offenders == []
