@@ -149,3 +149,23 @@ def test_factorials_are_bounded():
         parse_expression("(10^10)!")
     with pytest.raises(ParseError):
         parse_expression("!5")
+
+
+def test_trailing_units_are_not_part_of_the_answer():
+    assert parse_number("7600 parameters").value == 7600
+    assert parse_number("2 bytes").value == 2
+    assert parse_shape("21 x 21 pixels") == (21, 21)
+    assert parse_shape("31x31x5 feature maps") == (31, 31, 5)
+    vocab = Vocabulary({n: sp.Symbol(n, positive=True) for n in "mrs"})
+    assert parse_expression("2(m + r + s) Bytes", vocab) == 2 * (vocab.symbols["m"] + vocab.symbols["r"] + vocab.symbols["s"])
+    with_variable = Vocabulary({"x": x, "units": sp.Symbol("units")})
+    assert parse_expression("2 units", with_variable) == 2 * sp.Symbol("units")
+    with pytest.raises(ParseError):
+        parse_number("7600 apples")
+
+
+def test_booleans_with_a_reason():
+    assert parse_boolean("True, because the mean cancels b") is True
+    assert parse_boolean("No - the count does not change") is False
+    with pytest.raises(ParseError):
+        parse_boolean("maybe true")

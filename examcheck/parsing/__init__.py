@@ -31,6 +31,24 @@ from examcheck.parsing.vocabulary import CONSTANTS, FUNCTIONS, Vocabulary, canon
 # public entry points
 
 
+UNIT_WORDS = {"byte", "bytes", "bit", "bits", "kb", "mb", "gb", "param", "params", "parameter", "parameters",
+              "weight", "weights", "node", "nodes", "unit", "units", "neuron", "neurons", "filter", "filters",
+              "pixel", "pixels", "px", "epoch", "epochs", "step", "steps", "sample", "samples", "feature",
+              "features", "map", "maps", "channel", "channels"}
+_TRAILING_WORD = re.compile(r"^(.*?\S)\s+(?:feature\s+)?([A-Za-z]+)\.?\s*$", re.S)
+
+
+def drop_unit(text: str, vocab: Vocabulary | None = None) -> str:
+    """'7600 parameters' -> '7600': a trailing unit word is not part of the answer
+    (unless the part has a variable of that name)."""
+    m = _TRAILING_WORD.match(text)
+    if not m or m.group(2).lower() not in UNIT_WORDS:
+        return text
+    if vocab is not None and (m.group(2) in vocab.symbols or m.group(2) in vocab.values):
+        return text
+    return m.group(1)
+
+
 def parse(text: str, vocab: Vocabulary | None = None):
     """Parse text into a SymPy expression, or a (nested) list of them."""
     vocab = vocab or Vocabulary()
@@ -38,7 +56,7 @@ def parse(text: str, vocab: Vocabulary | None = None):
         raise ParseError("expected text")
     if len(text) > MAX_TEXT:
         raise TooComplex(f"answer is longer than {MAX_TEXT} characters")
-    text = right_hand_side(normalise(text))
+    text = drop_unit(right_hand_side(normalise(text)), vocab)
     if not text:
         raise ParseError("the answer is empty")
     known = frozenset(vocab.symbols) | frozenset(vocab.values)
@@ -76,7 +94,7 @@ def parse_number(text: str, vocab: Vocabulary | None = None) -> WrittenNumber:
     """A numeric answer, remembering the decimals and significant figures written."""
     if isinstance(text, str) and len(text) > MAX_TEXT:
         raise TooComplex(f"answer is longer than {MAX_TEXT} characters")
-    normal = right_hand_side(normalise(text)).replace("\\%", "%").replace("\\times", "*").replace("\\cdot", "*")
+    normal = drop_unit(right_hand_side(normalise(text)), vocab).replace("\\%", "%").replace("\\times", "*").replace("\\cdot", "*")
     if _THOUSANDS.fullmatch(normal.strip()):
         normal = normal.replace(",", "")
     m = _PLAIN_NUMBER.match(normal)
@@ -113,7 +131,7 @@ def parse_shape(value) -> tuple[int, ...]:
         raise ParseError("expected a shape such as 4x8")
     if len(value) > 200:
         raise TooComplex("shape is too long")
-    text = right_hand_side(normalise(value).replace("\\times", "*").replace("\\", "")).strip()
+    text = drop_unit(right_hand_side(normalise(value).replace("\\times", "*").replace("\\", "")).strip())
     text = _strip_outer_group(text)
     if text.lower() in ("", "scalar", "1 (scalar)"):
         return ()
@@ -170,12 +188,19 @@ FALSE_WORDS = {"false", "f", "no", "n", "0"}
 
 
 def parse_boolean(value) -> bool:
+    """true/false, yes/no, T/F, 1/0; or an answer that starts with a clear true/false word
+    ('True, because the mean cancels b')."""
     if isinstance(value, bool):
         return value
     text = str(value).strip().strip(".").lower()
     if text in TRUE_WORDS:
         return True
     if text in FALSE_WORDS:
+        return False
+    first = re.split(r"[\s,.;:!()-]+", text, maxsplit=1)[0]
+    if first in ("true", "yes"):
+        return True
+    if first in ("false", "no"):
         return False
     raise ParseError("expected true or false (or yes/no, T/F)")
 
