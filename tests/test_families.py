@@ -191,3 +191,23 @@ def test_backprop_display_forms_equal_the_true_gradients():
         for name, readable in solution.display.items():
             verdict = compare_expressions(readable, solution.results[name], options)
             assert verdict.correct, (family, name, verdict)
+
+
+def test_cnn_batchnorm_dropout_and_global_pooling():
+    given = {"input": [32, 32, 3], "layers": [
+        {"type": "conv", "kernel": 3, "filters": 16, "padding": "same"}, "BN", "ReLU", "Pool2", "Dropout", "GAP", "FC10"]}
+    results = solve("cnn", given).results
+    assert results["params.1"] == (3 * 3 * 3 + 1) * 16 == 448
+    assert results["params.2"] == 32 and results["output.2"] == (32, 32, 16)
+    assert results["params.3"] == 0 and results["output.4"] == (16, 16, 16)
+    assert results["output.6"] == (16,) and results["params.7"] == (16 + 1) * 10
+    assert results["total_params"] == 448 + 32 + 170
+
+
+def test_recurrent_parameter_counts():
+    # independently: LSTM 4·h·(x + h) + 4·h; PyTorch adds a second bias vector per gate
+    assert solve("recurrent", {"cell": "lstm", "input_size": 10, "hidden_size": 20}).results["total"] == 4 * 20 * 30 + 80
+    assert solve("recurrent", {"cell": "gru", "input_size": 10, "hidden_size": 20,
+                               "double_bias": True}).results["total"] == 3 * 20 * 30 + 120
+    stacked = solve("recurrent", {"cell": "rnn", "input_size": 5, "hidden_size": 8, "layers": 2}).results
+    assert stacked["params.1"] == 8 * 13 + 8 and stacked["params.2"] == 8 * 16 + 8

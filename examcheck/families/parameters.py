@@ -127,6 +127,7 @@ class Layer:
 _CONV = re.compile(r"^conv(\d+)(?:x(\d+))?-(\d+)(?:-p(valid|same|\d+))?(?:-s(\d+))?(?:-d(\d+))?$")
 _POOL = re.compile(r"^(max|avg)?pool(\d+)(?:x(\d+))?(?:-s(\d+))?$")
 _FC = re.compile(r"^(?:fc|dense)(\d+)$")
+_NO_PARAMS = {"relu", "sigmoid", "tanh", "softmax", "dropout", "activation"}
 
 
 def parse_layer(spec, pool_stride: str) -> Layer:
@@ -150,7 +151,14 @@ def parse_layer(spec, pool_stride: str) -> Layer:
         return Layer("fc", filters=int(m.group(1)), label=text)
     if low == "flatten":
         return Layer("flatten", label=text)
-    raise FamilyError(f"cannot read layer {text!r} (expected e.g. Conv4-5-Pvalid-S2, Pool3, FC5, flatten)")
+    if low in ("bn", "batchnorm", "batchnorm2d"):
+        return Layer("batchnorm", label=text)
+    if low in ("gap", "globalavgpool", "globalaveragepooling"):
+        return Layer("gap", label=text)
+    if low.split("-")[0] in _NO_PARAMS:
+        return Layer("elementwise", label=text)
+    raise FamilyError(f"cannot read layer {text!r} (expected e.g. Conv4-5-Pvalid-S2, Pool3, FC5, flatten, BN, "
+                      "Dropout, ReLU, GAP)")
 
 
 def _layer_from_mapping(spec: dict, pool_stride: str) -> Layer:
@@ -166,8 +174,10 @@ def _layer_from_mapping(spec: dict, pool_stride: str) -> Layer:
                      padding=spec.get("padding", 0), label=spec.get("name", "pool"))
     if kind == "fc":
         return Layer("fc", filters=spec["units"], label=spec.get("name", "fc"))
-    if kind == "flatten":
-        return Layer("flatten", label="flatten")
+    if kind in ("flatten", "batchnorm", "gap"):
+        return Layer(kind, label=spec.get("name", kind))
+    if kind in _NO_PARAMS:
+        return Layer("elementwise", label=spec.get("name", kind))
     raise FamilyError(f"unknown layer type {kind!r}")
 
 
@@ -186,7 +196,8 @@ LAYER_SCHEMA = {
     "oneOf": [
         {"type": "string"},
         {"type": "object", "required": ["type"],
-         "properties": {"type": {"enum": ["conv", "pool", "fc", "flatten"]}}},
+         "properties": {"type": {"enum": ["conv", "pool", "fc", "flatten", "batchnorm", "gap", "dropout", "relu",
+                                          "sigmoid", "tanh", "softmax", "activation"]}}},
     ]
 }
 
@@ -256,6 +267,61 @@ class CNN(Family):
             return (oh, ow, c), 0, f"{layer.mode}-pool {kh}×{kw} stride {s}: {fh}"
         if layer.kind == "flatten":
             return (math.prod(shape),), 0, "flatten"
+        if layer.kind == "batchnorm":
+            channels = shape[-1]
+            return shape, 2 * channels, f"batch norm: a scale and a shift per channel, 2·{channels}"
+        if layer.kind == "gap":
+            return (shape[-1],), 0, "global average pooling: one value per channel"
+        if layer.kind == "elementwise":
+            return shape, 0, f"{layer.label}: elementwise, no parameters"
         n_in = math.prod(shape)
         params = (n_in + (1 if bias else 0)) * layer.filters
         return (layer.filters,), params, f"fully connected: ({n_in}{' + 1' if bias else ''})·{layer.filters}"
+
+
+GATES = {"rnn": 1, "gru": 3, "lstm": 4}
+
+
+@register
+class Recurrent(Family):
+    name = "recurrent"
+    summary = "parameters of a recurrent layer (vanilla RNN, GRU, LSTM)"
+    given_schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["cell", "input_size", "hidden_size"],
+        "properties": {
+            "cell": {"enum": sorted(GATES)},
+            "input_size": {"type": "integer", "minimum": 1},
+            "hidden_size": {"type": "integer", "minimum": 1},
+            "bias": {"type": "boolean"},
+            "double_bias": {"type": "boolean", "description": "two bias vectors per gate, as PyTorch stores them"},
+            "layers": {"type": "integer", "minimum": 1, "description": "stacked layers (input of the next = hidden)"},
+        },
+    }
+
+    def solve(self, given: dict, conventions: dict) -> Solution:
+        gates, h = GATES[given["cell"]], given["hidden_size"]
+        bias_vectors = 0 if not given.get("bias", True) else (2 if given.get("double_bias") else 1)
+        results: dict = {}
+        steps = []
+        total = 0
+        x = given["input_size"]
+        for layer in range(1, given.get("layers", 1) + 1):
+            weights, biases = gates * h * (x + h), gates * bias_vectors * h
+            results[f"weights.{layer}"], results[f"biases.{layer}"] = weights, biases
+            results[f"params.{layer}"] = weights + biases
+            steps.append(Step(f"layer {layer} ({given['cell'].upper()}, {gates} gate(s))",
+                              f"{gates}·{h}·({x} + {h}) weights + {gates}·{bias_vectors}·{h} biases = {weights + biases}"))
+            total += weights + biases
+            x = h
+        results["total"] = total
+        return Solution(results, steps)
+
+    def variants(self, given: dict) -> list[Variant]:
+        out = [Variant({**given, "bias": False}, "you left out the biases")]
+        if given.get("double_bias"):
+            out.append(Variant({**given, "double_bias": False}, "this convention keeps two bias vectors per gate"))
+        else:
+            out.append(Variant({**given, "double_bias": True}, "one bias vector per gate here (not PyTorch's two)"))
+        return out
