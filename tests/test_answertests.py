@@ -183,3 +183,14 @@ def test_verdicts_say_how_they_were_reached():
     ref = sigma(z) * (1 - sigma(z))
     assert expr("sigma(z)(1 - sigma(z))", ref, z="real").note == "identical to the reference"
     assert expr("e^z/(1+e^z)^2", ref, z="real").note == "agrees at 8 random points"
+
+
+def test_registry_is_complete_even_after_a_direct_import():
+    import subprocess
+    import sys
+
+    code = ("import sympy as sp, examcheck.answertests.expressions\n"
+            "from examcheck.answertests import Options, run_test, TESTS\n"
+            "assert run_test('vector', '[1, 2]', [sp.Integer(1), sp.Integer(2)], Options()).correct\n"
+            "assert {'number', 'shape', 'matrix', 'set', 'boolean', 'choice'} <= set(TESTS)\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

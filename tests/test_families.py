@@ -211,3 +211,10 @@ def test_recurrent_parameter_counts():
                                "double_bias": True}).results["total"] == 3 * 20 * 30 + 120
     stacked = solve("recurrent", {"cell": "rnn", "input_size": 5, "hidden_size": 8, "layers": 2}).results
     assert stacked["params.1"] == 8 * 13 + 8 and stacked["params.2"] == 8 * 16 + 8
+
+
+def test_swish_with_a_given_beta():
+    results = solve("activation", {"function": "swish", "variable": "x", "at": 1, "beta": 1}).results
+    s = 1 / (1 + math.exp(-1))
+    assert math.isclose(float(results["derivative_at"]), s + s * (1 - s))
+    assert "limit_beta_0" not in results  # β is fixed, so there is no limit in β to take

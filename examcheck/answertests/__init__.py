@@ -123,5 +123,5 @@ def read_reference(answer_type: str, written, options: Options):
 
 
 def _load() -> None:
-    if not TESTS:
-        from examcheck.answertests import choices, expressions, numbers, structures  # noqa: F401
+    """Register every answer test (importing one module directly must not hide the others)."""
+    from examcheck.answertests import choices, expressions, numbers, structures  # noqa: F401

@@ -68,7 +68,7 @@ class Activation(Family):
             "variable": {"type": "string"},
             "at": {"type": ["number", "string"], "description": "a point for values and one-sided derivatives"},
             "identities": {"type": "boolean", "description": "check f(-z) = 1 - f(z) and the inverse"},
-            "beta": {"type": ["number", "string"], "description": "a value for β (swish) in shape questions"},
+            "beta": {"type": ["number", "string"], "description": "a value for β (swish); without it β stays a symbol"},
             "shape": {"type": "boolean", "description": "monotonicity and the largest slope"},
             "inverse_claim": {"type": "string", "description": "a claimed inverse, in u"},
         },
@@ -79,6 +79,8 @@ class Activation(Family):
         z = sp.Symbol(name, real=True)
         beta = sp.Symbol("beta", positive=True)
         f = self._function(given, z, beta)
+        if "beta" in given:
+            f = f.subs(beta, exact(given["beta"]))
         steps = [Step("function", f"f({name}) = {show(f)}")]
         derivative = sp.factor(sp.diff(f, z)) if f.has(sigma) else sp.diff(f, z)
         results = {"function": f, "derivative": derivative, "second_derivative": sp.diff(f, z, 2)}
@@ -94,8 +96,7 @@ class Activation(Family):
         if given.get("identities"):
             self._identities(f, z, given, results, steps)
         if given.get("shape"):
-            shaped = f.subs(beta, exact(given.get("beta", 1)))
-            self._shape(shaped, z, results, steps)
+            self._shape(f.subs(beta, 1), z, results, steps)
         return Solution(results, steps)
 
     def _shape(self, f, z, results, steps):
