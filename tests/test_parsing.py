@@ -169,3 +169,9 @@ def test_booleans_with_a_reason():
     assert parse_boolean("No - the count does not change") is False
     with pytest.raises(ParseError):
         parse_boolean("maybe true")
+
+
+def test_boxed_answers_and_text_units():
+    assert parse_number(r"\boxed{0.42}").decimals == 2
+    assert parse_number(r"2(3+4) \text{ bytes}").value == 14
+    assert parse_expression(r"\boxed{\frac{x}{2}}", VOCAB) == x / 2

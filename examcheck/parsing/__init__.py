@@ -25,16 +25,13 @@ from examcheck.parsing.errors import (  # noqa: F401 - the public interface
 )
 from examcheck.parsing.grammar import CLOSERS, Parser, number_value, split_name  # noqa: F401
 from examcheck.parsing.tokens import Tokenizer, normalise, right_hand_side
+from examcheck.parsing.units import UNIT_WORDS
 from examcheck.parsing.vocabulary import CONSTANTS, FUNCTIONS, Vocabulary, canonical_name  # noqa: F401
 
 # --------------------------------------------------------------------------
 # public entry points
 
 
-UNIT_WORDS = {"byte", "bytes", "bit", "bits", "kb", "mb", "gb", "param", "params", "parameter", "parameters",
-              "weight", "weights", "node", "nodes", "unit", "units", "neuron", "neurons", "filter", "filters",
-              "pixel", "pixels", "px", "epoch", "epochs", "step", "steps", "sample", "samples", "feature",
-              "features", "map", "maps", "channel", "channels"}
 _TRAILING_WORD = re.compile(r"^(.*?\S)\s+(?:feature\s+)?([A-Za-z]+)\.?\s*$", re.S)
 
 

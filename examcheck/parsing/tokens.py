@@ -44,7 +44,7 @@ _LABEL = re.compile(r"\^\{\(([A-Za-z0-9+\-]+)\)\}")
 _BIG_LIMITS = re.compile(r"_\{?\s*([A-Za-z])\s*=\s*(-?\d+)\s*\}?\s*\^\s*(?:\{\s*(-?\d+)\s*\}|(-?\d+))")
 _SUBSCRIPT_SHORT = re.compile(r"[0-9]+|[A-Za-z][0-9]*")
 _MATRIX_ENVS = {"bmatrix", "pmatrix", "matrix", "vmatrix", "Bmatrix", "array"}
-_SPACE_COMMANDS = {",", ";", "!", ":", "quad", "qquad", " ", "displaystyle", "left", "right",
+_SPACE_COMMANDS = {",", ";", "!", ":", "quad", "qquad", " ", "displaystyle", "left", "right", "boxed",
                    "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr"}
 _NAME_WRAPPERS = {"mathbf", "boldsymbol", "mathrm", "mathit", "operatorname", "text", "bm",
                   "vec", "mathsf"}
@@ -60,6 +60,8 @@ def normalise(text: str) -> str:
         text = text.strip("$")
     if text.startswith(r"\(") and text.endswith(r"\)"):
         text = text[2:-2]
+    if text.startswith("\\boxed{") and text.endswith("}"):
+        text = text[len("\\boxed{"):-1]
     for old, new in GREEK.items():
         if old != "σ" and old != "π":
             text = text.replace(old, f" {new} ")
@@ -206,6 +208,8 @@ class Tokenizer:
                 self._braced_argument()
             kind = "[" if name == "begin" else "]"
             self.tokens.append(Token(kind, "matrix", start))
+        elif name == "text" and self._text_is_a_unit():
+            return
         elif name in _NAME_WRAPPERS:
             inner = self._braced_argument().replace("\\", "")
             self._named(inner, start)
@@ -224,6 +228,16 @@ class Tokenizer:
             self._attach_scripts()
         else:
             raise self.error(f"unsupported LaTeX command \\{name}")
+
+    def _text_is_a_unit(self) -> bool:
+        """\\text{ bytes} after a value is a unit, not a name: skip it."""
+        from examcheck.parsing.units import UNIT_WORDS
+
+        m = _BRACED.match(self.text, self.i)
+        if m and m.group(1).strip().lower() in UNIT_WORDS | {""}:
+            self.i = m.end()
+            return True
+        return False
 
     def _named(self, inner: str, start: int, suffix: str = "") -> None:
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9]*", inner):
