@@ -175,3 +175,10 @@ def test_boxed_answers_and_text_units():
     assert parse_number(r"\boxed{0.42}").decimals == 2
     assert parse_number(r"2(3+4) \text{ bytes}").value == 14
     assert parse_expression(r"\boxed{\frac{x}{2}}", VOCAB) == x / 2
+
+
+def test_decimal_comma_in_number_parts():
+    assert parse_number("0,42").value == sp.Rational(42, 100) and parse_number("0,42").decimals == 2
+    assert parse_number("19,03").value == sp.Rational(1903, 100)
+    assert parse_number("7,600").value == 7600  # three digits after the comma: a thousands separator
+    assert parse_number("99,9%").value == sp.Rational(999, 1000)

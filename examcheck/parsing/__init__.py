@@ -81,6 +81,7 @@ class WrittenNumber:
         return self.decimals is None
 
 
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+\s*%?")  # 0,42 (after _THOUSANDS: 7,600 is seven thousand six hundred)
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 _PLAIN_NUMBER = re.compile(
     r"^\s*([+-]?)\s*(\d+\.?\d*|\.\d+)(?:[eE]([+-]?\d+)|\s*\*\s*10\s*\^\s*\{?\s*([+-]?\d+)\s*\}?)?\s*(%?)\s*$"
@@ -94,6 +95,8 @@ def parse_number(text: str, vocab: Vocabulary | None = None) -> WrittenNumber:
     normal = drop_unit(right_hand_side(normalise(text)), vocab).replace("\\%", "%").replace("\\times", "*").replace("\\cdot", "*")
     if _THOUSANDS.fullmatch(normal.strip()):
         normal = normal.replace(",", "")
+    elif _DECIMAL_COMMA.fullmatch(normal.strip()):
+        normal = normal.replace(",", ".")
     m = _PLAIN_NUMBER.match(normal)
     if not m:
         value = parse_expression(text, vocab or Vocabulary())
