@@ -149,6 +149,8 @@ class Sandbox:
 
 
 def _worker(task_read: int, result_write: int, memory_mb: int) -> None:
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(name, "1")  # BLAS thread pools reserve memory the address-space limit would count
     try:
         import resource
 
