@@ -3,14 +3,12 @@ full marks and that declared mistakes do not."""
 
 from __future__ import annotations
 
-import sympy as sp
-
 from examcheck.answers import AnswerSheet, choose_set
 from examcheck.answertests import run_test
 from examcheck.grading import expected_text, grade_sheet
 from examcheck.limits import Limits
 from examcheck.model import Finding, Part, Problem, ProblemSet
-from examcheck.reference import PartReference, ProblemError, Resolver, convert, result_of
+from examcheck.reference import PartReference, ProblemError, Resolver, convert, equal_values, result_of
 from examcheck.values import show
 
 LOG_BASES = ("e", 2, 10)
@@ -56,10 +54,9 @@ def check_key(problem_set, problem, part: Part, ref: PartReference, resolver: Re
     if verdict.correct:
         return None
     diagnosis = convention_diagnosis(problem, part, resolver, ref) or verdict.feedback
-    shown = ref.shown if ref.shown is not None else ref.value
     return Finding(problem_set.source, part.key_line or part.line, where,
                    "the stated key disagrees with the computed answer",
-                   stated=show_written(part.key), computed=expected_text(part, shown), diagnosis=diagnosis)
+                   stated=show_written(part.key), computed=expected_text(part, ref.display), diagnosis=diagnosis)
 
 
 def convention_diagnosis(problem: Problem, part: Part, resolver: Resolver, ref: PartReference) -> str:
@@ -82,7 +79,7 @@ def convention_diagnosis(problem: Problem, part: Part, resolver: Resolver, ref: 
 
 def check_mistakes(problem_set, part: Part, ref: PartReference, where: str) -> list[Finding]:
     findings = []
-    declared = [m for m in ref.mistakes if m.line is not None]
+    declared = ref.mistakes[:len(part.mistakes)]  # declared mistakes come first, then the family's own
     for mistake, spec in zip(declared, part.mistakes):
         if spec.answer is not None:
             earns_full = run_test(part.answer, spec.answer, ref.value, ref.options).correct
@@ -95,14 +92,6 @@ def check_mistakes(problem_set, part: Part, ref: PartReference, where: str) -> l
                                     computed=expected_text(part, ref.value)))
     return findings
 
-
-def equal_values(a, b) -> bool:
-    if isinstance(a, sp.Basic) and isinstance(b, sp.Basic):
-        try:
-            return sp.simplify(a - b) == 0
-        except (TypeError, ValueError):
-            return False
-    return a == b
 
 
 def show_written(value) -> str:

@@ -98,8 +98,7 @@ def grade_part(problem: Problem, part: Part, answer: WrittenAnswer | None, resol
     except ProblemError as exc:
         result.status, result.feedback = "undecided", f"the problem file is at fault: {exc}"
         return result
-    result.expected = expected_text(part, ref.shown if ref.shown is not None else ref.value) \
-        if part.answer != "text" else None
+    result.expected = expected_text(part, ref.display) if part.answer != "text" else None
     if part.answer == "text":
         result.status = "ungraded" if _present(answer) else "missing"
         result.feedback = "marked by hand" + (": " + "; ".join(part.rubric) if part.rubric else "")

@@ -92,11 +92,15 @@ class Sandbox:
         self.pid: int | None = None
         self.owner = os.getpid()
 
-    def run(self, fn, args: tuple, seconds: float):
+    def ensure_running(self) -> int:
         if os.getpid() != self.owner:  # we were forked: the worker belongs to the parent
             self.pid, self.owner = None, os.getpid()
         if self.pid is None:
             self._start()
+        return self.pid
+
+    def run(self, fn, args: tuple, seconds: float):
+        self.ensure_running()
         try:
             _write_all(self.to_child, pickle.dumps((fn, args)))
             reply = _read_message(self.from_child, time.monotonic() + seconds)
@@ -190,10 +194,6 @@ def _sandbox(limits: Limits) -> Sandbox:
         if sandbox is not None:
             sandbox.stop()
         sandbox = _local.sandbox = Sandbox(limits.memory_mb)
-    if os.getpid() != sandbox.owner:
-        sandbox.pid, sandbox.owner = None, os.getpid()
-    if sandbox.pid is None:
-        sandbox._start()
     return sandbox
 
 
@@ -206,4 +206,4 @@ def run_bounded(fn, *args, limits: Limits = Limits()):
 
 def worker_id(limits: Limits = Limits()) -> int | None:
     """The pid of this thread's sandbox worker (started if need be): what it remembers lives as long as it."""
-    return _sandbox(limits).pid if hasattr(os, "fork") else None
+    return _sandbox(limits).ensure_running() if hasattr(os, "fork") else None

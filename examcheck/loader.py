@@ -86,7 +86,7 @@ def _problem(doc: YamlDoc, raw: dict, path: tuple, log_base, errors: list) -> Pr
     if family is not None:
         try:
             schema = get_family(family).given_schema
-            validate_given(doc, raw.get("given", {}), schema, (*path, "given"))
+            validate(doc, schema, (*path, "given"), value=raw.get("given", {}))
         except FamilyError as exc:
             errors.append(doc.error((*path, "family"), str(exc)))
         except ValidationFailed as exc:
@@ -113,18 +113,6 @@ def _problem(doc: YamlDoc, raw: dict, path: tuple, log_base, errors: list) -> Pr
 def _is_scalar(value) -> bool:
     return isinstance(value, (int, float, str)) and not isinstance(value, bool)
 
-
-def validate_given(doc: YamlDoc, given, schema: dict, path: tuple) -> None:
-    from jsonschema import Draft202012Validator
-
-    from examcheck.schema import _message
-
-    errors = []
-    for error in Draft202012Validator(schema).iter_errors(given):
-        sub, message = _message(error)
-        errors.append(doc.error((*path, *sub), message))
-    if errors:
-        raise ValidationFailed(errors)
 
 
 def _part(doc: YamlDoc, raw: dict, path: tuple, log_base, family, errors: list) -> Part:

@@ -49,9 +49,15 @@ class PartReference:
     mistakes: list[KnownMistake] = field(default_factory=list)
     shown: Any = None  # the family's readable form of the value, when it has one
 
+    @property
+    def display(self):
+        """What to show people: the readable form if the family gave one, else the value."""
+        return self.shown if self.shown is not None else self.value
 
-def log_base_of(part_or_mistake_base) -> int | None:
-    return None if part_or_mistake_base in (None, "e") else int(part_or_mistake_base)
+
+def log_base_of(base) -> int | None:
+    """The parser's log base for a log_base convention ('e', 2 or 10)."""
+    return None if base in (None, "e") else int(base)
 
 
 class Resolver:
@@ -150,7 +156,7 @@ class Resolver:
                     value = convert(result_of(solution, part.result, problem.family), part.answer)
                 except ProblemError:
                     continue
-                if not same(value, reference):
+                if not equal_values(value, reference):
                     found.append(KnownMistake(value, variant.feedback, 0.0))
         return found
 
@@ -187,11 +193,14 @@ def scalar_results(results: dict) -> dict:
     return out
 
 
-def same(a, b) -> bool:
-    try:
-        return bool(a == b)
-    except (TypeError, ValueError):
-        return False
+def equal_values(a, b) -> bool:
+    """The same value: identical, or two SymPy expressions whose difference simplifies to 0."""
+    if isinstance(a, sp.Basic) and isinstance(b, sp.Basic):
+        try:
+            return a == b or sp.simplify(a - b) == 0
+        except (TypeError, ValueError):
+            return False
+    return a == b
 
 
 def result_of(solution: Solution, name: str, family: str):

@@ -196,11 +196,12 @@ def validator_for(schema: dict):
     return _VALIDATORS[id(schema)][1]
 
 
-def validate(doc: YamlDoc, schema: dict, base: tuple = ()) -> None:
-    """Raise ValidationFailed listing every error in doc.data (or in the value at base)."""
-    value = doc.data
-    for key in base:
-        value = value[key]
+def validate(doc: YamlDoc, schema: dict, base: tuple = (), value=None) -> None:
+    """Raise ValidationFailed listing every error in doc.data, or in value (which sits at base in doc)."""
+    if value is None:
+        value = doc.data
+        for key in base:
+            value = value[key]
     validator = validator_for(schema)
     errors = sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
     if not errors:

@@ -56,9 +56,8 @@ class ClassStats:
 def class_stats(reports: list[Report], group_fraction: float = 0.27) -> ClassStats:
     """Discrimination index: mean score fraction of the top 27% of students (by total)
     minus that of the bottom 27%, per question (Kelley's groups)."""
-    exam_reports = reports
     parts: dict[str, list] = {}
-    for report in exam_reports:
+    for report in reports:
         for problem in report.problems:
             for part in problem.parts:
                 parts.setdefault(f"{problem.id}.{part.id}", []).append(part)
@@ -76,20 +75,20 @@ def class_stats(reports: list[Report], group_fraction: float = 0.27) -> ClassSta
             name, results[0].max_score, statistics.fmean(scores), statistics.median(scores),
             100 * sum(p.status == "correct" for p in results) / len(results),
             [(answer, count, diagnosis[answer]) for answer, count in wrong.most_common(5)]))
-    ranked = sorted(exam_reports, key=lambda r: r.score)
+    ranked = sorted(reports, key=lambda r: r.score)
     size = max(1, round(group_fraction * len(ranked))) if len(ranked) >= 2 else 0
     low, high = ranked[:size], ranked[-size:] if size else []
     questions = []
-    names = {p.id for r in exam_reports for p in r.problems}
-    for qid in sorted(names, key=lambda q: _order(exam_reports, q)):
+    names = {p.id for r in reports for p in r.problems}
+    for qid in sorted(names, key=lambda q: _order(reports, q)):
         def fraction(group, qid=qid):
             values = [p.score / p.max_score for r in group for p in r.problems if p.id == qid and p.max_score]
             return statistics.fmean(values) if values else None
-        overall = fraction(exam_reports)
+        overall = fraction(reports)
         hi, lo = fraction(high), fraction(low)
         questions.append(QuestionStats(qid, overall or 0.0, None if hi is None or lo is None else hi - lo))
-    most = max((r.max_score for r in exam_reports), default=0.0)
-    return ClassStats(len(exam_reports), most, [r.score for r in exam_reports], part_stats, questions)
+    most = max((r.max_score for r in reports), default=0.0)
+    return ClassStats(len(reports), most, [r.score for r in reports], part_stats, questions)
 
 
 def _order(reports: list[Report], qid: str) -> int:

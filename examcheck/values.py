@@ -25,16 +25,10 @@ def exact(value) -> sp.Expr:
     raise ValueError(f"expected a number, found {value!r}")
 
 
-def symbols_for(names, assumptions: dict | None = None) -> dict[str, sp.Symbol]:
-    return {n: sp.Symbol(n, **(assumptions or {"real": True})) for n in names}
-
 
 def expression(text: str, symbols: dict[str, sp.Symbol], log_base=None) -> sp.Expr:
     return parse_expression(str(text), Vocabulary(symbols, log_base=log_base))
 
-
-def to_float(value) -> float:
-    return float(sp.N(value, 30))
 
 
 def show(value) -> str:
@@ -98,10 +92,4 @@ def _prettify(text: str) -> str:
     text = _DERIVATIVE.sub(lambda m: _prime(m.group(1), m.group(3), m.group(2)), text)
     for old, new in _PRETTY:
         text = text.replace(old, new)
-    return text.replace("exp(", "exp(")
-
-
-def round_half_up(value: float, decimals: int) -> float:
-    quantum = sp.Rational(10) ** -decimals
-    return float((sp.Rational(repr(value)) / quantum + sp.Rational(1, 2)).floor() * quantum) if value >= 0 \
-        else -round_half_up(-value, decimals)
+    return text

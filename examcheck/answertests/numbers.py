@@ -160,11 +160,7 @@ _FACTOR_SLIPS = [
 ]
 
 
-def reference_integer(written, options: Options):
-    return reference_number(written, options)
-
-
-@answer_test("integer", reader=reference_integer)
+@answer_test("integer", reader=reference_number)
 def integer_test(student, reference, options: Options) -> Verdict:
     written = read_number(student, options)
     if isinstance(written, Verdict):

@@ -16,7 +16,7 @@ from examcheck.answertests import (
     read_or_verdict,
 )
 from examcheck.answertests.expressions import compare_expressions, read_expression
-from examcheck.answertests.numbers import number_test
+from examcheck.answertests.numbers import number_test, reference_number
 from examcheck.parsing import MAX_MATRIX_ENTRIES, ParseError, parse_list, parse_shape
 from examcheck.values import show
 
@@ -110,8 +110,6 @@ def _reference_list(written, options: Options):
 
 
 def _entry_reference(entry, options: Options):
-    from examcheck.answertests.numbers import reference_number
-
     try:
         return reference_number(entry, options)
     except ValueError:

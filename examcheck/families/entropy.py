@@ -7,7 +7,7 @@ import random
 
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import Family, FamilyError, Solution, Step, register
 from examcheck.numeval import evaluate
 from examcheck.values import exact, expression, show
 
@@ -72,9 +72,6 @@ class Entropy(Family):
                 + counterexample
             )
         return Solution(results, steps, findings)
-
-    def variants(self, given: dict) -> list[Variant]:
-        return []
 
     def _summands(self, given, p, q, base):
         written = {**STANDARD_DEFINITIONS, **given.get("definitions", {})}
