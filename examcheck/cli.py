@@ -86,7 +86,8 @@ def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
     """(sets, batch result, input errors) for the answer files named by inputs."""
     import os
 
-    from examcheck.batch import VerdictCache, expand_inputs, grade_many
+    from examcheck.batch import VerdictCache, grade_many
+    from examcheck.inputs import expand_inputs
     from examcheck.limits import Limits
 
     sets = _load_sets(problem_paths)
@@ -108,7 +109,7 @@ def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
 
 
 def _emit(text: str, output: Path | None) -> None:
-    from examcheck.batch import atomic_write
+    from examcheck.outputs import atomic_write
 
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
