@@ -108,13 +108,29 @@ def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
     return sets, result, errors + result.errors
 
 
-def _emit(text: str, output: Path | None) -> None:
-    from examcheck.outputs import atomic_write
+def _emit(text: str, output: str | None) -> bool:
+    """Print text, or write it to the output file; False (after saying why) if it cannot be written."""
+    from examcheck.outputs import OutputError, write_output
 
-    if output is None:
+    if output is None or output == "-":
         click.echo(text, nl=not text.endswith("\n"))
-    else:
-        atomic_write(output, text)
+        return True
+    try:
+        write_output(output, text)
+    except OutputError as exc:
+        click.echo(f"error: {exc}", err=True)
+        return False
+    return True
+
+
+def _check_output(output: str | None) -> None:
+    """A bad -o is a usage error before any grading starts."""
+    from examcheck.outputs import OutputError, check_output
+
+    try:
+        check_output(output)
+    except OutputError as exc:
+        _fail_input([exc])
 
 
 def _table_text(reports, reveal, summary, color, to_file: bool) -> str | None:
@@ -144,7 +160,7 @@ def _print_stats(reports, console) -> None:
 @main.command()
 @_batch_options
 @click.option("--format", "fmt", type=click.Choice(GRADE_FORMATS), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file (atomically).")
+@click.option("-o", "--output", type=click.Path(), help="Write to this regular file (atomically; a symlink is followed).")
 @click.option("--no-reveal", is_flag=True, help="Hide expected answers (for self-checks); feedback stays.")
 @click.option("--fail-under", type=click.FloatRange(0, 100), help="Exit 1 if any score is below this percent.")
 @click.option("--summary", is_flag=True, help="Add class statistics (table format).")
@@ -156,8 +172,10 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
     from examcheck.render import exports
     from examcheck.render.reports import reports_json
 
+    _check_output(output)
     _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
     reports, reveal = result.reports, not no_reveal
+    written = True
     renderers = {
         "json": lambda: reports_json(reports, reveal=reveal) if reports else "[]",
         "jsonl": lambda: exports.jsonl(reports, reveal),
@@ -172,14 +190,14 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
     if fmt == "table":
         text = _table_text(reports, reveal, summary, color, to_file=output is not None)
         if text is not None:
-            _emit(text, output)
+            written = _emit(text, output)
     elif fmt == "gradescope" and not reports:
-        _emit(exports.gradescope_failure([str(e) for e in errors]), output)
+        written = _emit(exports.gradescope_failure([str(e) for e in errors]), output)
     elif reports or fmt in ("json", "csv", "canvas", "junit"):
-        _emit(renderers[fmt](), output)
+        written = _emit(renderers[fmt](), output)
     for error in errors:
         click.echo(f"error: {error} (skipped)", err=True)
-    if errors:
+    if errors or not written:
         sys.exit(EXIT_INPUT)
     if fail_under is not None and any(
         (100 * r.score / r.max_score if r.max_score else 100.0) < fail_under for r in reports
@@ -190,27 +208,29 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
 @main.command()
 @_batch_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file (atomically).")
+@click.option("-o", "--output", type=click.Path(), help="Write to this regular file (atomically; a symlink is followed).")
 def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output) -> None:
     """Class statistics: per-part means and commonest mistakes, discrimination, a histogram."""
     from examcheck.render.stats import stats_json
     from examcheck.stats import class_stats
 
+    _check_output(output)
     _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
     reports = result.reports
+    written = True
     if fmt == "json":
         by_exam = {e: class_stats([r for r in reports if r.exam == e]) for e in dict.fromkeys(r.exam for r in reports)}
-        _emit(stats_json(by_exam), output)
+        written = _emit(stats_json(by_exam), output)
     else:
         console = _console("never" if output else color)
         if output:
             console.begin_capture()
         _print_stats(reports, console)
         if output:
-            _emit(console.end_capture(), output)
+            written = _emit(console.end_capture(), output)
     for error in errors:
         click.echo(f"error: {error} (skipped)", err=True)
-    if errors:
+    if errors or not written:
         sys.exit(EXIT_INPUT)
 
 
