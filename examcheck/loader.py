@@ -27,23 +27,20 @@ def default_paths() -> list[Path]:
     return []
 
 
-def problem_files(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise InputError(str(path), None, "no such file or folder")
-    return files
+def problem_files(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
+    """The problem files under paths, and what could not be read (FIFOs, dangling symlinks,
+    unreadable folders: reported, never read, never skipped silently)."""
+    from examcheck.inputs import expand_inputs
+
+    files, errors = expand_inputs([str(p) for p in paths])
+    return files, errors
 
 
 def load_sets(paths: list[Path] | None = None) -> list[ProblemSet]:
     """Load every problem set; raise ValidationFailed listing all errors found."""
-    errors: list[InputError] = []
     sets: list[ProblemSet] = []
-    for file in problem_files(paths or default_paths()):
+    files, errors = problem_files(paths or default_paths())
+    for file in files:
         try:
             sets.append(load_set(file))
         except ValidationFailed as exc:
