@@ -28,7 +28,7 @@ import yaml
 from yaml import events
 
 MAX_FILE_BYTES = 5_000_000       # a problem file
-MAX_ANSWER_BYTES = 1_000_000     # an answer file
+MAX_ANSWER_BYTES = 5_000_000     # an answer file
 MAX_NODES = 200_000              # values in one document
 MAX_DEPTH = 64                   # nesting of mappings and lists
 MAX_INT_DIGITS = 1_000           # a longer integer stays text (the part's reader decides)
