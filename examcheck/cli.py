@@ -28,9 +28,15 @@ def _console(color: str = "auto"):
                    highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 
 
+def _say_error(error, suffix: str = "") -> None:
+    from examcheck.render.escape import terminal_text
+
+    click.echo(f"error: {terminal_text(error)}{suffix}", err=True)
+
+
 def _fail_input(errors) -> None:
     for error in errors:
-        click.echo(f"error: {error}", err=True)
+        _say_error(error)
     sys.exit(EXIT_INPUT)
 
 
@@ -118,7 +124,7 @@ def _emit(text: str, output: str | None) -> bool:
     try:
         write_output(output, text)
     except OutputError as exc:
-        click.echo(f"error: {exc}", err=True)
+        _say_error(exc)
         return False
     return True
 
@@ -196,7 +202,7 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
     elif reports or fmt in ("json", "csv", "canvas", "junit"):
         written = _emit(renderers[fmt](), output)
     for error in errors:
-        click.echo(f"error: {error} (skipped)", err=True)
+        _say_error(error, " (skipped)")
     if errors or not written:
         sys.exit(EXIT_INPUT)
     if fail_under is not None and any(
@@ -229,7 +235,7 @@ def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
         if output:
             written = _emit(console.end_capture(), output)
     for error in errors:
-        click.echo(f"error: {error} (skipped)", err=True)
+        _say_error(error, " (skipped)")
     if errors or not written:
         sys.exit(EXIT_INPUT)
 
