@@ -13,6 +13,16 @@ from examcheck import __version__
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses nan (which every comparison lets through)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail(f"{value!r} is not a number (expected a finite number from {self.min:g} to {self.max:g})", param, ctx)
+        return number
+
+
 problems_option = click.option(
     "--problems", "problem_paths", multiple=True, type=click.Path(path_type=Path),
     help="Problem set file or folder (repeatable). Default: ./problems, else the bundled library.",
@@ -71,7 +81,7 @@ def _batch_options(fn):
                      help="Parallel worker processes (default: the number of cores)."),
         click.option("--cache", "cache_dir", type=click.Path(path_type=Path),
                      help="Keep the verdict cache in this folder between runs."),
-        click.option("--time-limit", type=click.FloatRange(0.1, 60), default=2.0, show_default=True,
+        click.option("--time-limit", type=FiniteFloatRange(0.1, 60), default=2.0, show_default=True,
                      help="Seconds allowed for each answer check."),
         click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
                      help="Colour in the terminal (NO_COLOR and FORCE_COLOR are honoured too)."),
@@ -168,7 +178,7 @@ def _print_stats(reports, console) -> None:
 @click.option("--format", "fmt", type=click.Choice(GRADE_FORMATS), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write to this regular file (atomically; a symlink is followed).")
 @click.option("--no-reveal", is_flag=True, help="Hide expected answers (for self-checks); feedback stays.")
-@click.option("--fail-under", type=click.FloatRange(0, 100), help="Exit 1 if any score is below this percent.")
+@click.option("--fail-under", type=FiniteFloatRange(0, 100), help="Exit 1 if any score is below this percent.")
 @click.option("--summary", is_flag=True, help="Add class statistics (table format).")
 @click.option("--points-row", is_flag=True, help="csv: add a Points Possible row.")
 @click.option("--assignment", default="examcheck", show_default=True, help="canvas: the assignment column's name.")
