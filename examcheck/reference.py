@@ -247,8 +247,9 @@ def _short(written, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
-def bounded(fn, *args, what: str, limits: Limits = REFERENCE_LIMITS):
+def bounded(fn, *args, what: str, limits: Limits | None = None):
     """fn(*args) in the sandbox; past a limit or on a crash, a ProblemError that says what was being done."""
+    limits = limits or REFERENCE_LIMITS
     try:
         return run_bounded(fn, *args, limits=limits)
     except LimitExceeded as exc:
