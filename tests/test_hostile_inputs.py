@@ -28,9 +28,9 @@ PERFECT = ROOT / "examples" / "answers" / "perfect.yaml"
 HANG_DETECTOR = 240  # seconds: generous; only a hang reaches it
 
 
-def run_cli(*args, cwd=None):
+def run_cli(*args, cwd=None, **extra_env):
     """examcheck in a fresh process: a segfault, a hang or a traceback shows here as it would for users."""
-    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1", **extra_env}
     return subprocess.run([sys.executable, "-m", "examcheck", *map(str, args)], capture_output=True, text=True,
                           timeout=HANG_DETECTOR, cwd=cwd, env=env)
 
@@ -229,3 +229,17 @@ def test_a_poisoned_batch_grades_every_good_file_and_names_every_bad_one(tmp_pat
             for part in problem["parts"]:
                 assert part["status"] != "undecided", part
                 assert "please report" not in (part.get("feedback") or "")
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_file_names_that_are_not_utf8_never_break_an_output(tmp_path, fmt):
+    folder = os.fsencode(tmp_path)
+    with open(folder + b"/caf\xe9.yaml", "w") as out:  # a Latin-1 file name, no student field
+        out.write("exam: seed000-quiz\nanswers:\n  q1: {i: x}\n")
+    with open(folder + b"/\xff\x9b.yaml", "w") as out:
+        out.write("answers: [unclosed\n")
+    result = run_cli("grade", "--jobs", "1", "--problems", PROBLEMS, tmp_path, "--format", fmt,
+                     PYTHONIOENCODING="utf-8:strict")
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert "caf\\udce9" in result.stdout
+    assert "\\udcff\\udc9b.yaml" in result.stderr
