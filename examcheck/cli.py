@@ -141,12 +141,12 @@ def _emit(text: str, output: str | None) -> bool:
     return True
 
 
-def _check_output(output: str | None) -> None:
-    """A bad -o is a usage error before any grading starts."""
+def _check_output(output: str | None, inputs=(), problem_paths=()) -> None:
+    """A bad -o (or one that would replace an input file) is a usage error before any grading starts."""
     from examcheck.outputs import OutputError, check_output
 
     try:
-        check_output(output)
+        check_output(output, [*map(str, inputs), *map(str, problem_paths)])
     except OutputError as exc:
         _fail_input([exc])
 
@@ -190,7 +190,7 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
     from examcheck.render import exports
     from examcheck.render.reports import reports_json
 
-    _check_output(output)
+    _check_output(output, inputs, problem_paths)
     _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
     reports, reveal = result.reports, not no_reveal
     written = True
@@ -232,7 +232,7 @@ def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
     from examcheck.render.stats import stats_json
     from examcheck.stats import class_stats
 
-    _check_output(output)
+    _check_output(output, inputs, problem_paths)
     _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
     reports = result.reports
     written = True

@@ -278,3 +278,13 @@ def test_sigterm_while_writing_removes_the_temporary_file(tmp_path):
         child.kill()
     assert target.read_text() == "old\n"
     assert not leftovers(tmp_path)
+
+
+def test_output_never_replaces_an_input_file(tmp_path):
+    answers = tmp_path / "alice.yaml"
+    answers.write_text(Path(FLAWED).read_text())
+    link = tmp_path / "out.csv"
+    link.symlink_to(answers)
+    for target in (answers, link):
+        assert_usage_error(grade(str(answers), "--format", "csv", "-o", str(target)), "one of the input files")
+    assert answers.read_text() == Path(FLAWED).read_text()
