@@ -146,8 +146,9 @@ def load_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> YamlDoc:
     data = read_regular_file(path, max_bytes)
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(source, None, "file is not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(source, line, f"file is not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
     return load_text(text, source, max_bytes)
 
 
