@@ -243,3 +243,20 @@ def test_file_names_that_are_not_utf8_never_break_an_output(tmp_path, fmt):
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert "caf\\udce9" in result.stdout
     assert "\\udcff\\udc9b.yaml" in result.stderr
+
+
+OTHER_COMMANDS = st.sampled_from([["check"], ["solve"], ["list"], ["template"], ["schema"], ["solve", "q1"],
+                                  ["template", "seed000-quiz"], ["check", "--key"], ["bogus"]])
+ARGUMENTS = st.sampled_from(["q1", "seed000-quiz/q3", "/dev/null", "", "-", "--format", "json", "latex", "github",
+                             "--problems", str(PROBLEMS), "nan", "\x1b[2J", "x" * 300, str(FLAWED), "--answers", "--key",
+                             "q1/q2/q3", "*", "--help"])  # (not "/": walking the whole disk is slow, not wrong)
+
+
+@given(OTHER_COMMANDS, st.lists(ARGUMENTS, max_size=4))
+@settings(max_examples=25, deadline=None)
+def test_other_commands_argument_fuzz(command, extra):
+    small = PROBLEMS / "seed000-quiz.yaml"  # the smallest set keeps `check` quick
+    result = CliRunner().invoke(main, [*command, *[str(small) if a == str(PROBLEMS) else a for a in extra],
+                                       "--problems", str(small)])
+    assert result.exit_code in (0, 1, 2), (command, extra, result.output)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (command, extra, repr(result.exception))
