@@ -32,7 +32,8 @@ class AnswerSheet:
 
 
 def load_sheet(path: str | Path) -> AnswerSheet:
-    return _sheet(load_file(path, MAX_ANSWER_BYTES), Path(path).stem)
+    doc = load_file(path, MAX_ANSWER_BYTES)
+    return _sheet(doc, Path(doc.source).stem)
 
 
 def sheet_from_text(text: str, source: str = "<answers>") -> AnswerSheet:

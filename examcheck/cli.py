@@ -127,9 +127,7 @@ def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
 def _emit(text: str, output: str | None) -> bool:
     """Print text, or write it to the output file; False (after saying why) if it cannot be written."""
     from examcheck.outputs import OutputError, write_output
-    from examcheck.render.escape import encodable
 
-    text = encodable(text)
     if output is None or output == "-":
         click.echo(text, nl=not text.endswith("\n"))
         return True

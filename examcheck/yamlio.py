@@ -96,7 +96,7 @@ def format_path(path: Path_) -> str:
 def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
     """The bytes of a regular file of at most max_bytes.  A FIFO, device, socket or
     folder is refused without reading from it (it could block or never end)."""
-    source = str(path)
+    source = display_path(path)
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except OSError as exc:
@@ -141,8 +141,19 @@ def _size(limit: int) -> str:
     return f"{limit / 1_000_000:g} MB"
 
 
+def display_path(path: str | Path) -> str:
+    """The path as text that any output can carry: bytes of a file name that are not UTF-8
+    (lone surrogates in Python) are shown as \\udcNN."""
+    text = str(path)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def load_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> YamlDoc:
-    source = str(path)
+    source = display_path(path)
     data = read_regular_file(path, max_bytes)
     try:
         text = data.decode("utf-8")

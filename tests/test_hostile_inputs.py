@@ -241,7 +241,7 @@ def test_file_names_that_are_not_utf8_never_break_an_output(tmp_path, fmt):
     result = run_cli("grade", "--jobs", "1", "--problems", PROBLEMS, tmp_path, "--format", fmt,
                      PYTHONIOENCODING="utf-8:strict")
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
-    assert "caf\\udce9" in result.stdout
+    assert "caf\\udce9" in result.stdout.replace("\\\\", "\\")
     assert "\\udcff\\udc9b.yaml" in result.stderr
 
 

@@ -9,7 +9,6 @@ names) must never act as a spreadsheet formula, break an XML file, or drive a te
 - Terminal and Markdown: control characters (C0 but newline, DEL, C1, and the bidi
   controls that reorder text) are shown as visible escapes such as ``\\x1b``; so are the lone
   surrogates that stand for the bytes of a file name that is not UTF-8.
-- Every output is valid UTF-8 (`encodable`).
 """
 
 from __future__ import annotations
@@ -43,15 +42,6 @@ def csv_row(values) -> list:
 def xml_text(value) -> str:
     """Text safe inside an XML 1.0 document (ElementTree escapes <, & and quotes itself)."""
     return _XML_FORBIDDEN.sub("", str(value))
-
-
-def encodable(text: str) -> str:
-    """Text that encodes as UTF-8: a lone surrogate (from a file name that is not UTF-8) becomes \\udcff."""
-    try:
-        text.encode("utf-8")
-        return text
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _visible(match: re.Match) -> str:
