@@ -139,12 +139,13 @@ def _emit(text: str, output: str | None) -> bool:
     return True
 
 
-def _check_output(output: str | None, inputs=(), problem_paths=()) -> None:
-    """A bad -o (or one that would replace an input file) is a usage error before any grading starts."""
+def _check_output(output: str | None) -> None:
+    """A bad -o is a usage error before any grading starts."""
     from examcheck.outputs import OutputError, check_output
 
     try:
-        check_output(output, [*map(str, inputs), *map(str, problem_paths)])
+        params = click.get_current_context().params  # -o must not replace one of the run's own input files
+        check_output(output, [str(p) for name in ("inputs", "problem_paths") for p in params.get(name) or ()])
     except OutputError as exc:
         _fail_input([exc])
 
@@ -188,7 +189,7 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
     from examcheck.render import exports
     from examcheck.render.reports import reports_json
 
-    _check_output(output, inputs, problem_paths)
+    _check_output(output)
     _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
     reports, reveal = result.reports, not no_reveal
     written = True
@@ -230,7 +231,7 @@ def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
     from examcheck.render.stats import stats_json
     from examcheck.stats import class_stats
 
-    _check_output(output, inputs, problem_paths)
+    _check_output(output)
     _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
     reports = result.reports
     written = True
