@@ -14,10 +14,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import secrets
 import signal
 import stat
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 MAX_NAME_BYTES = 255
@@ -147,22 +149,24 @@ def _termination_as_exception():
             signal.signal(sig, old)
 
 
-def write_output(path: str | os.PathLike, text: str) -> Path:
-    """Write text to path atomically (see the module's rules); returns the file written."""
+def write_output(path: str | os.PathLike, text: str | Iterable[str]) -> Path:
+    """Write text (or its chunks, as they come) to path atomically (see the module's rules); returns the file."""
     target, info = resolve_target(path)
     mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
-    data = text.encode("utf-8", "surrogateescape")
-    temp = None
+    chunks = [text] if isinstance(text, str) else text
+    created: list[str] = []  # named before it exists, so a signal at any moment leaves nothing behind
     try:
         with _termination_as_exception():
             try:
-                handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".examcheck-", suffix=".tmp")
+                handle = _create_temporary(target.parent, created)
             except OSError as exc:
                 raise OutputError(f"cannot write {os.fspath(path)}: cannot create a file in {target.parent}: "
                                   f"{_reason(exc, folder=False)}") from None
+            temp = created[-1]
             try:
                 with os.fdopen(handle, "wb") as out:
-                    out.write(data)
+                    for chunk in chunks:
+                        out.write(chunk.encode("utf-8", "surrogateescape"))
                     out.flush()
                     os.fsync(out.fileno())
                 os.chmod(temp, mode)
@@ -170,22 +174,34 @@ def write_output(path: str | os.PathLike, text: str) -> Path:
                     with contextlib.suppress(OSError):
                         os.chown(temp, info.st_uid, info.st_gid)
                 os.replace(temp, target)
-                temp = None
+                created.clear()
             except OSError as exc:
                 raise OutputError(f"cannot write {os.fspath(path)}: {_reason(exc)}") from None
     except _Interrupted as exc:
-        _remove(temp)
-        signum = exc.args[0]
-        raise SystemExit(128 + signum) from None
+        _remove(created)
+        raise SystemExit(128 + exc.args[0]) from None
     finally:
-        _remove(temp)
+        _remove(created)
     return target
 
 
-def _remove(temp: str | None) -> None:
-    if temp is not None:
+def _create_temporary(folder: Path, created: list[str]) -> int:
+    """A new private file in folder; its name goes into `created` just before the file exists."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    for _ in range(100):
+        name = os.path.join(folder, f".examcheck-{secrets.token_hex(6)}.tmp")
+        created.append(name)
+        try:
+            return os.open(name, flags, 0o600)
+        except FileExistsError:
+            created.remove(name)  # someone else's file: never ours to remove
+    raise OSError(errno.EEXIST, "no free temporary file name")
+
+
+def _remove(created: list[str]) -> None:
+    while created:
         with contextlib.suppress(OSError):
-            os.unlink(temp)
+            os.unlink(created.pop())
 
 
 def atomic_write(path: Path, text: str) -> None:

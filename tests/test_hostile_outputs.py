@@ -117,10 +117,14 @@ def test_a_failing_disk_is_an_error_and_keeps_the_old_file(tmp_path, monkeypatch
 
 @pytest.mark.parametrize("code", [errno.EROFS, errno.EACCES])
 def test_a_read_only_place_is_an_error(tmp_path, monkeypatch, code):
-    def refuse(*_args, **_kwargs):
-        raise OSError(code, os.strerror(code))
+    real_open = os.open
 
-    monkeypatch.setattr(outputs.tempfile, "mkstemp", refuse)
+    def refuse(path, flags, *args, **kwargs):
+        if flags & os.O_CREAT:  # creating a file fails; reading still works
+            raise OSError(code, os.strerror(code))
+        return real_open(path, flags, *args, **kwargs)
+
+    monkeypatch.setattr(outputs.os, "open", refuse)
     assert_usage_error(grade(FLAWED, "--format", "csv", "-o", str(tmp_path / "g.csv")), "cannot create a file")
 
 
