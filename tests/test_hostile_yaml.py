@@ -268,3 +268,21 @@ def test_any_text_loads_or_is_an_input_error(text):
         load_text(text, "any.yaml")
     except InputError:
         pass
+
+
+@pytest.mark.parametrize("text, words", [
+    ("a: " + "[" * 30_000 + "]" * 30_000, "nested too deeply"),
+    ("a:\n  " + "- " * 30_000 + "x", "nested too deeply"),
+    ("a: &x 1\nb: *x", "anchors"),
+    ("a: !!int ''", "!!int"),
+])
+def test_without_libyaml_the_pure_python_parser_keeps_the_limits(monkeypatch, text, words):
+    import yaml
+
+    from examcheck import yamlio
+
+    monkeypatch.setattr(yamlio, "_parser", lambda source_text: yaml.SafeLoader(source_text))
+    with pytest.raises(InputError) as info:
+        load_text(text, "p.yaml")
+    assert words in info.value.message and info.value.line
+    assert load_text("a: 1:30\nb: 0123\n").data == {"a": "1:30", "b": 123}
