@@ -25,6 +25,7 @@ from make_class import make_class  # noqa: E402
 
 from examcheck.answers import load_sheet  # noqa: E402
 from examcheck.inputs import expand_inputs  # noqa: E402
+from examcheck.yamlio import MAX_ANSWER_BYTES, load_file  # noqa: E402
 
 
 def timed(fn) -> float:
@@ -43,11 +44,14 @@ def main() -> None:
         files = sorted(str(p) for p in Path(folder).rglob("*.yaml"))
         texts = [Path(f).read_text() for f in files]
         baseline = [timed(lambda: [yaml.load(t, Loader=yaml.CSafeLoader) for t in texts]) for _ in range(args.repeat)]
+        yaml_only = [timed(lambda: [load_file(f, MAX_ANSWER_BYTES) for f in files]) for _ in range(args.repeat)]
         ours = [timed(lambda: [load_sheet(f) for f in files]) for _ in range(args.repeat)]
         n = len(files)
-        base, mine = statistics.median(baseline), statistics.median(ours)
+        base, mine, read = statistics.median(baseline), statistics.median(ours), statistics.median(yaml_only)
         print(f"{n} answer files, {sum(map(len, texts)) / n:.0f} bytes each on average")
         print(f"baseline yaml.load(CSafeLoader), text in memory: {1e6 * base / n:7.1f} µs/file")
+        print(f"examcheck load_file (read file + YAML, limits):     {1e6 * read / n:7.1f} µs/file "
+              f"({read / base:.2f}× baseline)")
         print(f"examcheck load_sheet (read file + YAML + schema):  {1e6 * mine / n:7.1f} µs/file "
               f"({mine / base:.2f}× baseline)")
         doubled = files + files[::-1]
