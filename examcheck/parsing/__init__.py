@@ -75,7 +75,20 @@ def parse(text: str, vocab: Vocabulary | None = None):
     if not text:
         raise ParseError("the answer is empty")
     tokens = Tokenizer(text, _known(vocab)).run()
-    return Parser(tokens, vocab).parse()
+    return guarded(lambda: Parser(tokens, vocab).parse())
+
+
+def guarded(read):
+    """SymPy may refuse a combination (a comparison of complex numbers, an overflow): a clear
+    ParseError, never a traceback.  Recursion too deep is TooComplex."""
+    try:
+        return read()
+    except ParseError:
+        raise
+    except RecursionError:
+        raise TooComplex("expression is nested too deeply") from None
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise ParseError(f"cannot read this answer: {type(exc).__name__}: {exc}") from None
 
 
 def parse_expression(text: str, vocab: Vocabulary | None = None) -> sp.Expr:
@@ -200,7 +213,7 @@ def parse_list(value, vocab: Vocabulary | None = None):
     text = _spaced_vectors(text)
     _check_commas(text)
     tokens = Tokenizer(text, _known(vocab)).run()
-    parsed = Parser(tokens, vocab, source=text, keep_numbers=True).parse()
+    parsed = guarded(lambda: Parser(tokens, vocab, source=text, keep_numbers=True).parse())
     if isinstance(parsed, tuple):
         parsed = list(parsed)
     if not isinstance(parsed, list):

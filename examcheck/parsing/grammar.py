@@ -20,6 +20,7 @@ from examcheck.parsing.vocabulary import (
     _log,
     canonical_name,
     exp_of,
+    log_of,
     nth_root,
 )
 
@@ -709,18 +710,22 @@ class Parser:
                     base = self.vocab.lookup(log_base)
                 if base is None:
                     raise ParseError(f"unknown log base {log_base!r}")
-                return self.count(sp.log(args[0], base))
+                return self.count(not_complex(log_of(args[0], base), "log"))
             if len(args) > 2:
                 raise ParseError("log takes one argument, or two: log(x, base)")
             default = 10 if name == "lg" else self.vocab.log_base
-            return self.count(_log(default)(args))
+            return self.count(not_complex(_log(default)(args), "log"))
         if name in self.vocab.functions or name in self.vocab_inverses:
             return self.count(sp.Function(name)(*args))
         low, high, build = FUNCTIONS[name]
         if not low <= len(args) <= high:
             expected = str(low) if low == high else f"{low} to {high}"
             raise ParseError(f"{name} takes {expected} argument(s), got {len(args)}")
-        return self.count(build(args))
+        try:
+            value = build(args)
+        except (ValueError, TypeError, ArithmeticError) as exc:
+            raise ParseError(f"cannot apply {name} here: {exc}") from None
+        return self.count(not_complex(value, name))
 
     # arithmetic with guards -------------------------------------------------
     def arith(self, a, b, op: str):
@@ -798,6 +803,16 @@ def keep_domain(a, b, op: str):
     return sp.Mul(a, sp.Pow(b, -1, evaluate=False), evaluate=False)
 
 
+def not_complex(value, what: str):
+    """A value such as log(-2) or sqrt(-4) is not a real number: say so rather than carry I along."""
+    if isinstance(value, sp.Expr) and value.is_number:
+        if value.is_extended_real is False:
+            raise ParseError(f"{what}(...) of this argument is not a real number")
+        if value.is_finite is False or value.has(sp.zoo, sp.nan):
+            raise ParseError(f"{what}(...) of this argument is not a finite number")
+    return value
+
+
 def build_piecewise(branches):
     if not branches:
         raise ParseError("empty piecewise definition")
@@ -814,6 +829,9 @@ def _as_group(value):
 
 
 def scalar(value):
+    if isinstance(value, WrittenNumber):
+        return value.value
+    value = _as_group(value)
     if isinstance(value, WrittenNumber):
         return value.value
     if isinstance(value, (list, tuple)):
@@ -841,7 +859,7 @@ def safe_pow(base, exponent):
     if isinstance(base, (sp.Pow, sp.exp)) and not (exponent.is_Integer and (
             isinstance(base, sp.exp) or base.exp.is_Integer)):
         return sp.Pow(base, exponent, evaluate=False)  # (x^2)^(1/2) is not x; (√x)^2 is not x
-    return sp.Pow(base, exponent)
+    return not_complex(sp.Pow(base, exponent), "power")
 
 
 MAX_FACTORIAL = 500

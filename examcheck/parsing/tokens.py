@@ -82,7 +82,7 @@ class Tokenizer:
         text = self.text
         while self.i < len(text):
             c = text[self.i]
-            if c.isspace():
+            if c.isspace() or c == "~":
                 self.i += 1
             elif c.isdigit() or (c == "." and self.i + 1 < len(text) and text[self.i + 1].isdigit()):
                 self._number()
