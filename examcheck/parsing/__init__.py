@@ -216,6 +216,8 @@ def parse_list(value, vocab: Vocabulary | None = None):
     parsed = guarded(lambda: Parser(tokens, vocab, source=text, keep_numbers=True).parse())
     if isinstance(parsed, tuple):
         parsed = list(parsed)
+    if isinstance(parsed, (sp.Expr, WrittenNumber)):
+        parsed = [parsed]  # (0.5) or 0.5: a one-entry vector (its length is checked against the reference)
     if not isinstance(parsed, list):
         raise ParseError("expected a list such as [1, 2]")
     entries = _untuple(parsed)
@@ -232,6 +234,7 @@ def _untuple(value):
 # shapes
 
 _REALS = re.compile(r"^\s*(?:\\mathbb\s*\{\s*R\s*\}|R)\s*\^\s*(?:\{(.*)\}|(\w+))\s*$", re.S)
+_GROUP_MARK = re.compile(r"(?<=\d)(?:\\,|\{,\}|~|\\ |\\;)(?=\d{3}(?!\d))")
 _DIM_SPLIT = re.compile(r"\s*(?:\\times|\*|(?<![A-Za-z])[xX](?![A-Za-z])|\bby\b)\s*")
 
 
@@ -248,7 +251,7 @@ def parse_shape(value, vocab: Vocabulary | None = None) -> tuple[int, ...]:
     reals = _REALS.match(text)
     if reals:
         text = reals.group(1) if reals.group(1) is not None else reals.group(2)
-    text = _strip_outer_group(text.strip())
+    text = _GROUP_MARK.sub("", _strip_outer_group(text.strip()))
     if text.lower() in ("", "scalar", "1 (scalar)", "()"):
         return ()
     parts = _DIM_SPLIT.split(text)

@@ -31,6 +31,7 @@ _ELEMENT_END = {",", ";", "&", "rowsep", ")", "]", "}", "end", "kw", "rel", "end
 _OPENERS = {"(", "[", "{", "lfloor", "lceil", "cases"}
 _CLOSERS_ANY = {")", "]", "}", "rfloor", "rceil", "endcases"}
 _CONDITION_WORDS = {"if", "for", "when", "where"}
+_TRAILING_SIZER = re.compile(r"(?:\\(?:right|left|middle|[bB]igg?[lrm]?)\s*)+$")
 
 
 class Parser:
@@ -50,6 +51,7 @@ class Parser:
         self.indices: list[str] = []
         self.placeholders: dict[str, sp.Symbol] = {}
         self.vocab_inverses: set[str] = set()
+        self.in_exponent = 0
 
     # helpers ---------------------------------------------------------------
     @property
@@ -126,7 +128,7 @@ class Parser:
             end = self._element_end()
             if end is not None and end > self.k:
                 stop = self.tokens[end].pos if self.tokens[end].kind != "end" else len(self.source)
-                text = self.source[self.tokens[self.k].pos:stop].strip()
+                text = _TRAILING_SIZER.sub("", self.source[self.tokens[self.k].pos:stop]).strip()
                 written = read_written_number(text) if text else None
                 if written is not None:
                     self.count(None)
@@ -340,7 +342,9 @@ class Parser:
         if self.tok.kind == "op" and self.tok.text == "^":
             self.advance()
             self.enter()
+            self.in_exponent += 1
             exponent = self.unary()
+            self.in_exponent -= 1
             self.leave()
             return safe_pow(base, exponent)
         return base
@@ -350,7 +354,7 @@ class Parser:
         while self.tok.kind == "!":
             self.advance()
             value = self.count(safe_factorial(value))
-        if self.tok.kind == "%":
+        if self.tok.kind == "%" and not self.in_exponent:  # 10^{7}%: the percent is of the power
             self.advance()
             value = self.arith(value, sp.Integer(100), "/")
         return value
@@ -443,8 +447,6 @@ class Parser:
             return self.count(build_piecewise([(sp.Integer(1), condition), (sp.Integer(0), sp.true)]))
         self.leave()
         self.expect(CLOSERS[opener])
-        if isinstance(value, WrittenNumber) and opener != "[":
-            value = value.value
         if opener == "[" and not isinstance(value, list):
             return [value]
         if opener == "(" and isinstance(value, list):

@@ -76,7 +76,7 @@ class WrittenSet(list):
 
 _SP = r"(?:\s|\\[,;:! ]|\\quad|\\qquad|~|\\thinspace|\\enspace)*"
 _GROUP_SEP = r"(?:[ ,'~]|\\[,;: ]|\{,\}|\\thinspace)"
-_MANTISSA = rf"(?:\d(?:\d|\.|{_GROUP_SEP})*\d|\d|\.\d+|\d\.)"
+_MANTISSA = rf"(?:\d(?:\d|\.|{_GROUP_SEP})*\d\.?|\d\.?|\.\d+)"
 _SIGNED = r"[+-]?\s*\d+"
 _EXPONENT_VALUE = rf"(?:\{{{_SP}\(?{_SP}({_SIGNED}){_SP}\)?{_SP}\}}|\({_SP}({_SIGNED}){_SP}\)|({_SIGNED}))"
 _TIMES = r"(?:\*|x|X|\\times|\\cdot|\\ast)"
@@ -91,7 +91,8 @@ _NUMBER = re.compile(
     rf"|({_TEN_POWER}))"
     rf"{_SP}({_PERCENT})?{_SP}$"
 )
-_WRAPPER = re.compile(r"^\s*\\(?:num|SI|qty|SIrange)\s*(?:\[[^\]]*\])?\s*\{([^{}]*)\}\s*(?:\{([^{}]*)\})?\s*$")
+_WRAPPER = re.compile(r"^\s*\\(?:num|SI|qty)\s*(?:\[[^\]]*\])?\s*\{((?:[^{}]|\{[^{}]*\})*)\}\s*"
+                      r"(?:\{((?:[^{}]|\{[^{}]*\})*)\})?\s*$")
 _SPACE_RUN = re.compile(r"(?:\s|\\[,;: ]|~|\\thinspace|')+")
 
 
@@ -241,7 +242,8 @@ def _space_grouped(spaced: str, raw: str) -> tuple[str, str]:
     groups = whole.strip().split(" ") if whole.strip() else []
     ok = bool(groups) and 1 <= len(groups[0]) <= 3 and all(len(x) == 3 for x in groups[1:])
     frac_groups = frac.strip().split(" ") if frac.strip() else []
-    ok = ok and all(len(x) == 3 for x in frac_groups[:-1]) and (not frac_groups or 1 <= len(frac_groups[-1]) <= 3)
+    if len(frac_groups) > 1:  # 0.123 45: fraction digits grouped from the decimal mark
+        ok = ok and all(len(x) == 3 for x in frac_groups[:-1]) and 1 <= len(frac_groups[-1]) <= 3
     if (len(groups) > 1 and groups[0].startswith("0")) or not ok:
         together = "".join(groups) + (("." + "".join(frac_groups)) if mark else "")
         apart = " · ".join(spaced.split())

@@ -336,7 +336,8 @@ class Tokenizer:
 
     def _siunitx(self, start: int) -> None:
         """\\num{1.5e3}, \\SI{45}{\\percent}: the number reader reads the braces; a unit argument is dropped."""
-        m = re.compile(r"\s*(?:\[[^\]]*\])?\s*\{([^{}]*)\}(?:\s*\{((?:[^{}]|\{[^{}]*\})*)\})?").match(self.text, self.i)
+        m = re.compile(r"\s*(?:\[[^\]]*\])?\s*\{((?:[^{}]|\{[^{}]*\})*)\}(?:\s*\{((?:[^{}]|\{[^{}]*\})*)\})?"
+                       ).match(self.text, self.i)
         if not m:
             raise self.error("expected \\num{...}")
         self.i = m.end()
