@@ -23,6 +23,7 @@ from examcheck.parsing.errors import (  # noqa: F401 - the public interface
     TooComplex,
 )
 from examcheck.parsing.grammar import CLOSERS, Parser, number_value, split_name  # noqa: F401
+from examcheck.parsing.normal import strip_math_delimiters
 from examcheck.parsing.numbers import WrittenNumber, WrittenSet, read_written_number, shown_text  # noqa: F401
 from examcheck.parsing.tokens import Tokenizer, normalise, right_hand_side
 from examcheck.parsing.units import UNIT_WORDS
@@ -158,6 +159,59 @@ def _spaced_vectors(text: str) -> str:
     return changed
 
 
+def _top_level_split(text: str, sep: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(text):
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            depth -= 1
+        elif c == sep and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return parts
+
+
+def _expand_plus_minus(body: str) -> str:
+    """{±2} is {-2, 2}: an element written with ± stands for both signs."""
+    out = []
+    for element in _top_level_split(body, ","):
+        m = re.fullmatch(r"\s*\\[pm]m\s*(.+?)\s*", element, re.S)
+        if m:
+            value = m.group(1)
+            out += [f"-({value})" if not re.fullmatch(r"[\d.]+", value) else f"-{value}", value]
+        else:
+            out.append(element)
+    return ", ".join(out)
+
+
+_TIGHT_DECIMAL = re.compile(r"\s*([+-]?)(\d+),(\d+)\s*")
+_BRACKETS = {"[": "]", "(": ")", "\\langle": "\\rangle"}
+
+
+def _semicolon_decimal_commas(text: str) -> str:
+    """'[0,09; 0,24; 0,67]', '(3; 3,5)': entries separated by ';' with decimal commas.  When the
+    matrix reading [[0, 9], ...] is as plausible (every entry like 1,5), the text names both readings."""
+    stripped = text.strip()
+    opener = next((o for o in _BRACKETS if stripped.startswith(o) and stripped.endswith(_BRACKETS[o])), None)
+    inner = stripped[len(opener):len(stripped) - len(_BRACKETS[opener])] if opener else stripped
+    if ";" not in inner:
+        return text
+    pieces = _top_level_split(inner, ";")
+    commas = [_TIGHT_DECIMAL.fullmatch(p) for p in pieces]
+    if not any(commas) or any("," in p and not m for p, m in zip(pieces, commas)):
+        return text
+    matrix_possible = all(commas) and all(m.group(2) != "0" and not m.group(3).startswith("0") for m in commas)
+    if matrix_possible:
+        as_decimals = "; ".join(f"{m.group(1)}{m.group(2)}.{m.group(3)}" for m in commas)
+        raise ParseError(f"{text.strip()!r} has two readings: the entries {as_decimals} (decimal commas) or a matrix "
+                         "with rows " + "; ".join(f"[{m.group(1)}{m.group(2)}, {m.group(3)}]" for m in commas) +
+                         "; write decimal points, or separate entries with ', '")
+    fixed = "; ".join(f"{m.group(1)}{m.group(2)}.{m.group(3)}" if m else p for p, m in zip(pieces, commas))
+    return (opener + fixed + _BRACKETS[opener]) if opener else fixed
+
+
 _SET_OPEN = re.compile(r"^\s*(?:\\left\s*)?(\\\{|\{|\\lbrace)")
 _SET_CLOSE = re.compile(r"(?:\\right\s*)?(\\\}|\}|\\rbrace)\s*$")
 
@@ -209,8 +263,8 @@ def parse_list(value, vocab: Vocabulary | None = None):
         raise ParseError("the answer is empty")
     body = _set_body(text)
     if body is not None:
-        text = "[" + body + "]"
-    text = _spaced_vectors(text)
+        text = "[" + _expand_plus_minus(body) + "]"
+    text = _semicolon_decimal_commas(_spaced_vectors(text))
     _check_commas(text)
     tokens = Tokenizer(text, _known(vocab)).run()
     parsed = guarded(lambda: Parser(tokens, vocab, source=text, keep_numbers=True).parse())
@@ -300,6 +354,21 @@ def _shape_dim(value, vocab: Vocabulary | None = None) -> int:
     return int(number)
 
 
+_TEXT_WRAPPER = re.compile(r"\\(?:text|textbf|textit|textrm|mathrm|mathbf|mathit|texttt|mbox|boxed|emph|textsf|"
+                           r"operatorname)\s*\{([^{}]*)\}")
+
+
+def plain_words(text: str) -> str:
+    """'$\\text{True}$' -> 'True', '\\textbf{(B)}' -> '(B)': words out of their LaTeX wrappers."""
+    text = strip_math_delimiters(str(text))
+    for _ in range(3):
+        text = _TEXT_WRAPPER.sub(lambda m: m.group(1), text)
+    return text.strip()
+
+
+_plain_words = plain_words
+
+
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "0"}
 
@@ -309,7 +378,7 @@ def parse_boolean(value) -> bool:
     ('True, because the mean cancels b')."""
     if isinstance(value, bool):
         return value
-    text = str(value).strip().strip(".").lower()
+    text = _plain_words(str(value)).strip().strip(".").lower()
     if text in TRUE_WORDS:
         return True
     if text in FALSE_WORDS:

@@ -325,7 +325,7 @@ class Parser:
         kind = self.tok.kind
         if kind == "|":
             return self.abs_depth == 0
-        return kind in ("num", "value", "name", "(", "{", "frac", "big", "indicator", "lfloor", "lceil", "root",
+        return kind in ("num", "value", "name", "(", "{", "frac", "binom", "big", "indicator", "lfloor", "lceil", "root",
                         "cases") or (kind == "[" and self.tok.text != "matrix")
 
     def unary(self):
@@ -406,6 +406,10 @@ class Parser:
             return self.count(sp.Abs(scalar(inner)))
         if kind == "big":
             return self.big_operator()
+        if kind == "binom":
+            self.advance()
+            top, bottom = scalar(self.braced()), scalar(self.braced())
+            return self.count(sp.binomial(top, bottom))
         if kind == "frac":
             self.advance()
             numerator = self.braced()
@@ -598,7 +602,7 @@ class Parser:
             j = sp.Symbol(index, integer=True)
             inner = self.symbolic_body(body, index, j)
             total = (sp.Sum if token.text == "sum" else sp.Product)(inner, (j, low, high))
-            return self.count(total * rest)
+            return self.count(closed_form(total) * rest)
         terms = [self.instantiate(body, index, k) for k in range(int(low), int(high) + 1)]
         total = sp.Add(*terms) if token.text == "sum" else sp.Mul(*terms)
         return self.count(total * rest)
@@ -607,6 +611,8 @@ class Parser:
         text = text.strip()
         if re.fullmatch(r"-?\d{1,6}", text):
             return sp.Integer(int(text))
+        if text in self.indices:  # \sum_{i=1}^{n} \sum_{j=1}^{i}: an outer index as a limit
+            return sp.Symbol(text, integer=True)
         from examcheck.parsing.tokens import Tokenizer
 
         known = frozenset(self.vocab.symbols) | frozenset(self.vocab.values)
@@ -803,6 +809,21 @@ def keep_domain(a, b, op: str):
     if op == "*":
         return sp.Mul(a, b, evaluate=False)
     return sp.Mul(a, sp.Pow(b, -1, evaluate=False), evaluate=False)
+
+
+def closed_form(total):
+    """Σ_{i=1}^{n} i -> n(n+1)/2: a sum or product whose body is a polynomial in its index (no
+    indexed entries) has a closed form valid for every whole-number limit; anything else stays a Sum."""
+    if total.has(sp.Indexed) or len(total.limits) != 1:
+        inner = total.function
+        if isinstance(inner, (sp.Sum, sp.Product)) and not total.has(sp.Indexed):
+            return closed_form(type(total)(closed_form(inner), *total.limits))
+        return total
+    index = total.limits[0][0]
+    body = total.function
+    if isinstance(total, sp.Sum) and body.is_polynomial(index) and sp.Poly(body, index).degree() <= 4:
+        return sp.factor(total.doit())
+    return total
 
 
 def not_complex(value, what: str):

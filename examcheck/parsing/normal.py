@@ -30,7 +30,7 @@ SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₒₓ
 
 REPLACEMENTS = {
     "·": "*", "×": "*", "⋅": "*", "∗": "*", "✕": "*", "−": "-", "–": "-", "—": "-", "‐": "-", "‑": "-",
-    "÷": "/", "⁄": "/", "∕": "/", "√": " sqrt ", "∛": " 3rdroot ", "∞": "\\infty ",
+    "÷": "/", "⁄": "/", "∕": "/", "√": " sqrt ", "∛": "\\sqrt[3]", "∜": "\\sqrt[4]", "±": "\\pm ", "∓": "\\mp ", "∞": "\\infty ",
     "≤": "<=", "⩽": "<=", "≥": ">=", "⩾": ">=", "≠": "!=", "′": "'", "″": "''", "‴": "'''", "’": "'",
     "∑": "\\sum", "∏": "\\prod", "（": "(", "）": ")", "，": ",", "；": ";",
     "⟨": "\\langle ", "⟩": "\\rangle ", "〈": "\\langle ", "〉": "\\rangle ",
@@ -42,6 +42,25 @@ REPLACEMENTS = {
 }
 COMBINING = {"\u0302": "hat", "\u0304": "bar", "\u0303": "tilde", "\u0307": "dot", "\u0305": "bar"}
 _VULGAR = re.compile("[\u00bc-\u00be\u2150-\u215e]")
+
+
+def _script(c: str) -> tuple[str, str] | None:
+    """('^', 't') for a superscript or modifier letter (ᵗ), ('_', '2') for a subscript (₂); else None."""
+    if c in SUPERSCRIPTS:
+        return "^", SUPERSCRIPTS[c]
+    if c in SUBSCRIPTS:
+        return "_", SUBSCRIPTS[c]
+    name = unicodedata.name(c, "")
+    base = unicodedata.normalize("NFKC", c)
+    if len(base) != 1 or not base.isascii() or not base.isalnum():
+        if base in GREEK and ("SUBSCRIPT" in name or "MODIFIER" in name):
+            return ("_" if "SUBSCRIPT" in name else "^"), "\\" + GREEK[base] + " "
+        return None
+    if "SUPERSCRIPT" in name or name.startswith("MODIFIER LETTER"):
+        return "^", base
+    if "SUBSCRIPT" in name:
+        return "_", base
+    return None
 
 
 def _digit(c: str) -> str | None:
@@ -60,13 +79,19 @@ def unicode_to_ascii(text: str) -> str:
     i, n = 0, len(text)
     while i < n:
         c = text[i]
-        if c in SUPERSCRIPTS or c in SUBSCRIPTS:
-            table, mark = (SUPERSCRIPTS, "^") if c in SUPERSCRIPTS else (SUBSCRIPTS, "_")
+        script = _script(c) if not c.isascii() else None
+        if script is not None:
+            mark, pieces = script[0], []
             j = i
-            while j < n and text[j] in table:
+            while j < n and (nxt := _script(text[j]) if not text[j].isascii() else None) is not None and nxt[0] == mark:
+                pieces.append(nxt[1])
                 j += 1
-            out.append(mark + "{" + "".join(table[ch] for ch in text[i:j]) + "}")
+            out.append(mark + "{" + "".join(pieces) + "}")
             i = j
+            continue
+        if c == "Σ" and re.match(r"\s*[_^]", text[i + 1:i + 4]):
+            out.append("\\sum")  # Σ_{i=1}^n: the summation sign written with the Greek capital
+            i += 1
             continue
         if c in GREEK:
             nxt = text[i + 1:i + 2]

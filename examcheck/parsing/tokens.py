@@ -270,6 +270,9 @@ class Tokenizer:
             return
         if name == "%":
             self.tokens.append(Token("%", "%", start))
+        elif name in ("binom", "dbinom", "tbinom"):
+            self.tokens.append(Token("binom", name, start))
+            self._split_digit_pair()
         elif name in ("frac", "dfrac", "tfrac", "cfrac"):
             self.tokens.append(Token("frac", name, start))
             if text.startswith("[", self.i) and name == "cfrac" and "]" in text[self.i:]:

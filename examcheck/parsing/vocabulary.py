@@ -52,10 +52,14 @@ def log_of(arg, base=None):
 
 
 def nth_root(value, index):
-    """The index-th root, kept as written over a power: sqrt(x^2) is not x (nor |x| silently)."""
+    """The index-th root.  An odd root is the real root (∛-8 = -2, ∛(x^3) = x on the reals), built as
+    sign(a)·|a|^(1/n); an even root is kept as written over a power: sqrt(x^2) is not x."""
+    index = sp.Integer(index) if isinstance(index, int) else index
+    if index.is_Integer and index.is_odd and index > 1 and not value.is_nonnegative:
+        return sp.sign(value) * sp.Pow(sp.Abs(value), 1 / index)
     if isinstance(value, (sp.Pow, sp.exp)):
-        return sp.Pow(value, 1 / sp.Integer(index) if isinstance(index, int) else 1 / index, evaluate=False)
-    return sp.Pow(value, 1 / sp.Integer(index) if isinstance(index, int) else 1 / index)
+        return sp.Pow(value, 1 / index, evaluate=False)
+    return sp.Pow(value, 1 / index)
 
 
 def softplus(x):
@@ -113,6 +117,12 @@ FUNCTIONS: dict[str, tuple[int, int, object]] = {
     "softsign": _one(lambda x: x / (1 + sp.Abs(x))),
     "relu": (1, 1, _relu), "ReLU": (1, 1, _relu), "Relu": (1, 1, _relu),
     "clip": (3, 3, lambda a: clip(*a)), "clamp": (3, 3, lambda a: clip(*a)),
+    "hardtanh": _one(lambda x: clip(x, -1, 1)), "Hardtanh": _one(lambda x: clip(x, -1, 1)),
+    "relu6": _one(lambda x: clip(x, 0, 6)), "ReLU6": _one(lambda x: clip(x, 0, 6)),
+    "hardsigmoid": _one(lambda x: clip(x / 6 + sp.Rational(1, 2), 0, 1)),
+    "hardswish": _one(lambda x: x * clip(x / 6 + sp.Rational(1, 2), 0, 1)),
+    "cbrt": _one(lambda x: nth_root(x, 3)),
+    "binom": (2, 2, lambda a: sp.binomial(a[0], a[1])), "binomial": (2, 2, lambda a: sp.binomial(a[0], a[1])),
     "max": (2, 16, lambda a: sp.Max(*a)),
     "min": (2, 16, lambda a: sp.Min(*a)),
     "abs": _one(sp.Abs),
@@ -122,6 +132,7 @@ FUNCTIONS: dict[str, tuple[int, int, object]] = {
     "sign": _one(sp.sign),
     "sgn": _one(sp.sign),
     "Heaviside": _one(sp.Heaviside), "heaviside": _one(sp.Heaviside), "step": _one(sp.Heaviside),
+    "H": _one(sp.Heaviside),  # H(x): the Heaviside step, unless the part declares a variable H
 }
 # f^{-1}: the inverse function, never a reciprocal
 INVERSES = {
