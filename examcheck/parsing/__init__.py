@@ -202,6 +202,11 @@ def _semicolon_decimal_commas(text: str) -> str:
     commas = [_TIGHT_DECIMAL.fullmatch(p) for p in pieces]
     if not any(commas) or any("," in p and not m for p, m in zip(pieces, commas)):
         return text
+    thousands = [m.group(0).strip() for m in commas if m and re.fullmatch(r"[1-9]\d{0,2}", m.group(2)) and len(m.group(3)) == 3]
+    if thousands:
+        t = thousands[0]
+        raise ParseError(f"'{t}' has two readings here: {t.replace(',', '.')} (a decimal comma) or "
+                         f"{t.replace(',', '')} (a thousands separator); write it without the comma or with a point")
     matrix_possible = all(commas) and all(m.group(2) != "0" and not m.group(3).startswith("0") for m in commas)
     if matrix_possible:
         as_decimals = "; ".join(f"{m.group(1)}{m.group(2)}.{m.group(3)}" for m in commas)

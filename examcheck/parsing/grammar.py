@@ -800,7 +800,8 @@ def keep_domain(a, b, op: str):
         value = a * b
     else:
         value = a / b
-    if value.free_symbols == a.free_symbols | b.free_symbols:
+    operands = (a, sp.Pow(b, -1)) if op == "/" else (a, b)
+    if value.free_symbols == a.free_symbols | b.free_symbols and not _lost_domain(operands, value):
         return value
     if op == "+":
         return sp.Add(a, b, evaluate=False)
@@ -834,6 +835,29 @@ def not_complex(value, what: str):
         if value.is_finite is False or value.has(sp.zoo, sp.nan):
             raise ParseError(f"{what}(...) of this argument is not a finite number")
     return value
+
+
+_RESTRICTED = (sp.log, sp.atanh, sp.acosh, sp.asin, sp.acos, sp.erfinv)
+
+
+def _domain_marks(expr) -> set:
+    """What restricts where expr is defined: symbolic bases under a negative or fractional power
+    (x in 1/x, √x) and the arguments of log, atanh, ... ."""
+    marks = set()
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Pow) and node.base.free_symbols and not (node.exp.is_Integer and node.exp > 0):
+            marks.add(("pow", node.base.as_coeff_Mul()[1], bool(node.exp.is_integer)))
+        elif isinstance(node, _RESTRICTED):
+            marks.add((node.func, node.args[0]))
+    return marks
+
+
+def _lost_domain(operands, value) -> bool:
+    """True when evaluating dropped a restriction written by the student: x²/x -> x, √x·√x -> x."""
+    if not any(o.has(sp.Pow, *_RESTRICTED) for o in operands):
+        return False
+    written = set().union(*(_domain_marks(o) for o in operands))
+    return bool(written) and not written <= _domain_marks(value)
 
 
 def build_piecewise(branches):

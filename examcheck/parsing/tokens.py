@@ -365,7 +365,7 @@ class Tokenizer:
         if words in UNIT_WORDS or words == "":
             self.i = m.end()
             return True
-        pieces = [w for w in re.split(r"[\s,]+", words) if w]
+        pieces = [w if w in _TEXT_KEYWORDS else w.rstrip(".,;:") for w in re.split(r"[\s,]+", words) if w]
         if pieces and all(w in _TEXT_KEYWORDS for w in pieces):
             self.i = m.end()
             for w in pieces:
