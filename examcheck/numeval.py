@@ -622,9 +622,36 @@ def is_rational_tree(expr) -> bool:
         return True
     if expr.func is sp.Pow:
         return expr.args[1].is_Integer and is_rational_tree(expr.args[0])
-    if expr.func in (sp.Add, sp.Mul, sp.Max, sp.Min, sp.Abs, sp.floor, sp.ceiling, sp.sign):
+    if expr.func in (sp.Add, sp.Mul, sp.Max, sp.Min, sp.Abs, sp.floor, sp.ceiling, sp.sign, sp.Heaviside):
         return all(is_rational_tree(a) for a in expr.args)
+    if expr.func is sp.Piecewise:
+        return all(is_rational_tree(v) and _rational_condition(c) for v, c in expr.args)
     return False
+
+
+def _rational_condition(cond) -> bool:
+    if cond is sp.true or cond is sp.false:
+        return True
+    if isinstance(cond, (sp.And, sp.Or, sp.Not)):
+        return all(_rational_condition(c) for c in cond.args)
+    if isinstance(cond, sp.core.relational.Relational):
+        return is_rational_tree(cond.lhs) and is_rational_tree(cond.rhs)
+    return False
+
+
+def _rational_truth(cond, point: dict) -> bool:
+    if cond is sp.true:
+        return True
+    if cond is sp.false:
+        return False
+    if isinstance(cond, sp.And):
+        return all(_rational_truth(c, point) for c in cond.args)
+    if isinstance(cond, sp.Or):
+        return any(_rational_truth(c, point) for c in cond.args)
+    if isinstance(cond, sp.Not):
+        return not _rational_truth(cond.args[0], point)
+    a, b = rational_value(cond.lhs, point), rational_value(cond.rhs, point)
+    return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b, "==": a == b, "!=": a != b}[cond.rel_op]
 
 
 def rational_value(expr, point: dict) -> Fraction:
@@ -633,8 +660,13 @@ def rational_value(expr, point: dict) -> Fraction:
         return v if isinstance(v, Fraction) else Fraction(v)
     if expr.is_Rational:
         return Fraction(int(expr.p), int(expr.q))
-    args = [rational_value(a, point) for a in expr.args]
     func = expr.func
+    if func is sp.Piecewise:
+        for value, cond in expr.args:
+            if _rational_truth(cond, point):
+                return rational_value(value, point)
+        raise Undefined("no branch of the piecewise definition applies")
+    args = [rational_value(a, point) for a in expr.args]
     if func is sp.Add:
         return sum(args, Fraction(0))
     if func is sp.Mul:
@@ -659,6 +691,10 @@ def rational_value(expr, point: dict) -> Fraction:
         return Fraction(math.floor(args[0]))
     if func is sp.ceiling:
         return Fraction(math.ceil(args[0]))
+    if func is sp.Heaviside:
+        if args[0] == 0:
+            return args[1] if len(args) > 1 else Fraction(1, 2)
+        return Fraction(1 if args[0] > 0 else 0)
     return Fraction((args[0] > 0) - (args[0] < 0))
 
 

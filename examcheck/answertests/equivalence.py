@@ -36,7 +36,9 @@ from examcheck.numeval import (
     TooLarge,
     Undefined,
     Unsupported,
+    is_rational_tree,
     mp_eval,
+    rational_value,
     vector_eval,
 )
 
@@ -47,6 +49,8 @@ MAX_MP_POINTS = 24
 MAX_DISAGREE = 6  # float64 disagreements re-checked in mpmath (if all are noise, the rest are too)
 MAX_ONE_SIDED = 4
 MAX_UNSURE = 4
+MIN_POINTS = 6  # agreeing points needed before the numeric layer may say "equivalent"
+MAX_EXACT_POINTS = 120
 MAGNITUDES = (1e-7, 1e-3, 0.05, 0.3, 0.7, 1.0, 1.5, 2.2, 3.0, 4.5, 7.0, 12.0, 30.0, 100.0, 1e3)
 UNIT = (0.15, 0.4, 0.8, 1.2, 1.7, 2.5)
 FRACTIONS = (1e-9, 1e-6, 1e-3, 0.02, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 0.98, 1 - 1e-3, 1 - 1e-6, 1 - 1e-9)
@@ -262,8 +266,14 @@ def _nearest(x: Fraction) -> float:
         return math.nan
 
 
+def _search_grid(rng: Range) -> list[float]:
+    """A log-spaced sweep over the range, for finding where a nonlinear switch flips."""
+    sweep = [float(m) for m in np.geomspace(1e-3, 1e6, 36)]
+    return [v for v in sweep + [-m for m in sweep] if rng.contains(v)]
+
+
 def _bisected_roots(g, kind: str, name: str, rng: Range, grid_values: list, base: dict) -> list[float]:
-    grid = np.array(sorted(set(grid_values)), dtype=float)
+    grid = np.array(sorted(set(grid_values) | set(_search_grid(rng))), dtype=float)
     if len(grid) < 2:
         return []
     columns = {k: np.full(len(grid), v) for k, v in base.items()}
@@ -479,8 +489,11 @@ def compare_numerically(s, r, options) -> Outcome:
     def generic_first(rows_: list[int]) -> list[int]:
         return sorted(rows_, key=lambda i: (i in edges, i))
 
+    if is_rational_tree(s) and is_rational_tree(r):  # exact rational arithmetic is cheap: decide every point
+        return _compare_exactly(s, r, columns, disagree + one_sided + unsure, edges, out)
+    wanted = max(MAX_UNSURE, MIN_POINTS + 2 - len(float_agree))
     to_check = (generic_first(disagree)[:MAX_DISAGREE] + generic_first(one_sided)[:MAX_ONE_SIDED]
-                + _spread(generic_first(unsure), MAX_UNSURE, rv))
+                + _spread(generic_first(unsure), wanted, rv))
     confirm = _confirm_rows(float_agree, sv, rv)
     checked = 0
     for i in to_check + confirm:
@@ -510,6 +523,42 @@ def compare_numerically(s, r, options) -> Outcome:
                 out.agreed -= 1
         else:
             out.domain = (point, "student" if verdict == "student_undefined" else "reference")
+    return out
+
+
+def _compare_exactly(s, r, columns: dict, rows: list[int], edges: dict, out: Outcome) -> Outcome:
+    """Both sides are rational functions (with max/min/abs/floor/piecewise): compare in Fractions."""
+    for i in sorted(rows, key=lambda i: (i in edges, i))[:MAX_EXACT_POINTS]:
+        point = _point(columns, i)
+        values = []
+        for expr in (s, r):
+            try:
+                values.append(rational_value(expr, point))
+            except (Undefined, ZeroDivisionError):
+                values.append(None)
+            except TooLarge:
+                values.append(False)
+        a, b = values
+        if a is False or b is False or (a is None and b is None):
+            out.skipped += a is False or b is False
+            continue
+        out.high_precision += 1
+        if a is not None and b is not None and a == b:
+            out.agreed += 1
+            out.at_breakpoints += i in edges
+            continue
+        verdict = "differ" if a is not None and b is not None else "student_undefined" if a is None \
+            else "reference_undefined"
+        am = None if a is None else mpmath.mpf(a.numerator) / a.denominator
+        bm = None if b is None else mpmath.mpf(b.numerator) / b.denominator
+        if i in edges and _convention(s, r, point, edges[i], verdict, am, bm):
+            out.conventions.append(point)
+        elif verdict == "differ":
+            out.witness = (point, _float(am), _float(bm))
+            return out
+        else:
+            out.domain = (point, "student" if verdict == "student_undefined" else "reference")
+            return out
     return out
 
 

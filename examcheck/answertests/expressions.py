@@ -18,7 +18,7 @@ from examcheck.answertests import (
     invalid,
     read_or_verdict,
 )
-from examcheck.answertests.equivalence import compare_numerically
+from examcheck.answertests.equivalence import MIN_POINTS, compare_numerically
 from examcheck.mathfuncs import expand_sigma
 from examcheck.parsing import parse_expression
 from examcheck.values import show
@@ -80,9 +80,6 @@ def expand_definitions(expr: sp.Expr, options: Options) -> sp.Expr:
     return expr
 
 
-MIN_AGREEING = 6
-
-
 def compare_expressions(s: sp.Expr, r: sp.Expr, options: Options) -> Verdict:
     shown = show(s)
     s, r = unify_symbols(s, options), unify_symbols(r, options)
@@ -107,7 +104,7 @@ def compare_expressions(s: sp.Expr, r: sp.Expr, options: Options) -> Verdict:
         where = f"at {_point_text(point)} your expression is {sv:.10g}, the answer {rv:.10g}"
         feedback = f"{feedback} ({where})" if feedback else f"differs from the answer: {where}"
         return incorrect(feedback, note or "differs", shown)
-    if outcome.agreed >= MIN_AGREEING:
+    if outcome.agreed >= MIN_POINTS:
         return correct(note=agreement_note(outcome), interpreted=shown)
     return symbolic_layer(s, r, shown, outcome)
 
