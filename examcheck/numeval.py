@@ -36,6 +36,8 @@ SWITCH_MARGIN = 1e-9  # float64 does not decide a floor/sign/condition this clos
 MAX_MP_EXPONENT = 10 ** 12  # exp(x), x**y beyond e^(1e12): too large to evaluate
 MAX_TERMS = 20000  # terms of one Sum/Product at one point
 TINY = 2.2250738585072014e-308
+KEEP_DIGITS = 32  # in strict mpmath evaluation a sum, or a log near 1, or a sine near a zero, that keeps fewer
+# correct digits than this raises Cancelled (the caller retries with more): values are then good to ~1e-32
 
 
 class Undefined(Exception):
@@ -535,7 +537,7 @@ class _MpWalker:
         self.point = point
         self.dps = dps
         self.strict = strict
-        self.cancel_level = mpmath.mpf(2) ** int((15 - dps) * 3.3219)  # a sum must keep 15 digits
+        self.cancel_level = mpmath.mpf(2) ** int((KEEP_DIGITS - dps) * 3.3219)  # a sum must keep KEEP_DIGITS digits
         self.switch_level = mpmath.mpf(2) ** int(-(dps // 2) * 3.3219)
         self.values = {k: to_mpf(v) for k, v in point.items()}
 
@@ -765,6 +767,8 @@ def _m_log(w: _MpWalker, expr):
     x = w.walk(expr.args[0])
     if x <= 0:
         raise Undefined("log of a non-positive number")
+    if w.strict and x != 1 and abs(x - 1) <= w.cancel_level:  # log(1 + tiny): the tiny was rounded away
+        raise Cancelled("log near 1")
     if len(expr.args) == 2:
         base = w.walk(expr.args[1])
         if base <= 0 or base == 1:
@@ -813,7 +817,10 @@ def _m_trig(fn):
         x = w.walk(expr.args[0])
         if abs(x) > 10 ** 15:  # sin of a 1e1000000 argument: too costly
             _check_size(mpmath.log(abs(x)) * 1e6)
-        return fn(x)
+        value = fn(x)
+        if w.strict and x != 0 and abs(value) <= w.cancel_level * max(1, abs(x)):  # near a zero: digits lost
+            raise Cancelled("trigonometric function near a zero")
+        return value
     return handler
 
 

@@ -4,7 +4,7 @@ The oracle here is written independently of examcheck/answertests/tolerance.py: 
 student's text through Python's Decimal (its own digit and exponent bookkeeping) and on the reference
 as a Fraction, so a shared blind spot would need the same mistake written twice in two notations."""
 
-from decimal import Decimal, localcontext
+from decimal import ROUND_HALF_DOWN, ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
 
 import sympy as sp
@@ -39,11 +39,22 @@ def oracle(text: str, ref: Fraction, kind: str, amount, min_sigfigs: int = 3) ->
         return gap <= Fraction(str(amount))
     if kind == "decimals":
         n = int(amount)
-        return decimals_written >= n and gap <= Fraction(5, 10) * Fraction(10) ** (-n)
+        return decimals_written >= n and same_rounding(s, ref, -n)
     if kind == "sigfigs":
         n = int(amount)
-        return ref != 0 and sigfigs_written >= n and gap <= Fraction(5, 10) * Fraction(10) ** (floor_log10(ref) - n + 1)
+        return ref != 0 and s != 0 and sigfigs_written >= n and same_rounding(s, ref, floor_log10(ref) - n + 1)
     return sigfigs_written >= min_sigfigs and gap <= Fraction(5, 10) * Fraction(10) ** (-decimals_written)
+
+
+def same_rounding(a: Fraction, b: Fraction, place: int) -> bool:
+    """Both round to the same multiple of 10^place, half up or half down (both accepted at a tie)."""
+    def both(x: Fraction) -> set:
+        with localcontext() as ctx:
+            ctx.prec = 1500
+            d = Decimal(x.numerator) / Decimal(x.denominator)
+            unit = Decimal(1).scaleb(place)
+            return {d.quantize(unit, rounding=ROUND_HALF_UP), d.quantize(unit, rounding=ROUND_HALF_DOWN)}
+    return bool(both(a) & both(b))
 
 
 def rounded(ref: Fraction, sigfigs: int) -> Decimal:

@@ -43,7 +43,8 @@ from examcheck.numeval import (
 )
 
 FLOAT_AGREE = 1e-14
-MP_LEVELS = (30, 160)
+AGREE = mpmath.mpf("1e-28")  # mpmath values keep 32 digits (numeval.KEEP_DIGITS): closer than this is noise
+MP_LEVELS = (50, 200)
 MP_CONFIRM = 1  # float-agreeing points re-checked in mpmath
 MAX_MP_POINTS = 24
 MAX_DISAGREE = 6  # float64 disagreements re-checked in mpmath (if all are noise, the rest are too)
@@ -314,7 +315,7 @@ class Outcome:
     high_precision: int = 0
     skipped: int = 0
     conventions: list = field(default_factory=list)
-    witness: tuple | None = None  # (point, s value, r value)
+    witness: tuple | None = None  # (point, s value, r value) as mpmath numbers: a confirmed difference
     domain: tuple | None = None  # (point, "student" | "reference"): undefined on one side only
     pairs: list = field(default_factory=list)  # (point, s, r) as floats where both are defined (for diagnoses)
     budget_spent: bool = False
@@ -377,7 +378,7 @@ def mp_compare(s, r, point: dict) -> tuple[str, object, object]:
     with mpmath.workdps(dps + 10):
         gap = abs(a - b)
         scale = max(abs(a), abs(b))
-        if gap == 0 or gap <= mpmath.mpf(10) ** (12 - dps) * scale:
+        if gap == 0 or gap <= AGREE * scale:
             return "agree", a, b
         if gap > mpmath.mpf("1e-6") * scale:  # far beyond the noise of a sum that kept 15 digits
             return "differ", a, b
@@ -391,7 +392,7 @@ def mp_compare(s, r, point: dict) -> tuple[str, object, object]:
         gap2 = sv2.value - rv2.value
         if gap2 == 0 or abs(gap2 - (a - b)) > mpmath.mpf("1e-3") * abs(gap2):
             scale2 = max(abs(sv2.value), abs(rv2.value))
-            if abs(gap2) <= mpmath.mpf(10) ** (12 - 2 * dps) * scale2:
+            if abs(gap2) <= AGREE * scale2:
                 return "agree", sv2.value, rv2.value
             return "skip", None, None
     return "differ", a, b
@@ -490,7 +491,11 @@ def compare_numerically(s, r, options) -> Outcome:
         return sorted(rows_, key=lambda i: (i in edges, i))
 
     if is_rational_tree(s) and is_rational_tree(r):  # exact rational arithmetic is cheap: decide every point
-        return _compare_exactly(s, r, columns, disagree + one_sided + unsure, edges, out)
+        spot = _confirm_rows(float_agree, sv, rv, 3)
+        for i in spot:  # re-counted below by the exact comparison
+            out.agreed -= 1
+            out.at_breakpoints -= i in edges
+        return _compare_exactly(s, r, columns, disagree + one_sided + unsure + spot, edges, out)
     wanted = max(MAX_UNSURE, MIN_POINTS + 2 - len(float_agree))
     to_check = (generic_first(disagree)[:MAX_DISAGREE] + generic_first(one_sided)[:MAX_ONE_SIDED]
                 + _spread(generic_first(unsure), wanted, rv))
@@ -518,7 +523,7 @@ def compare_numerically(s, r, options) -> Outcome:
         elif i in edges and _convention(s, r, point, edges[i], verdict, a, b):
             out.conventions.append(point)
         elif verdict == "differ":
-            out.witness = (point, _float(a), _float(b))
+            out.witness = (point, a, b)
             if i in float_agree:
                 out.agreed -= 1
         else:
@@ -554,7 +559,7 @@ def _compare_exactly(s, r, columns: dict, rows: list[int], edges: dict, out: Out
         if i in edges and _convention(s, r, point, edges[i], verdict, am, bm):
             out.conventions.append(point)
         elif verdict == "differ":
-            out.witness = (point, _float(am), _float(bm))
+            out.witness = (point, am, bm)
             return out
         else:
             out.domain = (point, "student" if verdict == "student_undefined" else "reference")
@@ -570,13 +575,14 @@ def _spread(rows: list[int], count: int, values) -> list[int]:
     return [rows[int(k * step)] for k in range(count)]
 
 
-def _confirm_rows(float_agree: list[int], sv, rv) -> list[int]:
-    """Float-agreeing rows to re-check in mpmath, where a difference below float64's resolution would
-    show most: the smallest nonzero reference value."""
-    nonzero = [i for i in float_agree if rv[i] != 0]
+def _confirm_rows(float_agree: list[int], sv, rv, count: int = MP_CONFIRM) -> list[int]:
+    """Float-agreeing rows to re-check in high precision, where a difference below float64's resolution
+    would show most: the smallest nonzero reference values first, then the largest."""
+    nonzero = sorted((i for i in float_agree if rv[i] != 0), key=lambda i: abs(rv[i]))
     if not nonzero:
-        return float_agree[:MP_CONFIRM]
-    return sorted(nonzero, key=lambda i: abs(rv[i]))[:MP_CONFIRM]
+        return float_agree[:count]
+    picks = nonzero[: (count + 1) // 2] + nonzero[::-1][: count // 2]
+    return list(dict.fromkeys(picks))[:count]
 
 
 def _convention(s, r, point: dict, variable: str, verdict: str, a, b) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+import mpmath
 import sympy as sp
 
 from examcheck.answertests import (
@@ -100,13 +101,28 @@ def compare_expressions(s: sp.Expr, r: sp.Expr, options: Options) -> Verdict:
         feedback, note = diagnose_expression(samples, options)
         if not feedback:
             feedback, note = diagnose_ratio(s, r, samples.pairs)
-        point, sv, rv = outcome.witness
-        where = f"at {_point_text(point)} your expression is {sv:.10g}, the answer {rv:.10g}"
+        where = witness_text(*outcome.witness)
         feedback = f"{feedback} ({where})" if feedback else f"differs from the answer: {where}"
         return incorrect(feedback, note or "differs", shown)
     if outcome.agreed >= MIN_POINTS:
         return correct(note=agreement_note(outcome), interpreted=shown)
     return symbolic_layer(s, r, shown, outcome)
+
+
+def witness_text(point: dict, sv, rv) -> str:
+    """'at x = 2: your expression is 1.0000000001, the answer 1 (a difference of 1e-10)', with enough
+    digits to show the difference."""
+    with mpmath.workdps(60):
+        sv, rv = mpmath.mpf(sv), mpmath.mpf(rv)
+        gap = sv - rv
+        scale = max(abs(sv), abs(rv))
+        digits = 10
+        if gap != 0 and scale != 0:
+            digits = min(40, max(10, int(mpmath.ceil(mpmath.log10(scale / abs(gap)))) + 3))
+        text = f"at {_point_text(point)} your expression is {mpmath.nstr(sv, digits)}, the answer {mpmath.nstr(rv, digits)}"
+        if gap != 0 and digits > 10:
+            text += f" (a difference of {mpmath.nstr(gap, 3)})"
+    return text
 
 
 def agreement_note(outcome) -> str:

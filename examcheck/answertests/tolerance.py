@@ -12,8 +12,8 @@ default    the answer must be right to the last digit written (|s - r| <= 1/2 un
            written with at least ``min_sigfigs`` significant figures; an exact answer (1/3, sqrt(2))
            must equal the reference
 exact      s == r (rationals compared as rationals; other values to ``PROOF_DIGITS`` digits)
-decimals   |s - r| <= 1/2 * 10^-n, and at least n decimals written
-sigfigs    |s - r| <= 1/2 unit in the n-th significant figure of r, and at least n figures written
+decimals   s and r round to the same n decimals, and at least n decimals written
+sigfigs    s and r round to the same multiple of r's n-th significant figure; at least n figures written
 rtol       |s - r| <= t * |r|
 atol       |s - r| <= t
 =========  ===========================================================================================
@@ -25,6 +25,7 @@ value written is exactly the reference (``0.5`` for 1/2 under ``decimals: 3`` is
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -175,23 +176,43 @@ def judge(s: Exact, r: Exact, kind: str, amount, decimals: int | None, sigfigs: 
         return Judgement(diff <= rule_value(amount) + slack)
     if kind == "decimals":
         n = int(amount)
-        within = diff <= half_unit(n) + slack
         if written and decimals < n:
-            return Judgement(False, "insufficient_precision" if diff <= half_unit(decimals) + slack else "")
-        return Judgement(within)
+            return Judgement(False, _short_reason(s, diff, decimals, slack))
+        return Judgement(same_rounding(s.value, r.value, pow10(-n)))
     if kind == "sigfigs":
         n = int(amount)
-        within = r.value != 0 and diff <= sigfig_half_unit(r.value, n) + slack
         if written and (sigfigs or 0) < n:
-            return Judgement(False, "insufficient_precision" if diff <= half_unit(decimals) + slack else "")
-        return Judgement(within)
+            return Judgement(False, _short_reason(s, diff, decimals, slack))
+        if r.value == 0 or s.value == 0:
+            return Judgement(False)
+        return Judgement(same_rounding(s.value, r.value, pow10(exponent10(r.value) - n + 1)))
     # default: as written, with at least min_sigfigs significant figures
     if not written:
         return Judgement(False)
     close_as_written = diff <= half_unit(decimals) + slack
     if (sigfigs or 0) < min_sigfigs:
-        return Judgement(False, "insufficient_precision" if close_as_written else "")
+        return Judgement(False, _short_reason(s, diff, decimals, slack))
     return Judgement(close_as_written)
+
+
+def _short_reason(s: Exact, diff: Fraction, decimals: int, slack: Fraction) -> str:
+    """Fewer figures than the rule asks: 'insufficient precision' if what was written is right as far as it
+    goes (a bare 0 for a nonzero value is not: it is simply wrong)."""
+    if s.value == 0:
+        return ""
+    return "insufficient_precision" if diff <= half_unit(decimals) + slack else ""
+
+
+def roundings(x: Fraction, unit: Fraction) -> set[Fraction]:
+    """x rounded to a multiple of unit: one value, or both neighbours at an exact tie (half up and half
+    down are both accepted there)."""
+    q = x / unit
+    return {Fraction(math.floor(q + Fraction(1, 2))) * unit, Fraction(math.ceil(q - Fraction(1, 2))) * unit}
+
+
+def same_rounding(s: Fraction, r: Fraction, unit: Fraction) -> bool:
+    """s and r round to the same multiple of unit ("rounded to n decimals" / "to n significant figures")."""
+    return bool(roundings(s, unit) & roundings(r, unit))
 
 
 def within_rule(s: Exact, candidate: Exact, kind: str, amount, decimals, sigfigs, min_sigfigs: int = 3) -> bool:
