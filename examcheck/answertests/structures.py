@@ -242,10 +242,11 @@ def _read_set(student, options: Options):
     text = "true" if student is True else "false" if student is False else str(student)
     if text.strip() in ("{}", "\\{\\}", "∅", "\\emptyset", "\\varnothing"):
         return []
-    parsed = read_or_verdict(lambda: parse(text, options.vocab), "a set")
-    if isinstance(parsed, Verdict):
-        return parsed
-    return _set_elements(parsed)
+    listed = read_or_verdict(lambda: parse_list(text, options.vocab), "a set")
+    if not isinstance(listed, Verdict) or listed.note == "too_complex":
+        return listed if isinstance(listed, Verdict) else _set_elements(listed)
+    single = read_or_verdict(lambda: parse(text, options.vocab), "a set")  # {4} or 4: a one-element set
+    return listed if isinstance(single, Verdict) else _set_elements(single)
 
 
 def _reference_set(written, options: Options):
