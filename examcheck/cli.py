@@ -315,12 +315,31 @@ def template(exam, problem_paths) -> None:
 @main.command()
 @click.option("--answers", "which", flag_value="answers", help="The schema of answer files instead.")
 def schema(which) -> None:
-    """Print the JSON Schema of problem sets (for editor autocompletion)."""
+    """Print the JSON Schema of problem sets, with each family's given fields, layer types and results
+    (for editor autocompletion and checking)."""
     import json
 
-    from examcheck.schema import ANSWER_FILE_SCHEMA, PROBLEM_SET_SCHEMA
+    from examcheck.publish import problem_set_schema
+    from examcheck.schema import ANSWER_FILE_SCHEMA
 
-    click.echo(json.dumps(ANSWER_FILE_SCHEMA if which == "answers" else PROBLEM_SET_SCHEMA, indent=2))
+    click.echo(json.dumps(ANSWER_FILE_SCHEMA if which == "answers" else problem_set_schema(), indent=2,
+                          ensure_ascii=False))
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="markdown: the README's family table.")
+def families(names, fmt) -> None:
+    """List every family (or the named ones): given fields, layer types, results, conventions, an example."""
+    from examcheck.families import FamilyError, all_families, get
+    from examcheck.render.families import FORMATS
+
+    try:
+        chosen = [get(n) for n in names] if names else list(all_families().values())
+    except FamilyError as exc:
+        _fail_input([exc])
+    click.echo(FORMATS[fmt]([f.describe() for f in chosen]), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover
