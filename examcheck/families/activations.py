@@ -191,7 +191,7 @@ class Activation(Family):
 
     def _in_terms_of_f(self, f, derivative, z):
         """Write f' through f itself, e.g. sigma' = sigma(1 - sigma)."""
-        if f.has(sp.Max) or f.is_polynomial(z) or len(f.free_symbols) > 1:
+        if f.has(sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside, sp.Piecewise) or f.is_polynomial(z) or len(f.free_symbols) > 1:
             return None
         u = sp.Symbol("u", positive=True)
         try:
@@ -209,8 +209,9 @@ class Activation(Family):
     def _at_point(self, f, z, a, results, steps):
         """Values, one-sided limits and derivatives at a, each from the branch that applies on that side."""
         results["value_at"] = f.subs(z, a)
-        left_limit, left = one_sided(f, z, a, -1)
-        right_limit, right = one_sided(f, z, a, 1)
+        left_branch, right_branch = branch_near(f, z, a, -1), branch_near(f, z, a, 1)
+        left_limit, left = one_sided(f, z, a, -1, left_branch)
+        right_limit, right = one_sided(f, z, a, 1, right_branch)
         for name, value in (("left_limit", left_limit), ("right_limit", right_limit),
                             ("left_derivative", left), ("right_derivative", right)):
             if value is not None:
@@ -223,12 +224,13 @@ class Activation(Family):
             results["differentiable_at"] = differentiable
             if differentiable:
                 results["derivative_at"] = left
-                second_left, second_right = one_sided_second(f, z, a, -1), one_sided_second(f, z, a, 1)
+                second_left = one_sided_second(left_branch, z, a)
+                second_right = one_sided_second(right_branch, z, a)
                 if second_left is not None and second_right is not None and sp.simplify(second_left - second_right) == 0:
                     results["second_derivative_at"] = second_left
         steps.append(Step(f"one-sided derivatives at {a}",
-                          f"left of {a} f = {show(branch_near(f, z, a, -1))}, right of {a} f = "
-                          f"{show(branch_near(f, z, a, 1))}; left = lim h→0⁺ (f({a}) − f({a}−h))/h = {show(left)}; "
+                          f"left of {a} f = {show(left_branch)}, right of {a} f = {show(right_branch)}; "
+                          f"left = lim h→0⁺ (f({a}) − f({a}−h))/h = {show(left)}; "
                           f"right = lim h→0⁺ (f({a}+h) − f({a}))/h = {show(right)}"))
 
     def _beta_limits(self, f, z, beta, results, steps):
