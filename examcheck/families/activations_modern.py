@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
@@ -115,6 +115,28 @@ class ActivationCatalogue(Family):
     name = "activation_catalogue"
     summary = ("named activations (GELU, GELU-tanh, ELU, SELU, leaky ReLU, ReLU6, softsign, hard sigmoid, hard tanh, "
                "hardswish, Mish, SiLU, softplus, sigmoid, tanh, ReLU): values, derivatives, one-sided derivatives, f' in f")
+    results = (
+        Result("function", "expression", "f as an expression in the variable (a Piecewise for piecewise activations)"),
+        Result("derivative", "expression", "f' (piecewise where f is)"),
+        Result("second_derivative", "expression", "f''"),
+        Result("derivative_in_f", "expression", "f' written through f itself (tanh, sigmoid, softplus); "
+                                                "answers may use the name f"),
+        Result("kinks", "vector", "the points where the formula changes"),
+        Result("value_at", "number", "f(at)"),
+        Result("left_derivative", "number", "the derivative from the left at `at` (the piece left of it)"),
+        Result("right_derivative", "number", "the derivative from the right at `at`"),
+        Result("differentiable_at", "boolean", "whether the two one-sided derivatives agree at `at`"),
+        Result("derivative_at", "number", "f'(at), when f is differentiable there"),
+        Result("second_derivative_at", "number", "f''(at), when both sides agree"),
+        Result("values", "vector", "f at each of `points`"),
+        Result("derivatives", "vector", "f' at each of `points` (only when f is differentiable at all of them)"),
+        Result("value.{i}", "number", "f at the i-th of `points` (from 1)"),
+        Result("derivative.{i}", "number", "f' at the i-th of `points`, where f is differentiable there"),
+    )
+    conventions = Conventions
+    example = {"function": "elu", "alpha": 2, "at": 0, "points": [-1, 1]}
+    notes = ("References are computed in SymPy (GELU uses erf). At a kink, left_derivative and right_derivative come "
+             "from the piece that applies on each side; derivative_at exists only where they agree.")
     given_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -132,7 +154,7 @@ class ActivationCatalogue(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         name = given["function"]
         definition = CATALOGUE[name]
         extra = [k for k in ("negative_slope", "alpha", "slope", "beta") if k in given and k not in definition.parameters]
@@ -152,16 +174,17 @@ class ActivationCatalogue(Family):
         shown_params = ", ".join(f"{k} = {show(v)}" for k, v in params.items())
         steps = [Step("definition", f"{name}: {definition.formula}" + (f"; {shown_params}" if params else "")),
                  Step("derivative", f"f'({z}) = {show(derivative)}")]
+        definitions = {}
         in_f, how = _in_terms_of_f(name, params)
         if in_f is not None:
             results["derivative_in_f"] = in_f
-            results["definitions"] = {"f": f}
+            definitions["f"] = f
             steps.append(Step("in terms of f", f"{how}: f' = {show(in_f)}"))
         if "at" in given:
             self._at(pieces, z, exact(given["at"]), results, steps)
         if "points" in given:
             self._points(pieces, z, [exact(v) for v in given["points"]], results, steps)
-        return Solution(results, steps)
+        return Solution(results, steps, definitions=definitions)
 
     def _at(self, pieces, z, a, results, steps):
         left, right = _piece_left_of(pieces, a), _piece_right_of(pieces, a)
@@ -191,6 +214,10 @@ class ActivationCatalogue(Family):
             d_right = sp.diff(right.expr, z).subs(z, a)
             derivatives.append(d_right if sp.simplify(d_left - d_right) == 0 else None)
         results["values"] = values
+        for i, (value, slope) in enumerate(zip(values, derivatives), start=1):
+            results[f"value.{i}"] = value
+            if slope is not None:
+                results[f"derivative.{i}"] = slope
         steps.append(Step("values", f"f at {show(points)} = {show([sp.N(v, 6) for v in values])}"))
         if all(d is not None for d in derivatives):
             results["derivatives"] = derivatives

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families.helpers import log
 from examcheck.values import exact, show
 
 MAX_OUTCOMES = 1_000
 DISTRIBUTION = {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1, "maxItems": MAX_OUTCOMES}
 
 
-def _log(value, base):
-    return sp.log(value) if base in (None, "e") else sp.log(value, int(base))
 
 
 def _distribution(name: str, values: list) -> list:
@@ -40,7 +39,7 @@ def cross_entropy(P: list, Q: list, base, skip_zero_q: bool = False):
             if skip_zero_q:
                 continue
             return sp.oo
-        terms.append(-p * _log(q, base))
+        terms.append(-p * log(q, base))
     return sp.expand_log(sp.Add(*terms), force=True)
 
 
@@ -53,7 +52,7 @@ def kl(P: list, Q: list, base, skip_zero_q: bool = False):
             if skip_zero_q:
                 continue
             return sp.oo
-        terms.append(p * _log(p / q, base))
+        terms.append(p * log(p / q, base))
     return sp.expand_log(sp.Add(*terms), force=True)
 
 
@@ -61,6 +60,23 @@ def kl(P: list, Q: list, base, skip_zero_q: bool = False):
 class Divergence(Family):
     name = "divergence"
     summary = "H(P), H(P,Q), D_KL(P‖Q), D_KL(Q‖P) and JS(P,Q) with zero probabilities: ∞ on a support mismatch"
+    results = (
+        Result("entropy_P", "number", "H(P) = −Σ p log p (0 log 0 = 0)"),
+        Result("entropy_Q", "number", "H(Q)"),
+        Result("cross_entropy", "number", "H(P, Q) = −Σ p log q; ∞ on a support mismatch"),
+        Result("cross_entropy_reverse", "number", "H(Q, P)"),
+        Result("kl", "number", "D_KL(P‖Q) = Σ p log(p/q); ∞ when some p > 0 has q = 0"),
+        Result("kl_reverse", "number", "D_KL(Q‖P)"),
+        Result("js", "number", "Jensen–Shannon divergence ½D_KL(P‖M) + ½D_KL(Q‖M), M = (P + Q)/2 (finite)"),
+        Result("support_mismatch", "boolean", "P puts mass where Q has none (so D_KL(P‖Q) = ∞)"),
+        Result("support_mismatch_reverse", "boolean", "Q puts mass where P has none"),
+        Result("kl_finite", "boolean", "D_KL(P‖Q) is finite"),
+        Result("kl_reverse_finite", "boolean", "D_KL(Q‖P) is finite"),
+        Result("kl_symmetric", "boolean", "D_KL(P‖Q) = D_KL(Q‖P) here"),
+    )
+    conventions = Conventions
+    example = {"P": ["1/2", "1/2", 0], "Q": ["1/4", "1/4", "1/2"]}
+    notes = "Infinite results are sp.oo; ask them with `answer: expression` (students write ∞, oo, inf or \\infty)."
     given_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -74,8 +90,8 @@ class Divergence(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
-        base = conventions.get("log_base", "e")
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
+        base = conventions.log_base
         P, Q = _distribution("P", given["P"]), _distribution("Q", given["Q"])
         if len(P) != len(Q):
             raise FamilyError("P and Q must have the same number of outcomes")

@@ -22,9 +22,12 @@ Conventions (each also stated in the given schema):
 
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
+
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
@@ -63,6 +66,42 @@ def _flatten(value) -> list:
     return [value]
 
 
+@dataclass(frozen=True)
+class LossConventions(Conventions):
+    first_class: int = field(default=0, metadata={"doc": "integer targets count classes from 0 (PyTorch) or 1 "
+                                                         "(given key `first_class`)"})
+    reduction: str = field(default="mean", metadata={"doc": "mean (PyTorch) or sum over the batch (given key `reduction`)"})
+    smoothing_over: str = field(default="all_classes", metadata={
+        "doc": "label smoothing: all_classes (PyTorch, ε/K each) or other_classes (ε/(K − 1) each)"})
+    divide_by_classes: bool = field(default=False, metadata={
+        "doc": "multiclass hinge divided by the number of classes, as PyTorch's MultiMarginLoss"})
+
+
+RESULTS = (
+    Result("loss", "number", "the reduced loss (mean or sum over the batch)"),
+    Result("losses", "vector", "the loss of each sample (each element, for regression losses)"),
+    Result("gradient", "vector", "∂loss/∂logits (or ∂loss/∂predictions); one row per sample for a batch"),
+    Result("gradient.{entry}", "number", "one entry of gradient: a class (cross-entropy and multiclass hinge on one "
+                                         "sample, counted from first_class) or a sample/element from 1"),
+    Result("softmax", "vector", "softmax of the logits (one row per sample for a batch)"),
+    Result("softmax.{class}", "number", "the probability of one class (one sample; counted from first_class)"),
+    Result("log_softmax", "vector", "log-softmax of the logits"),
+    Result("log_softmax.{class}", "number", "the log-probability of one class (one sample)"),
+    Result("logsumexp", "number", "log Σ exp(z_j) (one sample)"),
+    Result("target_distribution", "vector", "the target after label smoothing"),
+    Result("probability", "number", "the softmax probability of the target class (one sample)"),
+    Result("probabilities", "vector", "the softmax probability of the target class of each sample"),
+    Result("predicted_class", "integer", "argmax of the logits (one sample; counted from first_class)"),
+    Result("predicted_classes", "vector", "argmax of the logits of each sample"),
+    Result("sigmoid", "vector", "σ(z) of each logit (binary cross-entropy)"),
+    Result("sigmoid.{i}", "number", "σ(z_i) (from 1)"),
+    Result("margins", "vector", "y·s of each sample (hinge), or the terms max(0, s_j − s_y + margin) (multiclass)"),
+    Result("margin.{i}", "number", "y_i·s_i (hinge), from 1"),
+    Result("residuals", "vector", "ŷ − y of each element (regression losses)"),
+    Result("residual.{i}", "number", "ŷ_i − y_i (from 1, row by row)"),
+)
+
+
 class _Reducer:
     def __init__(self, reduction: str, count: int):
         self.reduction, self.count = reduction, count
@@ -83,6 +122,11 @@ class Loss(Family):
     name = "loss"
     summary = ("losses from logits or predictions (PyTorch): softmax, log-softmax, cross-entropy with label smoothing "
                "and its gradient p − y, binary cross-entropy with logits, MSE, MAE, Huber, SmoothL1, hinge")
+    results = RESULTS
+    conventions = LossConventions
+    example = {"kind": "cross_entropy", "logits": [2, 1, 0], "target": 0, "label_smoothing": 0.1}
+    notes = ("PyTorch's definitions and defaults: mean reduction, classes counted from 0, label smoothing ε/K to every "
+             "class. gradient is the gradient of the reduced loss, so a mean includes 1/N.")
     given_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -109,7 +153,12 @@ class Loss(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    def solve(self, given: dict, conventions: LossConventions) -> Solution:
+        given = {**given, **{f.name: getattr(conventions, f.name) for f in dataclasses.fields(conventions)
+                             if f.name != "log_base"}}
+        return self._solve(given)
+
+    def _solve(self, given: dict) -> Solution:
         kind = given["kind"]
         if kind in REGRESSION:
             return self._regression(given, kind)
@@ -182,15 +231,20 @@ class Loss(Family):
         predicted = [max(range(k), key=lambda j, z=z: float(z[j])) + base for z in logits]
         one = (lambda rows: rows) if batched else (lambda rows: rows[0])
         results = {
-            "softmax": one(softmax), "log_softmax": one(log_softmax), "logsumexp": one(lse_all),
+            "softmax": one(softmax), "log_softmax": one(log_softmax),
             "target_distribution": one(targets), "losses": losses, "loss": reduce(losses),
-            "gradient": one(gradient), "predicted_class": one(predicted),
+            "gradient": one(gradient), "predicted_classes": predicted,
         }
         if all(sum(1 for v in row if v != 0) == 1 for row in hard):
-            probability = [p[row.index(1)] for p, row in zip(softmax, hard)]
-            results["probability"] = one(probability)
-        for j in range(k):
-            results[f"softmax.{j + base}"] = softmax[0][j] if not batched else [row[j] for row in softmax]
+            results["probabilities"] = [p[row.index(1)] for p, row in zip(softmax, hard)]
+        if not batched:
+            results.update(logsumexp=lse_all[0], predicted_class=predicted[0])
+            if "probabilities" in results:
+                results["probability"] = results["probabilities"][0]
+            for j in range(k):
+                results[f"softmax.{j + base}"] = softmax[0][j]
+                results[f"log_softmax.{j + base}"] = log_softmax[0][j]
+                results[f"gradient.{j + base}"] = gradient[0][j]
         steps = [
             Step("softmax", "p_j = exp(z_j) / Σ_i exp(z_i); log p_j = z_j − log Σ_i exp(z_i)"),
         ]
@@ -210,11 +264,9 @@ class Loss(Family):
     def _binary(self, given, kind):
         z = _flatten(_as_rows(given["logits"], "logits")[0])
         y = [exact(v) for v in _flatten(given["target"])]
-        batched = isinstance(given["logits"], list)
         if len(y) != len(z):
             raise FamilyError(f"target needs one value per logit ({len(z)})")
         reduce = _Reducer(given.get("reduction", "mean"), len(z))
-        one = (lambda v: v) if batched else (lambda v: v[0])
         if kind == "binary_cross_entropy":
             if any(not 0 <= t <= 1 for t in y):
                 raise FamilyError("binary cross-entropy targets must be between 0 and 1")
@@ -225,7 +277,7 @@ class Loss(Family):
                      Step("binary cross-entropy with logits",
                           "ℓ = −[y log σ(z) + (1 − y) log(1 − σ(z))] = log(1 + e^z) − y·z"),
                      Step("gradient", "∂ℓ/∂z = σ(z) − y")]
-            results = {"sigmoid": one(probs)}
+            results = {"sigmoid": probs}
         else:
             if any(t not in (1, -1) for t in y):
                 raise FamilyError("hinge labels must be +1 or -1")
@@ -234,8 +286,9 @@ class Loss(Family):
             gradient = [reduce.weight * (-yi if m < 1 else 0) for m, yi in zip(margins, y)]
             steps = [Step("margins", f"y·s = {show(margins)}"),
                      Step("hinge", "ℓ = max(0, 1 − y·s); ∂ℓ/∂s = −y where y·s < 1, else 0")]
-            results = {"margins": one(margins)}
-        results.update(losses=losses, loss=reduce(losses), gradient=one(gradient))
+            results = {"margins": margins}
+        results.update(losses=losses, loss=reduce(losses), gradient=gradient)
+        _add_entries(results)
         steps.append(Step(f"loss ({reduce.text()})", f"{show([sp.N(v, 6) for v in losses])} → {show(results['loss'])}"))
         return Solution(results, steps)
 
@@ -261,6 +314,9 @@ class Loss(Family):
             terms.append(row_terms)
         one = (lambda v: v) if batched else (lambda v: v[0])
         results = {"margins": one(terms), "losses": losses, "loss": reduce(losses), "gradient": one(gradient)}
+        if not batched:
+            for j in range(k):
+                results[f"gradient.{j + base}"] = gradient[0][j]
         steps = [Step("multiclass hinge", f"ℓ = {'(1/K)' if scale != 1 else ''}Σ_{{j≠y}} max(0, s_j − s_y + {show(margin)})"),
                  Step("terms", show(results["margins"])),
                  Step(f"loss ({reduce.text()})", show(results["loss"])),
@@ -294,9 +350,12 @@ class Loss(Family):
             formula = (f"½d² if |d| ≤ {show(width)}, else {show(width)}(|d| − {show(width / 2)})"
                        + (f", divided by β = {show(width)}" if kind == "smooth_l1" else ""))
         shape = (lambda v: [v[i * len(rows[0]):(i + 1) * len(rows[0])] for i in range(len(rows))]) if batched else \
-            (lambda v: v if isinstance(given["prediction"], list) else v[0])
-        results = {"residuals": shape(residual), "losses": shape(losses), "loss": reduce(losses),
-                   "gradient": shape([reduce.weight * s for s in slopes])}
+            (lambda v: v)
+        gradient = [reduce.weight * s for s in slopes]
+        results = {"residuals": shape(residual), "losses": shape(losses), "loss": reduce(losses), "gradient": shape(gradient)}
+        for i, (d, g) in enumerate(zip(residual, gradient), start=1):
+            results[f"residual.{i}"] = d
+            results[f"gradient.{i}"] = g
         steps = [Step("residuals", f"d = ŷ − y = {show(residual)}"),
                  Step(kind, f"per element: {formula}"),
                  Step(f"loss ({reduce.text()})", f"{show(losses)} → {show(results['loss'])}"),
@@ -334,6 +393,13 @@ class Loss(Family):
                                "PyTorch's MultiMarginLoss divides by the number of classes; this problem "
                                + ("does" if given.get("divide_by_classes") else "does not")))
         return out
+
+
+def _add_entries(results: dict) -> None:
+    """sigmoid.i or margin.i, and gradient.i (from 1), for the per-sample lists of the binary losses."""
+    for plural, name in (("sigmoid", "sigmoid"), ("margins", "margin"), ("gradient", "gradient")):
+        for i, value in enumerate(results.get(plural, []), start=1):
+            results[f"{name}.{i}"] = value
 
 
 def _is_index(target) -> bool:

@@ -19,14 +19,17 @@ Conventions (each also stated in the given schema):
 * A schedule is stepped once after every optimiser step: step k uses the rate the
   schedule gives after k − 1 schedule steps (PyTorch StepLR, ExponentialLR,
   CosineAnnealingLR, LinearLR).
-* With one variable every vector result is a number.
+* Vector results are lists even with one variable; ``point.{k}.{i}`` (and the same
+  for every per-step vector) is coordinate i (from 1) as a number.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.values import exact, expression, show
 
 MAX_STEPS = 500
@@ -105,7 +108,7 @@ class _Problem:
         self.eps = exact(given.get("eps", DEFAULT_EPS.get(self.method, 0)))
         self.bias_correction = given.get("bias_correction", True)
         self.initial_accumulator = exact(given.get("initial_accumulator", 0))
-        self.lookahead = given.get("nesterov_form", "pytorch") == "lookahead"
+        self.lookahead = False
         self.f, self.xs, self.gradient, self.given_gradients = None, [], [], None
         if "f" in given:
             names = given.get("variables")
@@ -124,7 +127,6 @@ class _Problem:
         start = given.get("start")
         if start is None:
             raise FamilyError("give the start point")
-        self.scalar = not isinstance(start, list)
         self.start = self._vector(start)
         self.dim = len(self.start)
         if self.f is not None and self.dim != len(self.xs):
@@ -139,8 +141,6 @@ class _Problem:
             self.steps = given.get("steps", 1)
         if not 0 <= self.steps <= MAX_STEPS:
             raise FamilyError(f"steps must be between 0 and {MAX_STEPS}")
-        if self.lookahead and (self.method != "nesterov" or self.f is None):
-            raise FamilyError("the lookahead form is for Nesterov momentum on a given function f")
 
     @staticmethod
     def _vector(value) -> list:
@@ -157,6 +157,48 @@ class _Problem:
 
     def f_at(self, point: list):
         return tidy(self.f.subs(dict(zip(self.xs, point)))) if self.f is not None else None
+
+
+@dataclass(frozen=True)
+class OptimizerConventions(Conventions):
+    nesterov_form: str = field(default="pytorch", metadata={
+        "doc": "pytorch: θ ← θ − η(g + μb), gradient at θ; lookahead: v ← μv − η∇f(θ + μv), θ ← θ + v "
+               "(given key `nesterov_form`)"})
+
+
+STATES = {
+    "buffer": "momentum buffer b after step k (momentum, nesterov)",
+    "velocity": "velocity v after step k (nesterov_form: lookahead)",
+    "sum_squares": "AdaGrad's running sum of squared gradients G after step k",
+    "square_avg": "RMSProp's running average of squared gradients s after step k",
+    "m": "Adam's first moment m after step k (before bias correction)",
+    "v": "Adam's second moment v after step k (before bias correction)",
+    "m_hat": "m/(1 − β₁ᵏ)",
+    "v_hat": "v/(1 − β₂ᵏ)",
+}
+
+
+def _per_step(name: str, plural: str, what: str) -> tuple[Result, ...]:
+    return (Result(plural, "matrix", f"{what}, one row per step"),
+            Result(f"{name}.{{k}}", "vector", f"{what} at step k"),
+            Result(f"{name}.{{k}}.{{i}}", "number", f"coordinate i (from 1) of {name}.k"))
+
+
+RESULTS = (
+    Result("iterates", "matrix", "θ_0, θ_1, …, θ_steps: the start point first, so steps + 1 rows"),
+    Result("point", "vector", "θ_steps, the point after the last step"),
+    Result("point.{k}", "vector", "θ_k, the point after step k (point.0 is the start)"),
+    Result("point.{k}.{i}", "number", "coordinate i (from 1) of θ_k"),
+    *_per_step("gradient", "gradients", "the gradient used by step k (at θ_(k−1); before weight decay)"),
+    *_per_step("update", "updates", "θ_k − θ_(k−1)"),
+    Result("learning_rates", "vector", "the learning rate used by each step"),
+    Result("learning_rate.{k}", "number", "the learning rate used by step k"),
+    *(r for name, what in STATES.items() for r in _per_step(name, name, what)),
+    Result("gradient_formula", "vector", "∇f as expressions in the variables (when f is given)"),
+    Result("f_values", "vector", "f(θ_0), …, f(θ_steps) (when f is given)"),
+    Result("f_value.{k}", "number", "f(θ_k) (when f is given)"),
+    Result("f_at_point", "number", "f(θ_steps) (when f is given)"),
+)
 
 
 def _sqrt(value: sp.Expr) -> sp.Expr:
@@ -251,6 +293,12 @@ class Optimizer(Family):
     name = "optimizer"
     summary = ("SGD, momentum (heavy-ball, Nesterov), AdaGrad, RMSProp, Adam, AdamW with weight decay and "
                "learning-rate schedules: iterates, gradients and optimiser state per step (PyTorch's formulas)")
+    results = RESULTS
+    conventions = OptimizerConventions
+    example = {"method": "adam", "f": "x**2 + 3*y**2", "variables": ["x", "y"], "start": [1, 2], "lr": 0.1, "steps": 2}
+    notes = ("Steps count from 1: point.0 is the start, point.k the point after step k, gradient.k the gradient "
+             "used by step k (at point.(k−1)). Optimiser state starts at 0. A schedule is stepped after every "
+             "optimiser step (step k uses the rate after k − 1 schedule steps). PyTorch's formulas throughout.")
     given_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -281,32 +329,28 @@ class Optimizer(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    def solve(self, given: dict, conventions: OptimizerConventions) -> Solution:
         problem = _Problem(given)
+        problem.lookahead = conventions.nesterov_form == "lookahead"
+        if problem.lookahead and (problem.method != "nesterov" or problem.f is None):
+            raise FamilyError("the lookahead form is for Nesterov momentum on a given function f")
         run = _Run(problem)
         run.go()
-        unwrap = (lambda vec: vec[0]) if problem.scalar else (lambda vec: vec)
-        results: dict = {
-            "iterates": [unwrap(x) for x in run.points],
-            "point": unwrap(run.points[-1]),
-            "gradients": [unwrap(g) for g in run.gradients],
-            "updates": [unwrap([b - a for a, b in zip(x, y)]) for x, y in zip(run.points, run.points[1:])],
-            "learning_rates": run.rates,
-        }
-        for k, x in enumerate(run.points):
-            results[f"point.{k}"] = unwrap(x)
-        for k, (g, lr) in enumerate(zip(run.gradients, run.rates), start=1):
-            results[f"gradient.{k}"] = unwrap(g)
+        updates = [[b - a for a, b in zip(x, y)] for x, y in zip(run.points, run.points[1:])]
+        results: dict = {"iterates": run.points, "point": run.points[-1], "learning_rates": run.rates}
+        _add_series(results, "point", None, run.points, start=0)
+        _add_series(results, "gradient", "gradients", run.gradients)
+        _add_series(results, "update", "updates", updates)
+        for k, lr in enumerate(run.rates, start=1):
             results[f"learning_rate.{k}"] = lr
-            results[f"update.{k}"] = results["updates"][k - 1]
         for name, values in run.state.items():
-            results[name] = [unwrap(s) for s in values]
-            for k, s in enumerate(values, start=1):
-                results[f"{name}.{k}"] = unwrap(s)
+            _add_series(results, name, name, values)
         steps = [Step("method", _describe(problem))]
         if problem.f is not None:
             f_values = [problem.f_at(x) for x in run.points]
-            results.update(f_values=f_values, f_at_point=f_values[-1], gradient=problem.gradient)
+            results.update(f_values=f_values, f_at_point=f_values[-1], gradient_formula=problem.gradient)
+            for k, value in enumerate(f_values):
+                results[f"f_value.{k}"] = value
             steps.append(Step("gradient", f"∇f = ({', '.join(show(g) for g in problem.gradient)})"))
         shown = run.lines if len(run.lines) <= SHOWN_STEPS else run.lines[:SHOWN_STEPS - 1]
         steps += [Step(f"step {k}", line) for k, line in enumerate(shown, start=1)]
@@ -345,6 +389,16 @@ class Optimizer(Family):
         if isinstance(steps, int) and steps >= 1:
             out.append(Variant({**given, "steps": steps - 1}, f"one step too few: this is θ after {steps - 1} step(s)"))
         return out
+
+
+def _add_series(results: dict, name: str, plural: str | None, vectors: list, start: int = 1) -> None:
+    """results[plural] = the vectors; name.k = one vector; name.k.i = one coordinate."""
+    if plural:
+        results[plural] = vectors
+    for k, vector in enumerate(vectors, start=start):
+        results[f"{name}.{k}"] = vector
+        for i, value in enumerate(vector, start=1):
+            results[f"{name}.{k}.{i}"] = value
 
 
 def _describe(p: _Problem) -> str:
