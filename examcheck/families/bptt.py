@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families._numbers import bounded, tidy
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
 MAX_STEPS = 200
-DIGITS = 30
 NUMBER = {"type": ["number", "string"]}
 ACTIVATIONS = {
     "tanh": (sp.tanh, lambda h, a: 1 - h ** 2, "1 − h_t²"),
@@ -22,15 +22,6 @@ ACTIVATIONS = {
     "relu": (lambda a: sp.Max(0, a), lambda h, a: sp.Integer(1 if a > 0 else 0), "[a_t > 0]"),
     "sigmoid": (sigma, lambda h, a: h * (1 - h), "h_t(1 − h_t)"),
 }
-
-
-def _tidy(value):
-    if value.is_Rational and len(str(value.q)) <= 12 and len(str(abs(value.p))) <= 15:
-        return value
-    number = sp.N(value, DIGITS)
-    if not number.is_real:
-        raise FamilyError(f"a value is not a real number: {value}")
-    return number
 
 
 @dataclass(frozen=True)
@@ -88,10 +79,10 @@ class Bptt(Family):
     }
 
     def solve(self, given: dict, conventions: BpttConventions) -> Solution:
-        w, u, b = exact(given["w"]), exact(given.get("u", 1)), exact(given.get("b", 0))
-        h = [exact(given.get("h0", 0))]
+        w, u, b = bounded([exact(given["w"]), exact(given.get("u", 1)), exact(given.get("b", 0))], "w, u, b")
+        h = bounded([exact(given.get("h0", 0))], "h0")
         if "x" in given:
-            xs = [exact(v) for v in given["x"]]
+            xs = bounded([exact(v) for v in given["x"]], "x")
             if "steps" in given and given["steps"] != len(xs):
                 raise FamilyError(f"steps is {given['steps']} but x has {len(xs)} values")
         elif "steps" in given:
@@ -103,16 +94,16 @@ class Bptt(Family):
         T = len(xs)
         pre = []
         for x in xs:
-            a = _tidy(w * h[-1] + u * x + b)
+            a = tidy(w * h[-1] + u * x + b)
             pre.append(a)
-            h.append(_tidy(phi(a)))
-        factors = [_tidy(w * slope(h[t], pre[t - 1])) for t in range(1, T + 1)]
-        product = _tidy(sp.Mul(*factors))
+            h.append(tidy(phi(a)))
+        factors = [tidy(w * slope(h[t], pre[t - 1])) for t in range(1, T + 1)]
+        product = tidy(sp.Mul(*factors))
         if conventions.loss == "squared":
             if "target" not in given:
                 raise FamilyError("the squared loss needs a target")
             y = exact(given["target"])
-            loss_value, d_hT = _tidy((h[-1] - y) ** 2 / 2), _tidy(h[-1] - y)
+            loss_value, d_hT = tidy((h[-1] - y) ** 2 / 2), tidy(h[-1] - y)
         else:
             if "target" in given:
                 raise FamilyError("a target needs loss: squared")
@@ -120,9 +111,9 @@ class Bptt(Family):
         keep = min(given.get("truncate", T), T)
         deltas, dw, du, db = [d_hT], sp.Integer(0), sp.Integer(0), sp.Integer(0)
         for t in range(T, T - keep, -1):
-            g_a = _tidy(deltas[-1] * slope(h[t], pre[t - 1]))
-            dw, du, db = _tidy(dw + g_a * h[t - 1]), _tidy(du + g_a * xs[t - 1]), _tidy(db + g_a)
-            deltas.append(_tidy(g_a * w))
+            g_a = tidy(deltas[-1] * slope(h[t], pre[t - 1]))
+            dw, du, db = tidy(dw + g_a * h[t - 1]), tidy(du + g_a * xs[t - 1]), tidy(db + g_a)
+            deltas.append(tidy(g_a * w))
         results = {
             "hidden_states": h, "pre_activations": pre, "local_factors": factors, "gradient_factor": product,
             "dL_dhT": d_hT, "dL_dw": dw, "dL_du": du, "dL_db": db, "loss_value": loss_value, "deltas": deltas,
@@ -142,7 +133,7 @@ class Bptt(Family):
             h_syms = [sp.Symbol(f"h_{t}", real=True) for t in range(1, T + 1)]
             results["factor_formula"] = w_sym ** T * sp.Mul(*(slope(s, None) for s in h_syms))
         max_slope = {"tanh": 1, "identity": 1, "relu": 1, "sigmoid": sp.Rational(1, 4)}[name]
-        results["factor_bound"] = _tidy(abs(w) ** T * max_slope ** T)
+        results["factor_bound"] = tidy(abs(w) ** T * max_slope ** T)
         mean = abs(float(product)) ** (1 / T) if T else 1.0
         results["regime"] = "vanishing" if mean < 1 - 1e-12 else "exploding" if mean > 1 + 1e-12 else "neither"
         steps = [

@@ -9,19 +9,12 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families._numbers import bounded, tidy
 from examcheck.values import exact, show
 
 NUMBER = {"type": ["number", "string"]}
 VECTOR = {"type": "array", "items": NUMBER, "minItems": 1}
 MAX_ENTRIES = 5_000
-DIGITS = 30
-
-
-def _tidy(value):
-    value = sp.nsimplify(value) if isinstance(value, float) else value
-    if isinstance(value, sp.Basic) and value.is_Rational and len(str(value.q)) <= 12 and len(str(abs(value.p))) <= 15:
-        return value
-    return sp.N(value, DIGITS)
 
 
 def _depth(value) -> int:
@@ -42,7 +35,7 @@ def _channels_of(inputs) -> tuple[list[list], int]:
             return [x for item in v for x in flat(item)]
         return [exact(v)]
 
-    per_channel = [[x for sample in inputs for x in flat(sample[c])] for c in range(width)]
+    per_channel = [bounded([x for sample in inputs for x in flat(sample[c])], "inputs") for c in range(width)]
     if sum(map(len, per_channel)) > MAX_ENTRIES:
         raise FamilyError(f"more than {MAX_ENTRIES} input values")
     if len({len(v) for v in per_channel}) != 1:
@@ -163,13 +156,13 @@ class BatchNorm(Family):
         running_kind = given.get("running_variance", "biased" if keras else "unbiased")
         run_var_batch = unbiased if running_kind == "unbiased" else biased
         keep = momentum if keras else 1 - momentum  # weight of the old running value
-        mean1 = [_tidy(keep * m0 + (1 - keep) * m) for m0, m in zip(mean0, means)]
-        var1 = [_tidy(keep * v0 + (1 - keep) * v) for v0, v in zip(var0, run_var_batch)]
+        mean1 = [tidy(keep * m0 + (1 - keep) * m) for m0, m in zip(mean0, means)]
+        var1 = [tidy(keep * v0 + (1 - keep) * v) for v0, v in zip(var0, run_var_batch)]
         inputs = given["inputs"]
-        normalized = _map_channels(inputs, lambda c, x: _tidy((x - means[c]) / sp.sqrt(norm_var[c] + eps)))
-        output = _map_channels(inputs, lambda c, x: _tidy(gamma[c] * (x - means[c]) / sp.sqrt(norm_var[c] + eps) + beta[c]))
-        infer = _map_channels(inputs, lambda c, x: _tidy(gamma[c] * (x - mean0[c]) / sp.sqrt(var0[c] + eps) + beta[c]))
-        infer1 = _map_channels(inputs, lambda c, x: _tidy(gamma[c] * (x - mean1[c]) / sp.sqrt(var1[c] + eps) + beta[c]))
+        normalized = _map_channels(inputs, lambda c, x: tidy((x - means[c]) / sp.sqrt(norm_var[c] + eps)))
+        output = _map_channels(inputs, lambda c, x: tidy(gamma[c] * (x - means[c]) / sp.sqrt(norm_var[c] + eps) + beta[c]))
+        infer = _map_channels(inputs, lambda c, x: tidy(gamma[c] * (x - mean0[c]) / sp.sqrt(var0[c] + eps) + beta[c]))
+        infer1 = _map_channels(inputs, lambda c, x: tidy(gamma[c] * (x - mean1[c]) / sp.sqrt(var1[c] + eps) + beta[c]))
         results.update(batch_mean=means, batch_var=biased, batch_var_unbiased=unbiased, normalized=normalized,
                        output=output, running_mean_after=mean1, running_var_after=var1, inference_output=infer,
                        inference_output_after=infer1)

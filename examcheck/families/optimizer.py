@@ -30,13 +30,12 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families._numbers import tidy
 from examcheck.values import exact, expression, show
 
 MAX_STEPS = 500
 MAX_VARIABLES = 20
 SHOWN_STEPS = 30
-DIGITS = 30
-MAX_EXACT_DIGITS = 8
 METHODS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
 SCHEDULES = ["constant", "step", "exponential", "cosine", "linear_warmup"]
 DEFAULT_EPS = {"adagrad": "1e-10", "rmsprop": "1e-8", "adam": "1e-8", "adamw": "1e-8"}
@@ -58,16 +57,6 @@ SCHEDULE_SCHEMA = {
         "total_iters": {"type": "integer", "minimum": 1, "description": "linear_warmup: steps of the ramp"},
     },
 }
-
-
-def tidy(value: sp.Expr) -> sp.Expr:
-    """Keep short rationals exact; anything else becomes a 30-digit float (bounded size)."""
-    if value.is_Rational and len(str(abs(value.p))) <= MAX_EXACT_DIGITS and len(str(value.q)) <= MAX_EXACT_DIGITS:
-        return value
-    number = sp.N(value, DIGITS)
-    if not number.is_real:
-        raise FamilyError(f"a value is not a real number: {show(value)}")
-    return number
 
 
 def learning_rate(base: sp.Expr, schedule: dict | None, t: int) -> sp.Expr:
