@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
-from examcheck.families._numbers import bounded, tidy
+from examcheck.families import Conventions, Family, FamilyError, GivenError, Result, Solution, Step, Variant, register
+from examcheck.families._numbers import bounded, number_errors, tidy
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
@@ -77,6 +77,9 @@ class Bptt(Family):
                          "description": "truncated BPTT: backpropagate only the last k steps"},
         },
     }
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
 
     def solve(self, given: dict, conventions: BpttConventions) -> Solution:
         w, u, b = bounded([exact(given["w"]), exact(given.get("u", 1)), exact(given.get("b", 0))], "w, u, b")

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, GivenError, Result, Solution, Step, Variant, register
+from examcheck.families._numbers import number_errors
 from examcheck.families.helpers import log
 from examcheck.values import exact, show
 
@@ -97,6 +98,9 @@ class Divergence(Family):
                                             "with q = 0 left out)"},
         },
     }
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
 
     def solve(self, given: dict, conventions: Conventions) -> Solution:
         base = conventions.log_base

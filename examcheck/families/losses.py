@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, GivenError, Result, Solution, Step, Variant, register
+from examcheck.families._numbers import number_errors
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
@@ -35,7 +36,8 @@ KINDS = ["cross_entropy", "binary_cross_entropy", "mse", "mae", "huber", "smooth
 REGRESSION = ("mse", "mae", "huber", "smooth_l1")
 MAX_ENTRIES = 2_000
 NUMBER = {"type": ["number", "string"]}
-VECTOR_OR_MATRIX = {"type": ["number", "string", "array"],
+ROW = {"type": ["number", "string", "array"], "minItems": 1, "items": {"type": ["number", "string"]}}
+VECTOR_OR_MATRIX = {"type": ["number", "string", "array"], "minItems": 1, "maxItems": MAX_ENTRIES, "items": ROW,
                     "description": "a number, a list (one sample), or a list of rows (a batch)"}
 
 
@@ -136,7 +138,8 @@ class Loss(Family):
             "logits": {**VECTOR_OR_MATRIX, "description": "raw scores z (cross-entropy, BCE, hinge): a list for one "
                                                           "sample, a list of rows for a batch"},
             "prediction": {**VECTOR_OR_MATRIX, "description": "predicted values ŷ (regression losses)"},
-            "target": {"type": ["integer", "number", "string", "array"],
+            "target": {"type": ["integer", "number", "string", "array"], "minItems": 1, "maxItems": MAX_ENTRIES,
+                       "items": ROW,
                        "description": "class index (or one per sample), a target distribution, 0/1 or soft labels "
                                       "(BCE), ±1 labels (hinge), or values (regression)"},
             "first_class": {"enum": [0, 1], "description": "integer targets count classes from 0 (default) or 1"},
@@ -152,6 +155,9 @@ class Loss(Family):
                                   "description": "multiclass hinge divided by the number of classes (PyTorch)"},
         },
     }
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
 
     def solve(self, given: dict, conventions: LossConventions) -> Solution:
         given = {**given, **{f.name: getattr(conventions, f.name) for f in dataclasses.fields(conventions)

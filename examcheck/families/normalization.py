@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
-from examcheck.families._numbers import bounded, tidy
+from examcheck.families import Conventions, Family, FamilyError, GivenError, Result, Solution, Step, Variant, register
+from examcheck.families._numbers import bounded, number_errors, tidy
 from examcheck.values import exact, show
 
 NUMBER = {"type": ["number", "string"]}
@@ -115,19 +115,43 @@ class BatchNorm(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: BatchNormConventions) -> Solution:
-        keras = conventions.framework == "keras"
-        results: dict = {}
-        steps: list[Step] = []
-        channels = given.get("channels")
+    def check_given(self, given: dict) -> list[GivenError]:
+        errors = number_errors(given, self.given_schema)
+        if errors:
+            return errors
+        try:
+            self._channels(given)
+        except FamilyError as exc:
+            return [GivenError(("inputs",) if "inputs" in given else (), str(exc))]
+        return []
+
+    def _channels(self, given: dict) -> tuple[int, list | None]:
+        """C, and the values of each channel (None without inputs); every shape problem is a FamilyError."""
+        channels, per_channel = given.get("channels"), None
         if "inputs" in given:
             per_channel, width = _channels_of(given["inputs"])
             if channels is not None and channels != width:
                 raise FamilyError(f"channels is {channels} but the inputs have {width}")
+            if len(per_channel[0]) < 2:
+                raise FamilyError("a training step needs at least 2 values per channel (the unbiased variance "
+                                  "divides by n − 1)")
             channels = width
-            self._forward(given, keras, per_channel, channels, results, steps)
         if channels is None:
             raise FamilyError("give inputs or channels")
+        for key in ("gamma", "beta", "running_mean", "running_var"):
+            if key in given and len(given[key]) != channels:
+                raise FamilyError(f"{key} needs one value per channel ({channels})")
+        if given.get("affine", True) is False and ("gamma" in given or "beta" in given):
+            raise FamilyError("affine: false has no gamma or beta")
+        return channels, per_channel
+
+    def solve(self, given: dict, conventions: BatchNormConventions) -> Solution:
+        keras = conventions.framework == "keras"
+        results: dict = {}
+        steps: list[Step] = []
+        channels, per_channel = self._channels(given)
+        if per_channel is not None:
+            self._forward(given, keras, per_channel, channels, results, steps)
         self._counts(channels, given.get("affine", True), keras, results, steps)
         return Solution(results, steps)
 
@@ -145,12 +169,8 @@ class BatchNorm(Family):
         beta = self._vector(given, "beta", 0, channels)
         mean0 = self._vector(given, "running_mean", 0, channels)
         var0 = self._vector(given, "running_var", 1, channels)
-        if given.get("affine", True) is False and ("gamma" in given or "beta" in given):
-            raise FamilyError("affine: false has no gamma or beta")
         means = [sp.Add(*v) / n for v in per_channel]
         biased = [sp.Add(*((x - m) ** 2 for x in v)) / n for v, m in zip(per_channel, means)]
-        if n < 2:
-            raise FamilyError("a training step needs at least 2 values per channel (the unbiased variance divides by n − 1)")
         unbiased = [b * n / (n - 1) for b in biased]
         norm_var = unbiased if given.get("normalize_variance") == "unbiased" else biased
         running_kind = given.get("running_variance", "biased" if keras else "unbiased")
@@ -254,6 +274,9 @@ class Dropout(Family):
         },
     }
 
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
+
     def solve(self, given: dict, conventions: DropoutConventions) -> Solution:
         p = exact(given["p"])
         if not 0 <= p < 1:
@@ -325,6 +348,9 @@ class Regularization(Family):
             "lr": {**NUMBER, "description": "the SGD learning rate for updated_weights"},
         },
     }
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
 
     def solve(self, given: dict, conventions: PenaltyConventions) -> Solution:
         w = [exact(v) for v in given["weights"]]

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
-from examcheck.families._numbers import tidy
+from examcheck.families import Conventions, Family, FamilyError, GivenError, Result, Solution, Step, Variant, register
+from examcheck.families._numbers import number_errors, tidy
 from examcheck.values import exact, expression, show
 
 MAX_STEPS = 500
@@ -295,10 +295,13 @@ class Optimizer(Family):
         "properties": {
             "method": {"enum": METHODS, "description": "the optimiser (default sgd)"},
             "f": {"type": "string", "description": "the function to minimise (or give gradients)"},
-            "variables": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "gradients": {"type": "array", "minItems": 1, "items": {"type": ["number", "string", "array"]},
+            "variables": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}, "minItems": 1,
+                          "maxItems": MAX_VARIABLES},
+            "gradients": {"type": "array", "minItems": 1,
+                          "items": {"type": ["number", "string", "array"], "items": NUMBER, "minItems": 1},
                           "description": "the gradient used by step 1, 2, ... (instead of f)"},
-            "start": {"type": ["number", "string", "array"], "description": "θ₀ (a list, or a number for one variable)"},
+            "start": {"type": ["number", "string", "array"], "items": NUMBER, "minItems": 1,
+                      "description": "θ₀ (a list, or a number for one variable)"},
             "lr": {**NUMBER, "description": "η, the (initial) learning rate"},
             "steps": {"type": "integer", "minimum": 0, "maximum": MAX_STEPS,
                       "description": "how many steps (default 1, or one per given gradient)"},
@@ -317,6 +320,15 @@ class Optimizer(Family):
             "schedule": SCHEDULE_SCHEMA,
         },
     }
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        errors = number_errors(given, self.given_schema)
+        if not errors and "f" in given and isinstance(given.get("variables"), list):
+            try:
+                expression(given["f"], {n: sp.Symbol(n, real=True) for n in given["variables"]})
+            except ValueError as exc:
+                errors.append(GivenError(("f",), f"cannot read f: {exc}"))
+        return errors
 
     def solve(self, given: dict, conventions: OptimizerConventions) -> Solution:
         problem = _Problem(given)
