@@ -27,7 +27,7 @@ ACTIVATIONS = {
 @dataclass(frozen=True)
 class BpttConventions(Conventions):
     loss: str = field(default="h_T", metadata={
-        "doc": "h_T: L = h_T (so ∂L/∂h_T = 1); squared: L = ½(h_T − target)² (given key `loss`)"})
+        "doc": "h_T: L = h_T (so ∂L/∂h_T = 1); squared: L = (1/2)(h_T − target)² (given key `loss`)"})
 
 
 @register

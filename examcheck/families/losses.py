@@ -13,7 +13,7 @@ Conventions (each also stated in the given schema):
   of the reduced loss with respect to the logits (or predictions), so with ``mean``
   it includes the 1/N.
 * Label smoothing ε (PyTorch): y = (1 − ε)·onehot + ε/K over all K classes.
-* Huber(δ) = ½d² for |d| ≤ δ, else δ(|d| − ½δ); SmoothL1(β) = Huber(β)/β.
+* Huber(δ) = (1/2)d² for |d| ≤ δ, else δ(|d| − (1/2)δ); SmoothL1(β) = Huber(β)/β.
 * Hinge labels are ±1: max(0, 1 − y·s).  Multiclass hinge (Weston–Watkins, cs231n):
   Σ_{j≠y} max(0, s_j − s_y + margin); PyTorch's MultiMarginLoss also divides by
   the number of classes (``divide_by_classes: true``).
@@ -353,7 +353,7 @@ class Loss(Family):
             divide = width if kind == "smooth_l1" else sp.Integer(1)
             losses = [(d ** 2 / 2 if abs(d) <= width else width * (sp.Abs(d) - width / 2)) / divide for d in residual]
             slopes = [(d if abs(d) <= width else width * sp.sign(d)) / divide for d in residual]
-            formula = (f"½d² if |d| ≤ {show(width)}, else {show(width)}(|d| − {show(width / 2)})"
+            formula = (f"(1/2)d² if |d| ≤ {show(width)}, else {show(width)}(|d| − {show(width / 2)})"
                        + (f", divided by β = {show(width)}" if kind == "smooth_l1" else ""))
         shape = (lambda v: [v[i * len(rows[0]):(i + 1) * len(rows[0])] for i in range(len(rows))]) if batched else \
             (lambda v: v)
@@ -389,7 +389,7 @@ class Loss(Family):
         if kind == "huber":
             out.append(Variant({**{k: v for k, v in given.items() if k != "delta"}, "kind": "smooth_l1",
                                 "beta": given.get("delta", 1)},
-                               "this is SmoothL1 (Huber divided by δ); Huber(δ) = ½d² or δ(|d| − ½δ)"))
+                               "this is SmoothL1 (Huber divided by δ); Huber(δ) = (1/2)d² or δ(|d| − (1/2)δ)"))
         if kind == "smooth_l1":
             out.append(Variant({**{k: v for k, v in given.items() if k != "beta"}, "kind": "huber",
                                 "delta": given.get("beta", 1)},

@@ -68,8 +68,8 @@ class BatchNorm(Family):
         Result("batch_var", "vector", "the biased batch variance of each channel (used to normalise)"),
         Result("batch_var.{c}", "number", "the biased batch variance of channel c"),
         Result("batch_var_unbiased", "vector", "the unbiased (n − 1) batch variance of each channel"),
-        Result("normalized", "matrix", "x̂ = (x − mean)/√(var + eps), same shape as inputs"),
-        Result("output", "matrix", "training-mode output γ·x̂ + β"),
+        Result("normalized", "matrix", "(x − mean)/√(var + eps), same shape as inputs"),
+        Result("output", "matrix", "training-mode output γ·(normalized) + β"),
         Result("running_mean_after", "vector", "the running mean after this training step"),
         Result("running_mean_after.{c}", "number", "the running mean of channel c after the step"),
         Result("running_var_after", "vector", "the running variance after this training step"),
@@ -194,7 +194,7 @@ class BatchNorm(Family):
         framework = "Keras" if keras else "PyTorch"
         steps += [
             Step("batch statistics (per channel)", f"μ = {show(means)}; σ² (biased, ÷{n}) = {show(biased)}"),
-            Step("normalise", f"x̂ = (x − μ)/√(σ² + ε), ε = {show(eps)}; y = γ·x̂ + β = {show(output)}"),
+            Step("normalise", f"y = γ·(x − μ)/√(σ² + ε) + β, ε = {show(eps)}: {show(output)}"),
             Step(f"running statistics ({framework})",
                  f"r ← {show(keep)}·r + {show(1 - keep)}·batch (momentum {show(momentum)}); the variance uses the "
                  f"{running_kind} batch variance: mean {show(mean1)}, var {show(var1)}"),

@@ -162,8 +162,8 @@ STATES = {
     "square_avg": "RMSProp's running average of squared gradients s after step k",
     "m": "Adam's first moment m after step k (before bias correction)",
     "v": "Adam's second moment v after step k (before bias correction)",
-    "m_hat": "m/(1 − β₁ᵏ)",
-    "v_hat": "v/(1 − β₂ᵏ)",
+    "m_hat": "m/(1 − β₁^k), the bias-corrected first moment",
+    "v_hat": "v/(1 − β₂^k), the bias-corrected second moment",
 }
 
 
@@ -272,8 +272,8 @@ class _Run:
             self.record(name, value)
         new = [t - lr * mh / (_sqrt(vh) + p.eps) for t, mh, vh in zip(theta, m_hat, v_hat)]
         decay = "θ ← θ(1 − ηλ); " if p.method == "adamw" else ""
-        line = (f"{decay}m = {show(m)}, v = {show(v)}, m̂ = {show(m_hat)}, v̂ = {show(v_hat)}; "
-                f"θ ← θ − η·m̂/(√v̂ + ε)")
+        line = (f"{decay}m = {show(m)}, v = {show(v)}, m_hat = {show(m_hat)}, v_hat = {show(v_hat)}; "
+                f"θ ← θ − η·m_hat/(√v_hat + ε)")
         return new, line, m, v
 
 
@@ -365,7 +365,7 @@ class Optimizer(Family):
         out = []
         if method in ("adam", "adamw") and given.get("bias_correction", True):
             out.append(Variant({**given, "bias_correction": False},
-                               "no bias correction: Adam divides m by 1 − β₁ᵗ and v by 1 − β₂ᵗ"))
+                               "no bias correction: Adam divides m by 1 − β₁^t and v by 1 − β₂^t"))
         if method == "adamw":
             out.append(Variant({**given, "method": "adam", "weight_decay": given.get("weight_decay", "0.01")},
                                "the decay was applied as L2 (λθ added to the gradient, as Adam does); "
@@ -420,6 +420,6 @@ def _describe(p: _Problem) -> str:
         "adamw": f"AdamW β₁ = {show(p.beta1)}, β₂ = {show(p.beta2)}, ε = {show(p.eps)}",
     }[p.method]
     if p.method in ("adam", "adamw"):
-        extra += (": m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), "
-                  "θ ← θ − η·m̂/(√v̂ + ε)" if p.bias_correction else ": without bias correction")
+        extra += (": m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², m_hat = m/(1 − β₁^t), v_hat = v/(1 − β₂^t), "
+                  "θ ← θ − η·m_hat/(√v_hat + ε)" if p.bias_correction else ": without bias correction")
     return f"{extra}; {rate}{decay}"
