@@ -128,7 +128,8 @@ class Loss(Family):
     conventions = LossConventions
     example = {"kind": "cross_entropy", "logits": [2, 1, 0], "target": 0, "label_smoothing": 0.1}
     notes = ("PyTorch's definitions and defaults: mean reduction, classes counted from 0, label smoothing ε/K to every "
-             "class. gradient is the gradient of the reduced loss, so a mean includes 1/N.")
+             "class. gradient is the gradient of the reduced loss, so a mean includes 1/N. The problem's log_base "
+             "applies to the cross-entropies (bits for 2).")
     given_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -162,7 +163,10 @@ class Loss(Family):
     def solve(self, given: dict, conventions: LossConventions) -> Solution:
         given = {**given, **{f.name: getattr(conventions, f.name) for f in dataclasses.fields(conventions)
                              if f.name != "log_base"}}
-        return self._solve(given)
+        solution = self._solve(given)
+        if given["kind"] in ("cross_entropy", "binary_cross_entropy") and conventions.log_base not in (None, "e"):
+            _in_base(solution, int(conventions.log_base))
+        return solution
 
     def _solve(self, given: dict) -> Solution:
         kind = given["kind"]
@@ -406,6 +410,20 @@ def _add_entries(results: dict) -> None:
     for plural, name in (("sigmoid", "sigmoid"), ("margins", "margin"), ("gradient", "gradient")):
         for i, value in enumerate(results.get(plural, []), start=1):
             results[f"{name}.{i}"] = value
+
+
+def _in_base(solution: Solution, base: int) -> None:
+    """Cross-entropies measured with log base `base` (bits for 2): every log-valued result and the
+    gradient are divided by ln(base); softmax probabilities are unchanged."""
+    scale = 1 / sp.log(base)
+
+    def rescale(value):
+        return [rescale(v) for v in value] if isinstance(value, list) else value * scale
+
+    for name in list(solution.results):
+        if name.split(".")[0] in ("loss", "losses", "log_softmax", "logsumexp", "gradient"):
+            solution.results[name] = rescale(solution.results[name])
+    solution.steps.append(Step(f"log base {base}", f"the losses and their gradient are divided by ln {base}"))
 
 
 def _is_index(target) -> bool:

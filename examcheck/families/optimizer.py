@@ -98,6 +98,7 @@ class _Problem:
         self.bias_correction = given.get("bias_correction", True)
         self.initial_accumulator = exact(given.get("initial_accumulator", 0))
         self.lookahead = False
+        self.ema = False
         self.f, self.xs, self.gradient, self.given_gradients = None, [], [], None
         if "f" in given:
             names = given.get("variables")
@@ -153,6 +154,9 @@ class OptimizerConventions(Conventions):
     nesterov_form: str = field(default="pytorch", metadata={
         "doc": "pytorch: θ ← θ − η(g + μb), gradient at θ; lookahead: v ← μv − η∇f(θ + μv), θ ← θ + v "
                "(given key `nesterov_form`)"})
+    momentum_form: str = field(default="pytorch", metadata={
+        "doc": "pytorch: b ← μb + (1 − dampening)g with b₁ = g; ema: b ← μb + (1 − μ)g from b₀ = 0 (the "
+               "exponentially weighted average of Ng's course); θ ← θ − η·b either way (given key `momentum_form`)"})
 
 
 STATES = {
@@ -235,11 +239,15 @@ class _Run:
                 new = [t + b for t, b in zip(theta, buffer)]
                 line = f"g = ∇f(θ + μv) = {show(g)}; v ← μv − η·g = {show(buffer)}; θ ← θ + v"
             elif method in ("momentum", "nesterov"):
-                buffer = list(g) if k == 1 else [tidy(p.mu * b + (1 - p.dampening) * gi) for b, gi in zip(buffer, g)]
+                if p.ema:
+                    buffer = [tidy(p.mu * b + (1 - p.mu) * gi) for b, gi in zip(buffer, g)]
+                else:
+                    buffer = list(g) if k == 1 else [tidy(p.mu * b + (1 - p.dampening) * gi) for b, gi in zip(buffer, g)]
                 self.record("buffer", buffer)
                 direction = buffer if method == "momentum" else [tidy(gi + p.mu * b) for gi, b in zip(g, buffer)]
                 new = [t - lr * d for t, d in zip(theta, direction)]
-                line = (f"b ← {'g' if k == 1 else 'μb + g'} = {show(buffer)}; θ ← θ − η·"
+                rule = "μb + (1 − μ)g" if p.ema else "g" if k == 1 else "μb + g"
+                line = (f"b ← {rule} = {show(buffer)}; θ ← θ − η·"
                         f"{'b' if method == 'momentum' else '(g + μb)'}")
             elif method == "adagrad":
                 accumulator = [tidy(a + gi ** 2) for a, gi in zip(accumulator, g)]
@@ -309,6 +317,8 @@ class Optimizer(Family):
             "dampening": {**NUMBER, "description": "PyTorch SGD dampening (default 0)"},
             "nesterov_form": {"enum": ["pytorch", "lookahead"],
                               "description": "pytorch: θ ← θ − η(g + μb); lookahead: gradient at θ + μv"},
+            "momentum_form": {"enum": ["pytorch", "ema"],
+                              "description": "pytorch: b ← μb + g (b₁ = g); ema: b ← μb + (1 − μ)g (b₀ = 0)"},
             "alpha": {**NUMBER, "description": "RMSProp smoothing α (default 0.99)"},
             "beta1": {**NUMBER, "description": "Adam β₁ (default 0.9)"},
             "beta2": {**NUMBER, "description": "Adam β₂ (default 0.999)"},
@@ -333,6 +343,9 @@ class Optimizer(Family):
     def solve(self, given: dict, conventions: OptimizerConventions) -> Solution:
         problem = _Problem(given)
         problem.lookahead = conventions.nesterov_form == "lookahead"
+        problem.ema = conventions.momentum_form == "ema"
+        if problem.ema and (problem.method not in ("momentum", "nesterov") or problem.lookahead):
+            raise FamilyError("momentum_form: ema is for momentum and nesterov (PyTorch's update of θ)")
         if problem.lookahead and (problem.method != "nesterov" or problem.f is None):
             raise FamilyError("the lookahead form is for Nesterov momentum on a given function f")
         run = _Run(problem)
@@ -376,8 +389,15 @@ class Optimizer(Family):
         if method == "nesterov":
             out.append(Variant({**given, "method": "momentum", "nesterov_form": "pytorch"},
                                "this is heavy-ball momentum; Nesterov steps along g + μb"))
+        if method in ("momentum", "nesterov") and given.get("nesterov_form", "pytorch") == "pytorch":
+            other = "pytorch" if given.get("momentum_form", "pytorch") == "ema" else "ema"
+            out.append(Variant({**given, "momentum_form": other},
+                               "the other momentum convention: " + (
+                                   "this problem's buffer is the average b ← μb + (1 − μ)g" if other == "pytorch"
+                                   else "PyTorch's buffer is b ← μb + g (no 1 − μ factor)")))
         if method in ("momentum", "nesterov"):
-            out.append(Variant({**given, "method": "sgd", "nesterov_form": "pytorch"},
+            out.append(Variant({**{k: v for k, v in given.items() if k != "momentum_form"}, "method": "sgd",
+                                "nesterov_form": "pytorch"},
                                "the momentum term is missing (plain SGD)"))
         if method == "rmsprop":
             alpha = exact(given.get("alpha", "0.99"))
