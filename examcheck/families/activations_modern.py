@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, GivenError, Result, Solution, Step, Variant, register
+from examcheck.families._numbers import number_errors
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
@@ -153,6 +154,9 @@ class ActivationCatalogue(Family):
             "beta": {"type": ["number", "string"], "description": "softplus's β (default 1)"},
         },
     }
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
 
     def solve(self, given: dict, conventions: Conventions) -> Solution:
         name = given["function"]

@@ -13,7 +13,7 @@ Conventions (each also stated in the given schema):
   of the reduced loss with respect to the logits (or predictions), so with ``mean``
   it includes the 1/N.
 * Label smoothing ε (PyTorch): y = (1 − ε)·onehot + ε/K over all K classes.
-* Huber(δ) = ½d² for |d| ≤ δ, else δ(|d| − ½δ); SmoothL1(β) = Huber(β)/β.
+* Huber(δ) = (1/2)d² for |d| ≤ δ, else δ(|d| − (1/2)δ); SmoothL1(β) = Huber(β)/β.
 * Hinge labels are ±1: max(0, 1 − y·s).  Multiclass hinge (Weston–Watkins, cs231n):
   Σ_{j≠y} max(0, s_j − s_y + margin); PyTorch's MultiMarginLoss also divides by
   the number of classes (``divide_by_classes: true``).
@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, GivenError, Result, Solution, Step, Variant, register
+from examcheck.families._numbers import number_errors
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
@@ -35,7 +36,8 @@ KINDS = ["cross_entropy", "binary_cross_entropy", "mse", "mae", "huber", "smooth
 REGRESSION = ("mse", "mae", "huber", "smooth_l1")
 MAX_ENTRIES = 2_000
 NUMBER = {"type": ["number", "string"]}
-VECTOR_OR_MATRIX = {"type": ["number", "string", "array"],
+ROW = {"type": ["number", "string", "array"], "minItems": 1, "items": {"type": ["number", "string"]}}
+VECTOR_OR_MATRIX = {"type": ["number", "string", "array"], "minItems": 1, "maxItems": MAX_ENTRIES, "items": ROW,
                     "description": "a number, a list (one sample), or a list of rows (a batch)"}
 
 
@@ -126,7 +128,8 @@ class Loss(Family):
     conventions = LossConventions
     example = {"kind": "cross_entropy", "logits": [2, 1, 0], "target": 0, "label_smoothing": 0.1}
     notes = ("PyTorch's definitions and defaults: mean reduction, classes counted from 0, label smoothing ε/K to every "
-             "class. gradient is the gradient of the reduced loss, so a mean includes 1/N.")
+             "class. gradient is the gradient of the reduced loss, so a mean includes 1/N. The problem's log_base "
+             "applies to the cross-entropies (bits for 2).")
     given_schema = {
         "type": "object",
         "additionalProperties": False,
@@ -136,7 +139,8 @@ class Loss(Family):
             "logits": {**VECTOR_OR_MATRIX, "description": "raw scores z (cross-entropy, BCE, hinge): a list for one "
                                                           "sample, a list of rows for a batch"},
             "prediction": {**VECTOR_OR_MATRIX, "description": "predicted values ŷ (regression losses)"},
-            "target": {"type": ["integer", "number", "string", "array"],
+            "target": {"type": ["integer", "number", "string", "array"], "minItems": 1, "maxItems": MAX_ENTRIES,
+                       "items": ROW,
                        "description": "class index (or one per sample), a target distribution, 0/1 or soft labels "
                                       "(BCE), ±1 labels (hinge), or values (regression)"},
             "first_class": {"enum": [0, 1], "description": "integer targets count classes from 0 (default) or 1"},
@@ -153,10 +157,16 @@ class Loss(Family):
         },
     }
 
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
+
     def solve(self, given: dict, conventions: LossConventions) -> Solution:
         given = {**given, **{f.name: getattr(conventions, f.name) for f in dataclasses.fields(conventions)
                              if f.name != "log_base"}}
-        return self._solve(given)
+        solution = self._solve(given)
+        if given["kind"] in ("cross_entropy", "binary_cross_entropy") and conventions.log_base not in (None, "e"):
+            _in_base(solution, int(conventions.log_base))
+        return solution
 
     def _solve(self, given: dict) -> Solution:
         kind = given["kind"]
@@ -347,7 +357,7 @@ class Loss(Family):
             divide = width if kind == "smooth_l1" else sp.Integer(1)
             losses = [(d ** 2 / 2 if abs(d) <= width else width * (sp.Abs(d) - width / 2)) / divide for d in residual]
             slopes = [(d if abs(d) <= width else width * sp.sign(d)) / divide for d in residual]
-            formula = (f"½d² if |d| ≤ {show(width)}, else {show(width)}(|d| − {show(width / 2)})"
+            formula = (f"(1/2)d² if |d| ≤ {show(width)}, else {show(width)}(|d| − {show(width / 2)})"
                        + (f", divided by β = {show(width)}" if kind == "smooth_l1" else ""))
         shape = (lambda v: [v[i * len(rows[0]):(i + 1) * len(rows[0])] for i in range(len(rows))]) if batched else \
             (lambda v: v)
@@ -383,7 +393,7 @@ class Loss(Family):
         if kind == "huber":
             out.append(Variant({**{k: v for k, v in given.items() if k != "delta"}, "kind": "smooth_l1",
                                 "beta": given.get("delta", 1)},
-                               "this is SmoothL1 (Huber divided by δ); Huber(δ) = ½d² or δ(|d| − ½δ)"))
+                               "this is SmoothL1 (Huber divided by δ); Huber(δ) = (1/2)d² or δ(|d| − (1/2)δ)"))
         if kind == "smooth_l1":
             out.append(Variant({**{k: v for k, v in given.items() if k != "beta"}, "kind": "huber",
                                 "delta": given.get("beta", 1)},
@@ -400,6 +410,20 @@ def _add_entries(results: dict) -> None:
     for plural, name in (("sigmoid", "sigmoid"), ("margins", "margin"), ("gradient", "gradient")):
         for i, value in enumerate(results.get(plural, []), start=1):
             results[f"{name}.{i}"] = value
+
+
+def _in_base(solution: Solution, base: int) -> None:
+    """Cross-entropies measured with log base `base` (bits for 2): every log-valued result and the
+    gradient are divided by ln(base); softmax probabilities are unchanged."""
+    scale = 1 / sp.log(base)
+
+    def rescale(value):
+        return [rescale(v) for v in value] if isinstance(value, list) else value * scale
+
+    for name in list(solution.results):
+        if name.split(".")[0] in ("loss", "losses", "log_softmax", "logsumexp", "gradient"):
+            solution.results[name] = rescale(solution.results[name])
+    solution.steps.append(Step(f"log base {base}", f"the losses and their gradient are divided by ln {base}"))
 
 
 def _is_index(target) -> bool:
