@@ -9,7 +9,7 @@ import re
 import sympy as sp
 
 from examcheck.parsing.errors import MAX_DEPTH, MAX_EXPONENT, MAX_NODES, MAX_NUMBER_DIGITS, ParseError, TooComplex
-from examcheck.parsing.numbers import WrittenNumber, read_written_number
+from examcheck.parsing.numbers import WrittenNumber, WrittenSet, read_written_number
 from examcheck.parsing.tokens import Token
 from examcheck.parsing.vocabulary import (
     CONSTANTS,
@@ -123,7 +123,11 @@ class Parser:
         return False
 
     def element(self):
-        """An entry: a plain number keeps its written precision (in lists), else an expression."""
+        """An entry: a plain number keeps its written precision (in lists), a set literal inside a
+        list is a set ({1} in [{1}, 2] is not 1), else an expression."""
+        if self.keep_numbers and self._set_literal_here():
+            value = self.group()
+            return WrittenSet(value if isinstance(value, list) else [value])
         if self.keep_numbers:
             end = self._element_end()
             if end is not None and end > self.k:
@@ -135,6 +139,19 @@ class Parser:
                     self.k = end
                     return written
         return self.expr()
+
+    def _set_literal_here(self) -> bool:
+        tok = self.tok
+        if tok.kind != "{" or (tok.text != "\\{" and "\\" in self.source):
+            return False
+        depth = 0
+        for j in range(self.k, len(self.tokens)):
+            kind = self.tokens[j].kind
+            depth += kind in _OPENERS
+            depth -= kind in _CLOSERS_ANY
+            if depth == 0:
+                return j + 1 < len(self.tokens) and self.tokens[j + 1].kind in _ELEMENT_END
+        return False
 
     def _element_end(self) -> int | None:
         depth = 0
