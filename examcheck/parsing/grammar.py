@@ -903,13 +903,21 @@ def scalar(value):
     return value
 
 
+def _magnitude(number) -> float:
+    """|log10 |number||, exactly enough for huge and tiny rationals (1e-400 does not underflow to 0)."""
+    if number.is_Rational:
+        return abs(math.log10(abs(int(number.p))) - math.log10(int(number.q)))
+    value = abs(float(number))
+    return abs(math.log10(value)) if 0 < value < math.inf else float(MAX_NUMBER_DIGITS + 1)
+
+
 def safe_pow(base, exponent):
     base, exponent = scalar(base), scalar(exponent)
     if exponent.is_Number and exponent.is_finite:
         if abs(exponent) > MAX_EXPONENT and not (base.is_Number and abs(base) in (0, 1)):
             raise TooComplex("exponent is too large to check")
         if base.is_Number and base.is_finite and exponent.is_Integer and base != 0:
-            digits = abs(int(exponent)) * math.log10(max(abs(float(base)), 1 / abs(float(base)), 2.0))
+            digits = abs(int(exponent)) * max(_magnitude(base), math.log10(2.0))
             if digits > MAX_NUMBER_DIGITS:
                 raise TooComplex("number is too large to check")
     elif exponent.is_Number is False and exponent.free_symbols == set():
