@@ -931,7 +931,10 @@ def safe_pow(base, exponent):
     if isinstance(base, (sp.Pow, sp.exp)) and not (exponent.is_Integer and (
             isinstance(base, sp.exp) or base.exp.is_Integer)):
         return sp.Pow(base, exponent, evaluate=False)  # (x^2)^(1/2) is not x; (√x)^2 is not x
-    return not_complex(sp.Pow(base, exponent), "power")
+    value = sp.Pow(base, exponent)
+    if value.free_symbols != base.free_symbols | exponent.free_symbols:
+        return sp.Pow(base, exponent, evaluate=False)  # (0/f(z))^3 stays undefined where f(z) = 0
+    return not_complex(value, "power")
 
 
 MAX_FACTORIAL = 500
