@@ -8,10 +8,11 @@ Words read (case and spacing free; LaTeX and Unicode relations accepted):
   chains: '0 < p < 1', '-1 <= x <= 1', '0 \\le x < 1';
   intervals: '(0, 1)', '[a, b]', '(a, b]', '[0, \\infty)', 'x in [0, 1]', 'x ∈ (0, 1)'.
 
-``Domain.low``/``high`` are the window that ``sample`` draws from (a bounded window even for an
-unbounded domain); ``unbounded_low``/``unbounded_high`` say whether the domain really goes on to
-∓∞ there, and ``excluded`` lists excluded points (nonzero: 0).  ``sample_wide`` draws across
-scales (tiny, unit and large magnitudes, both signs where allowed) inside the real domain.
+``Domain.low``/``high`` are the real ends, ``-math.inf``/``math.inf`` where the domain is unbounded
+(real = (-inf, inf), positive = (0, inf), 'x > 2' = (2, inf)); ``excluded`` lists excluded points
+(nonzero, 'x != 0': 0).  ``window()`` is a bounded part for plain sampling (``sample``: the reals
+sample (-3, 3), positive (0, 4)); ``sample_wide`` draws across scales (tiny, unit and large magnitudes,
+both signs where allowed) over the whole domain.
 """
 
 from __future__ import annotations
@@ -28,16 +29,38 @@ class DomainError(ValueError):
     pass
 
 
+INF = math.inf
+WINDOW = 4.0  # how far from a finite end (or from 0) the sampling window of an unbounded side reaches
+
+
 @dataclass(frozen=True)
 class Domain:
-    low: float = -3.0
-    high: float = 3.0
+    """A real interval (ends may be ±math.inf), possibly integers only, minus excluded points."""
+
+    low: float = -INF
+    high: float = INF
     integer: bool = False
     open_low: bool = True
     open_high: bool = True
     excluded: tuple[float, ...] = ()
-    unbounded_low: bool = False
-    unbounded_high: bool = False
+
+    @property
+    def unbounded_low(self) -> bool:
+        return math.isinf(self.low)
+
+    @property
+    def unbounded_high(self) -> bool:
+        return math.isinf(self.high)
+
+    def window(self) -> tuple[float, float]:
+        """A bounded part of the domain for plain sampling: (-3, 3) for the reals, (0, 4) for positive, ..."""
+        if self.unbounded_low and self.unbounded_high:
+            return -3.0, 3.0
+        if self.unbounded_low:
+            return self.high - WINDOW, self.high
+        if self.unbounded_high:
+            return self.low, self.low + WINDOW
+        return self.low, self.high
 
     def assumptions(self) -> dict:
         out: dict = {"real": True}
@@ -63,12 +86,13 @@ class Domain:
             return False
         if x in self.excluded:
             return False
-        low_ok = self.unbounded_low or (x > self.low if self.open_low else x >= self.low)
-        high_ok = self.unbounded_high or (x < self.high if self.open_high else x <= self.high)
+        low_ok = x > self.low if self.open_low else x >= self.low
+        high_ok = x < self.high if self.open_high else x <= self.high
         return low_ok and high_ok
 
     def sample(self, rng: random.Random) -> float:
-        """A point of the window [low, high], away from its ends and from excluded points."""
+        """A point of the window, away from its ends and from excluded points."""
+        x = 0.0
         for _ in range(50):
             x = self._sample_window(rng)
             if all(abs(x - e) > 1e-3 for e in self.excluded) and self.contains(x):
@@ -76,24 +100,25 @@ class Domain:
         return x
 
     def _sample_window(self, rng: random.Random) -> float:
+        low, high = self.window()
         if self.integer:
-            low = math.ceil(self.low + (1e-9 if self.open_low else 0))
-            high = math.floor(self.high - (1e-9 if self.open_high else 0))
-            return float(rng.randint(low, max(low, high)))
-        span = self.high - self.low
-        margin = 0.02 * span
-        return rng.uniform(self.low + margin, self.high - margin)
+            low_i = math.ceil(low + (1e-9 if self.open_low and not self.unbounded_low else 0))
+            high_i = math.floor(high - (1e-9 if self.open_high and not self.unbounded_high else 0))
+            if self.unbounded_high:
+                high_i = max(high_i, low_i + 8)
+            return float(rng.randint(low_i, max(low_i, high_i)))
+        margin = 0.02 * (high - low)
+        return rng.uniform(low + margin, high - margin)
 
     def sample_wide(self, rng: random.Random) -> float:
         """A point of the whole domain across scales: magnitudes from 1e-6 to 1e6 where the domain
         reaches them, both signs where allowed; integers for an integer domain."""
         for _ in range(100):
             magnitude = 10.0 ** rng.uniform(-6, 6)
-            sign = rng.choice((-1.0, 1.0))
             if rng.random() < 0.3:
                 x = self._sample_window(rng)
             elif self.unbounded_low or self.unbounded_high:
-                x = sign * magnitude
+                x = rng.choice((-1.0, 1.0)) * magnitude
                 if not self.unbounded_low and x < self.low:
                     x = self.low + magnitude
                 if not self.unbounded_high and x > self.high:
@@ -108,22 +133,19 @@ class Domain:
         return self.sample(rng)
 
 
-REAL = Domain(unbounded_low=True, unbounded_high=True)
-_UP = {"unbounded_high": True}
-_DOWN = {"unbounded_low": True}
+REAL = Domain()
 _WORDS = {
     "real": REAL,
-    "positive": Domain(0.0, 4.0, **_UP),
-    "negative": Domain(-4.0, 0.0, **_DOWN),
-    "nonnegative": Domain(0.0, 4.0, open_low=False, **_UP),
-    "nonpositive": Domain(-4.0, 0.0, open_high=False, **_DOWN),
-    "nonzero": Domain(excluded=(0.0,), unbounded_low=True, unbounded_high=True),
-    "integer": Domain(-6, 6, integer=True, open_low=False, open_high=False, unbounded_low=True, unbounded_high=True),
-    "positive integer": Domain(1, 9, integer=True, open_low=False, open_high=False, **_UP),
-    "nonnegative integer": Domain(0, 9, integer=True, open_low=False, open_high=False, **_UP),
-    "negative integer": Domain(-9, -1, integer=True, open_low=False, open_high=False, **_DOWN),
-    "nonzero integer": Domain(-6, 6, integer=True, open_low=False, open_high=False, excluded=(0.0,),
-                              unbounded_low=True, unbounded_high=True),
+    "positive": Domain(0.0, INF),
+    "negative": Domain(-INF, 0.0),
+    "nonnegative": Domain(0.0, INF, open_low=False),
+    "nonpositive": Domain(-INF, 0.0, open_high=False),
+    "nonzero": Domain(excluded=(0.0,)),
+    "integer": Domain(integer=True),
+    "positive integer": Domain(1, INF, integer=True, open_low=False),
+    "nonnegative integer": Domain(0, INF, integer=True, open_low=False),
+    "negative integer": Domain(-INF, -1, integer=True, open_high=False),
+    "nonzero integer": Domain(integer=True, excluded=(0.0,)),
     "probability": Domain(0.0, 1.0),
 }
 _SYNONYMS = {
@@ -200,20 +222,13 @@ def _bound(op: str, value: float, text: str) -> Domain:
     if not math.isfinite(value):
         raise DomainError(f"cannot read domain {text!r}: the bound is not a finite number")
     if op == "!=":
-        return Domain(value - 3.0, value + 3.0, excluded=(value,), unbounded_low=True, unbounded_high=True)
+        return Domain(excluded=(value,))
     if op.startswith(">"):
-        return Domain(value, value + 4.0, open_low=op == ">", unbounded_high=True)
-    return Domain(value - 4.0, value, open_high=op == "<", unbounded_low=True)
+        return Domain(value, INF, open_low=op == ">")
+    return Domain(-INF, value, open_high=op == "<")
 
 
 def _interval(low: float, high: float, open_low: bool, open_high: bool) -> Domain:
     if not low < high:
         raise DomainError(f"empty interval: {low} to {high}")
-    unbounded_low, unbounded_high = math.isinf(low), math.isinf(high)
-    if unbounded_low and unbounded_high:
-        return REAL
-    if unbounded_low:
-        return Domain(high - 4.0, high, open_high=open_high, unbounded_low=True)
-    if unbounded_high:
-        return Domain(low, low + 4.0, open_low=open_low, unbounded_high=True)
-    return Domain(low, high, open_low=open_low, open_high=open_high)
+    return Domain(low, high, open_low=open_low or math.isinf(low), open_high=open_high or math.isinf(high))

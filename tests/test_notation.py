@@ -183,7 +183,7 @@ def test_primes(order, form):
         assert isinstance(got, sp.Subs) and got.expr.derivative_count == order, text
 
 
-@given(st.sampled_from(["\\hat y", "\\hat{y}", "\\widehat{y}", "ŷ", "\\hat{ y }"]))
+@given(st.sampled_from(["\\hat y", "\\hat{y}", "\\widehat{y}", "ŷ", "\\hat{ y }", "y\u0302"]))
 def test_hats_with_and_without_braces(text):
     assert read(text) == S["y_hat"]
 

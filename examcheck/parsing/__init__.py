@@ -284,6 +284,8 @@ def parse_list(value, vocab: Vocabulary | None = None):
 
 
 def _untuple(value):
+    if isinstance(value, WrittenSet):
+        return WrittenSet(_untuple(v) for v in value)
     if isinstance(value, (list, tuple)):
         return [_untuple(v) for v in value]
     return value

@@ -9,7 +9,7 @@ import re
 import sympy as sp
 
 from examcheck.parsing.errors import MAX_DEPTH, MAX_EXPONENT, MAX_NODES, MAX_NUMBER_DIGITS, ParseError, TooComplex
-from examcheck.parsing.numbers import WrittenNumber, read_written_number
+from examcheck.parsing.numbers import WrittenNumber, WrittenSet, read_written_number
 from examcheck.parsing.tokens import Token
 from examcheck.parsing.vocabulary import (
     CONSTANTS,
@@ -123,7 +123,11 @@ class Parser:
         return False
 
     def element(self):
-        """An entry: a plain number keeps its written precision (in lists), else an expression."""
+        """An entry: a plain number keeps its written precision (in lists), a set literal inside a
+        list is a set ({1} in [{1}, 2] is not 1), else an expression."""
+        if self.keep_numbers and self._set_literal_here():
+            value = self.group()
+            return WrittenSet(value if isinstance(value, list) else [value])
         if self.keep_numbers:
             end = self._element_end()
             if end is not None and end > self.k:
@@ -135,6 +139,19 @@ class Parser:
                     self.k = end
                     return written
         return self.expr()
+
+    def _set_literal_here(self) -> bool:
+        tok = self.tok
+        if tok.kind != "{" or (tok.text != "\\{" and "\\" in self.source):
+            return False
+        depth = 0
+        for j in range(self.k, len(self.tokens)):
+            kind = self.tokens[j].kind
+            depth += kind in _OPENERS
+            depth -= kind in _CLOSERS_ANY
+            if depth == 0:
+                return j + 1 < len(self.tokens) and self.tokens[j + 1].kind in _ELEMENT_END
+        return False
 
     def _element_end(self) -> int | None:
         depth = 0
@@ -886,13 +903,21 @@ def scalar(value):
     return value
 
 
+def _magnitude(number) -> float:
+    """|log10 |number||, exactly enough for huge and tiny rationals (1e-400 does not underflow to 0)."""
+    if number.is_Rational:
+        return abs(math.log10(abs(int(number.p))) - math.log10(int(number.q)))
+    value = abs(float(number))
+    return abs(math.log10(value)) if 0 < value < math.inf else float(MAX_NUMBER_DIGITS + 1)
+
+
 def safe_pow(base, exponent):
     base, exponent = scalar(base), scalar(exponent)
     if exponent.is_Number and exponent.is_finite:
         if abs(exponent) > MAX_EXPONENT and not (base.is_Number and abs(base) in (0, 1)):
             raise TooComplex("exponent is too large to check")
         if base.is_Number and base.is_finite and exponent.is_Integer and base != 0:
-            digits = abs(int(exponent)) * math.log10(max(abs(float(base)), 1 / abs(float(base)), 2.0))
+            digits = abs(int(exponent)) * max(_magnitude(base), math.log10(2.0))
             if digits > MAX_NUMBER_DIGITS:
                 raise TooComplex("number is too large to check")
     elif exponent.is_Number is False and exponent.free_symbols == set():
@@ -906,7 +931,10 @@ def safe_pow(base, exponent):
     if isinstance(base, (sp.Pow, sp.exp)) and not (exponent.is_Integer and (
             isinstance(base, sp.exp) or base.exp.is_Integer)):
         return sp.Pow(base, exponent, evaluate=False)  # (x^2)^(1/2) is not x; (√x)^2 is not x
-    return not_complex(sp.Pow(base, exponent), "power")
+    value = sp.Pow(base, exponent)
+    if value.free_symbols != base.free_symbols | exponent.free_symbols:
+        return sp.Pow(base, exponent, evaluate=False)  # (0/f(z))^3 stays undefined where f(z) = 0
+    return not_complex(value, "power")
 
 
 MAX_FACTORIAL = 500

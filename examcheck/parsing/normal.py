@@ -93,6 +93,10 @@ def unicode_to_ascii(text: str) -> str:
             out.append("\\sum")  # Σ_{i=1}^n: the summation sign written with the Greek capital
             i += 1
             continue
+        if c.isascii() and c.isalpha() and text[i + 1:i + 2] in COMBINING:  # x + U+0304 (x̄), y + U+0302 (ŷ)
+            out.append(f"\\{COMBINING[text[i + 1]]}{{{c}}}")
+            i += 2
+            continue
         if c in GREEK:
             nxt = text[i + 1:i + 2]
             out.append("\\" + GREEK[c] + (" " if nxt.isascii() and nxt.isalnum() else ""))

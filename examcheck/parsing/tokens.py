@@ -263,7 +263,7 @@ class Tokenizer:
             return
         if name in ("{", "}"):
             self.i = start
-            self._emit(name, name, 2)
+            self._emit(name, "\\" + name, 2)  # \{ \}: set braces, not LaTeX grouping
             return
         if name == "|":
             self.tokens.append(Token("|", "|", start))
