@@ -61,8 +61,11 @@ trees = st.recursive(leaves, lambda inner: st.one_of(inner.flatmap(_unary), st.t
 def oracle_values(expr, points):
     out = []
     for px, py in points:
-        v = expr.subs({x: sp.Rational(px), y: sp.Rational(py)}).evalf(40)
-        out.append(complex(v) if v.is_number and v.is_finite else None)
+        try:
+            v = expr.evalf(40, subs={x: sp.Rational(px), y: sp.Rational(py)})
+            out.append(complex(v) if v.is_number and v.is_finite else None)
+        except (ValueError, TypeError):  # SymPy cannot compare an argument of Max/Min here
+            out.append(None)
     return out
 
 
