@@ -87,12 +87,17 @@ _UNBOUNDED = {  # the word domains of examcheck.domains, which store a sampling 
 
 
 def as_range(domain) -> Range:
+    """The domain's true extent: Domain stores a sampling window, and says (unbounded_low/high) whether the
+    domain really goes on to infinity; older Domain objects are recognised by their word window."""
     low, high = float(domain.low), float(domain.high)
-    words = getattr(domain_words, "_WORDS", {})
-    for word, window in words.items():
-        if word in _UNBOUNDED and window == domain:
-            low, high = _UNBOUNDED[word]
-            break
+    if hasattr(domain, "unbounded_low") or hasattr(domain, "unbounded_high"):
+        low = -math.inf if getattr(domain, "unbounded_low", False) else low
+        high = math.inf if getattr(domain, "unbounded_high", False) else high
+    else:
+        for word, window in getattr(domain_words, "_WORDS", {}).items():
+            if word in _UNBOUNDED and window == domain:
+                low, high = _UNBOUNDED[word]
+                break
     excluded = tuple(float(x) for x in getattr(domain, "excluded", ()) or ())
     return Range(low, high, bool(domain.integer), bool(domain.open_low), bool(domain.open_high), excluded)
 
