@@ -581,6 +581,9 @@ def mp_eval(expr, point: dict, dps: int = 30, strict: bool = False) -> mpmath.mp
         return +value
 
 
+_NOT_FINITE = (sp.zoo, sp.nan, sp.oo, sp.S.NegativeInfinity)
+
+
 class _MpWalker:
     def __init__(self, point: dict, dps: int, strict: bool = False):
         self.point = point
@@ -591,6 +594,8 @@ class _MpWalker:
         self.values = {k: to_mpf(v) for k, v in point.items()}
 
     def walk(self, expr):
+        if expr in _NOT_FINITE:
+            raise Undefined("not a finite number")
         if expr.is_Symbol:
             if expr.name not in self.values:
                 raise Undefined(f"no value for {expr.name}")
@@ -622,12 +627,15 @@ class _MpWalker:
             raise Unsupported(f"cannot evaluate {expr.func.__name__}") from exc
         if not value.is_number:
             raise Unsupported(f"cannot evaluate {expr.func.__name__}")
-        re, im = value.as_real_imag()
-        if im != 0 and abs(im) > 10 ** (-self.dps) * max(abs(re), 1):
-            raise Undefined("not real")
-        if not re.is_Number or not re.is_finite:
-            raise Undefined("not finite")
-        return mpmath.mpf(sp.Float(re, self.dps + 5)._mpf_)
+        try:
+            re, im = value.as_real_imag()
+            if re.has(*_NOT_FINITE) or im.has(*_NOT_FINITE) or not re.is_Number or not re.is_finite:
+                raise Undefined("not finite")
+            if im != 0 and abs(im) > 10 ** (-self.dps) * max(abs(re), 1):
+                raise Undefined("not real")
+            return mpmath.mpf(sp.Float(re, self.dps + 5)._mpf_)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise Unsupported(f"cannot evaluate {expr.func.__name__}") from exc
 
     def exact(self, expr) -> sp.Expr:
         """expr at the point in exact SymPy arithmetic (only for a switch that floats cannot decide)."""

@@ -254,3 +254,12 @@ def test_sums_with_a_symbolic_limit(expr):
     opts = options(n="positive integer")
     assert judge(shifted, expr, opts).correct
     assert not judge(sp.Sum(sp.Indexed(sp.IndexedBase("w"), j), (j, 1, n)), expr, opts).correct
+
+
+def test_infinite_branches_are_undefined_not_a_crash():
+    indicator = sp.Piecewise((1, y < 4), (0, True))
+    reciprocal = sp.Piecewise((1, y < 4), (sp.zoo, True))  # what SymPy makes of 1/indicator
+    for s, r in ((-reciprocal, reciprocal), (reciprocal, indicator), (sp.zoo * x, x), (sp.nan + x, x)):
+        verdict = judge(s, r)
+        assert verdict.status in ("correct", "incorrect", "undecided")
+    assert not judge(-reciprocal, reciprocal).correct
