@@ -433,6 +433,11 @@ def build_points(s, r, options, rand: random.Random):
         unit = units[n] or values[n]
         columns[n] += [unit[i % len(unit)] if unit else 0.0 for i in range(len(UNIT) + 2)]
     rows = size + len(UNIT) + 2 if names else 1
+    if len(names) > 1 and all(values[n] for n in names):  # the diagonal: every variable at the same scale at once
+        for k in range(size):
+            for n in names:
+                columns[n].append(values[n][k % len(values[n])])
+        rows += size
     edges: dict[int, str] = {}
     nodes = switch_nodes(s, r)
     if nodes and names and all(columns[n] for n in names):
