@@ -34,7 +34,8 @@ OK, UNDEFINED, UNSURE = 0, 1, 2
 CANCELLATION = 1e-9  # an Add whose result is this small against its largest term has lost most digits
 SWITCH_MARGIN = 1e-9  # float64 does not decide a floor/sign/condition this close (relative) to its switch
 MAX_MP_EXPONENT = 10 ** 12  # exp(x), x**y beyond e^(1e12): too large to evaluate
-MAX_TERMS = 20000  # terms of one Sum/Product at one point
+MAX_TERMS = 20000  # terms of one Sum/Product at one point (float64)
+MAX_MP_TERMS = 400  # terms of one Sum/Product at one point in mpmath (more: the point is skipped)
 TINY = 2.2250738585072014e-308
 KEEP_DIGITS = 32  # in strict mpmath evaluation a sum, or a log near 1, or a sine near a zero, that keeps fewer
 # correct digits than this raises Cancelled (the caller retries with more): values are then good to ~1e-32
@@ -485,11 +486,59 @@ def _v_derivative(w: _VectorWalker, expr) -> _Vec:
     return _Vec(smooth(inner.func.__name__)(x.v, int(order)), x.state.copy())
 
 
+def _v_sum(w: _VectorWalker, expr) -> _Vec:
+    """A sum (product) with symbolic limits: per point, the body over all its terms at once."""
+    return _v_sum_limits(w, expr.function, list(expr.limits), isinstance(expr, sp.Sum))
+
+
+def _v_sum_limits(w: _VectorWalker, body, limits: list, is_sum: bool) -> _Vec:
+    variable, low, high = limits[-1]  # SymPy stores the innermost limit first
+    lo, hi = w.walk(low), w.walk(high)
+    values = np.full(w.n, math.nan)
+    state = _merge([lo.state, hi.state])
+    for i in range(w.n):
+        if state[i] != OK:
+            continue
+        a, b = lo.v[i], hi.v[i]
+        if a != round(a) or b != round(b):
+            state[i] = UNDEFINED
+            continue
+        count = int(b) - int(a) + 1
+        if count > MAX_TERMS:
+            state[i] = UNSURE
+            continue
+        if count <= 0:
+            values[i] = 0.0 if is_sum else 1.0
+            continue
+        columns = {k: np.full(count, v[i]) for k, v in w.columns.items()}
+        columns[variable.name] = np.arange(int(a), int(b) + 1, dtype=float)
+        inner = _VectorWalker(columns, count)
+        terms = _v_sum_limits(inner, body, limits[:-1], is_sum) if len(limits) > 1 else inner.walk(body)
+        if np.any(terms.state == UNDEFINED):
+            state[i] = UNDEFINED
+        elif np.any(terms.state == UNSURE):
+            state[i] = UNSURE
+        values[i] = float(np.sum(terms.v)) if is_sum else float(np.prod(terms.v))
+    return _Vec(values, state)
+
+
+def _v_indexed(w: _VectorWalker, expr) -> _Vec:
+    base = str(expr.base.label) if hasattr(expr.base, "label") else str(expr.base)
+    indices = [w.walk(i) for i in expr.indices]
+    state = _merge([i.state for i in indices])
+    k = np.zeros(w.n)
+    for n, index in enumerate(indices):
+        state[(index.v != np.round(index.v)) & (state == OK)] = UNDEFINED
+        k = k + np.round(index.v) * 1000.0 ** n
+    return _Vec(indexed_value(base, k), state)
+
+
 _VECTOR_HANDLERS = {
     sp.Add: _v_add, sp.Mul: _v_mul, sp.Pow: _v_pow, sp.Max: _v_max, sp.Min: _v_max,
     sp.floor: _v_floor, sp.ceiling: _v_floor, sp.sign: _v_sign, sp.Heaviside: _v_sign, sp.DiracDelta: _v_sign,
     sp.Mod: _v_mod, sp.Piecewise: _v_piecewise, sp.factorial: _v_factorial, sp.gamma: _v_gamma,
     sp.binomial: _v_binomial, sp.atan2: _v_atan2, sp.Subs: _v_subs, sp.Derivative: _v_derivative,
+    sp.Sum: _v_sum, sp.Product: _v_sum, sp.Indexed: _v_indexed,
 }
 
 
@@ -532,6 +581,9 @@ def mp_eval(expr, point: dict, dps: int = 30, strict: bool = False) -> mpmath.mp
         return +value
 
 
+_NOT_FINITE = (sp.zoo, sp.nan, sp.oo, sp.S.NegativeInfinity)
+
+
 class _MpWalker:
     def __init__(self, point: dict, dps: int, strict: bool = False):
         self.point = point
@@ -542,6 +594,8 @@ class _MpWalker:
         self.values = {k: to_mpf(v) for k, v in point.items()}
 
     def walk(self, expr):
+        if expr in _NOT_FINITE:
+            raise Undefined("not a finite number")
         if expr.is_Symbol:
             if expr.name not in self.values:
                 raise Undefined(f"no value for {expr.name}")
@@ -573,12 +627,15 @@ class _MpWalker:
             raise Unsupported(f"cannot evaluate {expr.func.__name__}") from exc
         if not value.is_number:
             raise Unsupported(f"cannot evaluate {expr.func.__name__}")
-        re, im = value.as_real_imag()
-        if im != 0 and abs(im) > 10 ** (-self.dps) * max(abs(re), 1):
-            raise Undefined("not real")
-        if not re.is_Number or not re.is_finite:
-            raise Undefined("not finite")
-        return mpmath.mpf(sp.Float(re, self.dps + 5)._mpf_)
+        try:
+            re, im = value.as_real_imag()
+            if re.has(*_NOT_FINITE) or im.has(*_NOT_FINITE) or not re.is_Number or not re.is_finite:
+                raise Undefined("not finite")
+            if im != 0 and abs(im) > 10 ** (-self.dps) * max(abs(re), 1):
+                raise Undefined("not real")
+            return mpmath.mpf(sp.Float(re, self.dps + 5)._mpf_)
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise Unsupported(f"cannot evaluate {expr.func.__name__}") from exc
 
     def exact(self, expr) -> sp.Expr:
         """expr at the point in exact SymPy arithmetic (only for a switch that floats cannot decide)."""
@@ -717,7 +774,7 @@ def _check_power(b, e) -> None:
     bits = abs(int(mpmath.mag(b))) + 1 if b != 0 else 1
     if abs(e) * bits < 10 ** 9:
         return
-    _check_power(b, e)
+    _check_size(e * mpmath.log(abs(b)))
 
 
 def _m_pow(w: _MpWalker, expr):
@@ -981,23 +1038,29 @@ def _m_sum(w: _MpWalker, expr):
 
 
 def _sum_limits(w: _MpWalker, body, limits: list, point: dict, is_sum: bool):
-    variable, low, high = limits[0]
-    lo, hi = _MpWalker(point, w.dps, w.strict).walk(low), _MpWalker(point, w.dps, w.strict).walk(high)
+    variable, low, high = limits[-1]  # SymPy stores the innermost limit first
+    outer = _MpWalker(point, w.dps, w.strict)
+    lo, hi = outer.walk(low), outer.walk(high)
     if lo != mpmath.nint(lo) or hi != mpmath.nint(hi):
         raise Undefined("non-integer limits")
     lo_i, hi_i = int(mpmath.nint(lo)), int(mpmath.nint(hi))
-    if hi_i - lo_i > MAX_TERMS:
+    if hi_i - lo_i > MAX_MP_TERMS:
         raise TooLarge("too many terms")
-    acc = mpmath.mpf(0) if is_sum else mpmath.mpf(1)
+    terms = []
+    inner = _MpWalker(dict(point), w.dps, w.strict)
     for j in range(lo_i, hi_i + 1):
-        inner = dict(point)
-        inner[variable.name] = Fraction(j)
+        inner.point[variable.name] = Fraction(j)
+        inner.values[variable.name] = mpmath.mpf(j)
         if len(limits) > 1:
-            term = _sum_limits(w, body, limits[1:], inner, is_sum)
+            terms.append(_sum_limits(w, body, limits[:-1], dict(inner.point), is_sum))
         else:
-            term = _MpWalker(inner, w.dps, w.strict).walk(body)
-        acc = acc + term if is_sum else acc * term
-    return acc
+            terms.append(inner.walk(body))
+    if is_sum:
+        return mpmath.fsum(terms)
+    out = mpmath.mpf(1)
+    for t in terms:
+        out *= t
+    return out
 
 
 def _m_indexed(w: _MpWalker, expr):

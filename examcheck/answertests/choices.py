@@ -34,7 +34,10 @@ def unwrap(written):
     """\\text{true}, \\textbf{B}, $\\mathrm{B}$, \\boxed{yes} -> the word inside (repeatedly)."""
     if not isinstance(written, str):
         return written
-    text = written
+    import examcheck.parsing as parsing
+
+    plain = getattr(parsing, "plain_words", None)  # the parser's own unwrapping, where it has one
+    text = plain(written) if plain is not None else written
     for _ in range(4):
         m = _WRAPPER.match(text)
         if not m:

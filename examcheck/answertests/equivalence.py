@@ -51,7 +51,8 @@ MAX_DISAGREE = 6  # float64 disagreements re-checked in mpmath (if all are noise
 MAX_ONE_SIDED = 4
 MAX_UNSURE = 4
 MIN_POINTS = 6  # agreeing points needed before the numeric layer may say "equivalent"
-MAX_EXACT_POINTS = 120
+MAX_EXACT_POINTS = 30  # rows decided in exact rational arithmetic (switches at integer boundaries)
+SECTIONS = 32  # a bracket around a switch is cut into this many parts per round
 MAGNITUDES = (1e-7, 1e-3, 0.05, 0.3, 0.7, 1.0, 1.5, 2.2, 3.0, 4.5, 7.0, 12.0, 30.0, 100.0, 1e3)
 UNIT = (0.15, 0.4, 0.8, 1.2, 1.7, 2.5)
 FRACTIONS = (1e-9, 1e-6, 1e-3, 0.02, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 0.98, 1 - 1e-3, 1 - 1e-6, 1 - 1e-9)
@@ -87,12 +88,17 @@ _UNBOUNDED = {  # the word domains of examcheck.domains, which store a sampling 
 
 
 def as_range(domain) -> Range:
+    """The domain's true extent: Domain stores a sampling window, and says (unbounded_low/high) whether the
+    domain really goes on to infinity; older Domain objects are recognised by their word window."""
     low, high = float(domain.low), float(domain.high)
-    words = getattr(domain_words, "_WORDS", {})
-    for word, window in words.items():
-        if word in _UNBOUNDED and window == domain:
-            low, high = _UNBOUNDED[word]
-            break
+    if hasattr(domain, "unbounded_low") or hasattr(domain, "unbounded_high"):
+        low = -math.inf if getattr(domain, "unbounded_low", False) else low
+        high = math.inf if getattr(domain, "unbounded_high", False) else high
+    else:
+        for word, window in getattr(domain_words, "_WORDS", {}).items():
+            if word in _UNBOUNDED and window == domain:
+                low, high = _UNBOUNDED[word]
+                break
     excluded = tuple(float(x) for x in getattr(domain, "excluded", ()) or ())
     return Range(low, high, bool(domain.integer), bool(domain.open_low), bool(domain.open_high), excluded)
 
@@ -290,16 +296,19 @@ def _bisected_roots(g, kind: str, name: str, rng: Range, grid_values: list, base
     if not len(change):
         return []
     lo, hi, s_lo = grid[change].copy(), grid[change + 1].copy(), sel[change]
-    for _ in range(60):
-        mid = lo + (hi - lo) / 2
-        done = (mid <= lo) | (mid >= hi)
-        if done.all():
+    steps = np.arange(1, SECTIONS) / SECTIONS
+    for _ in range(14):  # each round cuts every bracket into SECTIONS parts: float resolution in ~11 rounds
+        inside = lo[:, None] + (hi - lo)[:, None] * steps[None, :]
+        cols = {k: np.full(inside.size, v) for k, v in base.items()}
+        cols[name] = inside.ravel()
+        flips = flip(vector_eval(g, cols, inside.size)[0]).reshape(inside.shape) != s_lo[:, None]
+        first = np.where(flips.any(axis=1), flips.argmax(axis=1), len(steps))
+        rows = np.arange(len(lo))
+        new_lo = np.where(first > 0, inside[rows, np.maximum(first - 1, 0)], lo)
+        new_hi = np.where(first < len(steps), inside[rows, np.minimum(first, len(steps) - 1)], hi)
+        if np.all((new_lo == lo) & (new_hi == hi)):
             break
-        cols = {k: np.full(len(mid), v) for k, v in base.items()}
-        cols[name] = mid
-        same = (flip(vector_eval(g, cols, len(mid))[0]) == s_lo) & ~done
-        lo = np.where(same, mid, lo)
-        hi = np.where(~same & ~done, mid, hi)
+        lo, hi = new_lo, new_hi
     return [float(x) for x in hi]
 
 
@@ -407,7 +416,8 @@ def _float(x) -> float:
 
 def build_points(s, r, options, rand: random.Random):
     """The sample columns, and which rows sit at a breakpoint (with the breakpoint's variable)."""
-    names = sorted({sym.name for sym in (s.free_symbols | r.free_symbols) if isinstance(sym, sp.Symbol)})
+    labels = {str(b.label) for b in (s.atoms(sp.IndexedBase) | r.atoms(sp.IndexedBase))}  # w in w[j]: not a variable
+    names = sorted({sym.name for sym in (s.free_symbols | r.free_symbols) if isinstance(sym, sp.Symbol)} - labels)
     ranges = {n: as_range(options.domain(n)) for n in names}
     values = {n: variable_values(ranges[n], rand) for n in names}
     units = {n: unit_values(ranges[n], rand) for n in names}
@@ -423,6 +433,11 @@ def build_points(s, r, options, rand: random.Random):
         unit = units[n] or values[n]
         columns[n] += [unit[i % len(unit)] if unit else 0.0 for i in range(len(UNIT) + 2)]
     rows = size + len(UNIT) + 2 if names else 1
+    if len(names) > 1 and all(values[n] for n in names):  # the diagonal: every variable at the same scale at once
+        for k in range(size):
+            for n in names:
+                columns[n].append(values[n][k % len(values[n])])
+        rows += size
     edges: dict[int, str] = {}
     nodes = switch_nodes(s, r)
     if nodes and names and all(columns[n] for n in names):
@@ -465,6 +480,8 @@ def compare_numerically(s, r, options) -> Outcome:
     out = Outcome()
     sv, s_state = vector_eval(s, columns, rows)
     rv, r_state = vector_eval(r, columns, rows)
+    # float64 rounding grows with the number of terms a sum adds up
+    float_agree_level = FLOAT_AGREE * (100 if s.has(sp.Sum, sp.Product) or r.has(sp.Sum, sp.Product) else 1)
     disagree: list[int] = []
     one_sided: list[int] = []
     unsure: list[int] = []
@@ -473,7 +490,7 @@ def compare_numerically(s, r, options) -> Outcome:
         if s_state[i] == OK and r_state[i] == OK:
             a, b = sv[i], rv[i]
             out.pairs.append((_point(columns, i), float(a), float(b)))
-            if a == b or abs(a - b) <= FLOAT_AGREE * max(abs(a), abs(b)):
+            if a == b or abs(a - b) <= float_agree_level * max(abs(a), abs(b)):
                 float_agree.append(i)
             else:
                 disagree.append(i)
@@ -495,7 +512,9 @@ def compare_numerically(s, r, options) -> Outcome:
         for i in spot:  # re-counted below by the exact comparison
             out.agreed -= 1
             out.at_breakpoints -= i in edges
-        return _compare_exactly(s, r, columns, disagree + one_sided + unsure + spot, edges, out)
+        rows_ = (generic_first(disagree)[:MAX_DISAGREE] + generic_first(one_sided)[:MAX_ONE_SIDED]
+                 + _spread(generic_first(unsure), MAX_EXACT_POINTS, rv) + spot)
+        return _compare_exactly(s, r, columns, rows_, edges, out)
     wanted = max(MAX_UNSURE, MIN_POINTS + 2 - len(float_agree))
     to_check = (generic_first(disagree)[:MAX_DISAGREE] + generic_first(one_sided)[:MAX_ONE_SIDED]
                 + _spread(generic_first(unsure), wanted, rv))
@@ -533,7 +552,7 @@ def compare_numerically(s, r, options) -> Outcome:
 
 def _compare_exactly(s, r, columns: dict, rows: list[int], edges: dict, out: Outcome) -> Outcome:
     """Both sides are rational functions (with max/min/abs/floor/piecewise): compare in Fractions."""
-    for i in sorted(rows, key=lambda i: (i in edges, i))[:MAX_EXACT_POINTS]:
+    for i in rows:
         point = _point(columns, i)
         values = []
         for expr in (s, r):

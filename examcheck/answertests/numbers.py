@@ -155,7 +155,8 @@ def diagnose_number(written, s: Exact, r: Exact, rule: Precision) -> tuple[str, 
             if k and matches(r.value * pow10(k)):
                 return f"off by a factor of 10^{k}: check the decimal point or units", "power_of_ten"
         simple = ratio.limit_denominator(8)
-        if simple not in (0, 1) and matches(r.value * simple):
+        small = abs(simple.numerator) <= 12 and simple.denominator <= 12  # 2, 1/2, 3/2: a slip; 7e24 is not
+        if simple not in (0, 1) and small and matches(r.value * simple):
             return f"off by a constant factor of {simple}", "constant_factor"
     return "", ""
 
