@@ -133,7 +133,7 @@ class Loss(Family):
     given_schema = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["kind", "target"],
+        "required": ["kind"],
         "properties": {
             "kind": {"enum": KINDS},
             "logits": {**VECTOR_OR_MATRIX, "description": "raw scores z (cross-entropy, BCE, hinge): a list for one "
@@ -170,6 +170,8 @@ class Loss(Family):
 
     def _solve(self, given: dict) -> Solution:
         kind = given["kind"]
+        if kind != "cross_entropy" and "target" not in given:
+            raise FamilyError(f"{kind} needs a target")
         if kind in REGRESSION:
             return self._regression(given, kind)
         if "logits" not in given:
@@ -224,6 +226,8 @@ class Loss(Family):
 
     def _cross_entropy(self, given, logits, batched):
         n, k = len(logits), len(logits[0])
+        if "target" not in given:
+            return self._softmax_only(given, logits, batched)
         hard = self._targets(given, logits, batched)
         targets = self._smooth(given, hard, k)
         reduce = _Reducer(given.get("reduction", "mean"), n)
@@ -267,6 +271,24 @@ class Loss(Family):
                                            f"{reduce.text()}: {show(results['loss'])}"))
         formula = "(p − y)/N" if reduce.reduction == "mean" and n > 1 else "p − y"
         steps.append(Step("gradient w.r.t. the logits", f"∂L/∂z = {formula} = {show(results['gradient'])}"))
+        return Solution(results, steps)
+
+    def _softmax_only(self, given, logits, batched):
+        """Without a target: softmax, log-softmax and the predicted class only."""
+        base = given.get("first_class", 0)
+        softmax = [[sp.exp(zi) / sp.Add(*(sp.exp(zj) for zj in z)) for zi in z] for z in logits]
+        lse = [sp.log(sp.Add(*(sp.exp(zj) for zj in z))) for z in logits]
+        log_softmax = [[zi - s for zi in z] for z, s in zip(logits, lse)]
+        predicted = [max(range(len(z)), key=lambda j, z=z: float(z[j])) + base for z in logits]
+        results = {"softmax": softmax if batched else softmax[0], "log_softmax": log_softmax if batched else log_softmax[0],
+                   "predicted_classes": predicted}
+        if not batched:
+            results.update(logsumexp=lse[0], predicted_class=predicted[0])
+            for j in range(len(logits[0])):
+                results[f"softmax.{j + base}"] = softmax[0][j]
+                results[f"log_softmax.{j + base}"] = log_softmax[0][j]
+        steps = [Step("softmax", "p_j = exp(z_j) / Σ_i exp(z_i); log p_j = z_j − log Σ_i exp(z_i)")]
+        steps += [Step(f"softmax of z = {show(z)}", f"p = {show([sp.N(v, 6) for v in p])}") for z, p in zip(logits, softmax)]
         return Solution(results, steps)
 
     # ------------------------------------------------------------------ binary losses

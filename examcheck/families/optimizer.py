@@ -161,7 +161,8 @@ class OptimizerConventions(Conventions):
 
 STATES = {
     "buffer": "momentum buffer b after step k (momentum, nesterov)",
-    "velocity": "velocity v after step k (nesterov_form: lookahead)",
+    "velocity": "velocity v after step k: the textbook v ← μv − ηg, θ ← θ + v (momentum: −η·b; nesterov with "
+                "nesterov_form: lookahead: v ← μv − η∇f(θ + μv))",
     "sum_squares": "AdaGrad's running sum of squared gradients G after step k",
     "square_avg": "RMSProp's running average of squared gradients s after step k",
     "m": "Adam's first moment m after step k (before bias correction)",
@@ -246,6 +247,8 @@ class _Run:
                 self.record("buffer", buffer)
                 direction = buffer if method == "momentum" else [tidy(gi + p.mu * b) for gi, b in zip(g, buffer)]
                 new = [t - lr * d for t, d in zip(theta, direction)]
+                if method == "momentum":
+                    self.record("velocity", [tidy(-lr * b) for b in buffer])
                 rule = "μb + (1 − μ)g" if p.ema else "g" if k == 1 else "μb + g"
                 line = (f"b ← {rule} = {show(buffer)}; θ ← θ − η·"
                         f"{'b' if method == 'momentum' else '(g + μb)'}")
