@@ -27,7 +27,18 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, GivenError, Result, Solution, Step, Variant, register
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
 from examcheck.families._numbers import number_errors
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
@@ -35,8 +46,8 @@ from examcheck.values import exact, show
 KINDS = ["cross_entropy", "binary_cross_entropy", "mse", "mae", "huber", "smooth_l1", "hinge", "multiclass_hinge"]
 REGRESSION = ("mse", "mae", "huber", "smooth_l1")
 MAX_ENTRIES = 2_000
-NUMBER = {"type": ["number", "string"]}
-ROW = {"type": ["number", "string", "array"], "minItems": 1, "items": {"type": ["number", "string"]}}
+NUMBER = NUMBER_VALUE
+ROW = {"type": ["number", "string", "array"], "minItems": 1, "items": NUMBER_VALUE}
 VECTOR_OR_MATRIX = {"type": ["number", "string", "array"], "minItems": 1, "maxItems": MAX_ENTRIES, "items": ROW,
                     "description": "a number, a list (one sample), or a list of rows (a batch)"}
 
@@ -122,6 +133,7 @@ class _Reducer:
 @register
 class Loss(Family):
     name = "loss"
+    solve_at_load = True
     summary = ("losses from logits or predictions (PyTorch): softmax, log-softmax, cross-entropy with label smoothing "
                "and its gradient p − y, binary cross-entropy with logits, MSE, MAE, Huber, SmoothL1, hinge")
     results = RESULTS
@@ -158,7 +170,7 @@ class Loss(Family):
     }
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return number_errors(given, self.given_schema)
+        return number_errors(given, self.given_schema) or super().check_given(given)
 
     def solve(self, given: dict, conventions: LossConventions) -> Solution:
         given = {**given, **{f.name: getattr(conventions, f.name) for f in dataclasses.fields(conventions)
