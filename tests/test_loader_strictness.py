@@ -117,8 +117,7 @@ def test_did_you_mean_names_the_close_key(write):
 def misspelt_result(draw):
     family = draw(st.sampled_from(sorted(FAMILIES)))
     spec = draw(st.sampled_from(FAMILIES[family].results))
-    name = spec.name.replace("{", "").replace("}", "") if spec.is_pattern else spec.name
-    name = spec.regex().pattern and (spec.name.split("{")[0] + "1" if spec.is_pattern else spec.name)
+    name = re.sub(r"\{[^}]+\}", "1", spec.name)
     wrong = draw(misspell(name))
     assume(wrong and FAMILIES[family].result_spec(wrong) is None)
     return family, name, wrong
@@ -252,3 +251,32 @@ def test_grade_solve_and_check_exit_2_with_file_and_line(write, problem, reason)
         assert out.returncode == 2, (args, out.stdout, out.stderr)
         assert f"{problems}:" in out.stderr and reason in out.stderr
         assert "at fault" not in out.stdout + out.stderr
+
+
+# ----------------------------------------------------------------------------- hostile given values
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12)
+
+
+@st.composite
+def hostile_given(draw):
+    family = draw(st.sampled_from(sorted(FAMILIES)))
+    given_ = dict(FAMILIES[family].example)
+    keys = sorted(FAMILIES[family].given_schema.get("properties", {})) or ["x"]
+    for _ in range(draw(st.integers(1, 3))):
+        given_[draw(st.sampled_from(keys))] = draw(json_values)
+    return family, given_
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hostile_given())
+def test_hostile_given_values_load_or_fail_with_lines_never_crash(write, case):
+    family, given_ = case
+    try:
+        load_set(write("hostile.yaml", problem_set(family, given_)))
+    except ValidationFailed as exc:
+        assert exc.errors and all(e.line for e in exc.errors), [str(e) for e in exc.errors]

@@ -277,3 +277,10 @@ def test_label_smoothing_on_probability_targets_against_torch():
     one_based = solve(kind="cross_entropy", logits=logits, target=[1, 3], first_class=1)
     zero_based = solve(kind="cross_entropy", logits=logits, target=[0, 2])
     assert one_based["loss"] == zero_based["loss"] and one_based["predicted_classes"] == [1, 2]
+
+
+def test_softmax_without_a_target():
+    r = solve(kind="cross_entropy", logits=[1, 2, 3])
+    assert close(r["softmax"], _softmax([1, 2, 3])) and r["predicted_class"] == 2 and "loss" not in r
+    with pytest.raises(FamilyError):
+        solve(kind="mse", prediction=[1])

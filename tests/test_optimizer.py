@@ -245,3 +245,13 @@ def test_ema_momentum_is_torch_dampening_after_the_first_step():
         x.grad = torch.tensor(g, dtype=torch.float64)
         opt.step()
     assert close(ema["point.3"], x.detach().tolist())
+
+
+def test_heavy_ball_velocity_is_the_textbook_v():
+    """v ← μv − ηg, θ ← θ + v, by hand on given gradients 1, 2, 3."""
+    r = solve(method="momentum", gradients=[1, 2, 3], start=0, lr="0.1", momentum="0.5")
+    v, theta = sp.Integer(0), sp.Integer(0)
+    for k, g in enumerate([1, 2, 3], start=1):
+        v = sp.Rational(1, 2) * v - sp.Rational(1, 10) * g
+        theta += v
+        assert r[f"velocity.{k}"] == [v] and r[f"point.{k}"] == [theta]

@@ -27,7 +27,18 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, GivenError, Result, Solution, Step, Variant, register
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
 from examcheck.families._numbers import number_errors
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
@@ -35,8 +46,8 @@ from examcheck.values import exact, show
 KINDS = ["cross_entropy", "binary_cross_entropy", "mse", "mae", "huber", "smooth_l1", "hinge", "multiclass_hinge"]
 REGRESSION = ("mse", "mae", "huber", "smooth_l1")
 MAX_ENTRIES = 2_000
-NUMBER = {"type": ["number", "string"]}
-ROW = {"type": ["number", "string", "array"], "minItems": 1, "items": {"type": ["number", "string"]}}
+NUMBER = NUMBER_VALUE
+ROW = {"type": ["number", "string", "array"], "minItems": 1, "items": NUMBER_VALUE}
 VECTOR_OR_MATRIX = {"type": ["number", "string", "array"], "minItems": 1, "maxItems": MAX_ENTRIES, "items": ROW,
                     "description": "a number, a list (one sample), or a list of rows (a batch)"}
 
@@ -122,6 +133,7 @@ class _Reducer:
 @register
 class Loss(Family):
     name = "loss"
+    solve_at_load = True
     summary = ("losses from logits or predictions (PyTorch): softmax, log-softmax, cross-entropy with label smoothing "
                "and its gradient p − y, binary cross-entropy with logits, MSE, MAE, Huber, SmoothL1, hinge")
     results = RESULTS
@@ -133,7 +145,7 @@ class Loss(Family):
     given_schema = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["kind", "target"],
+        "required": ["kind"],
         "properties": {
             "kind": {"enum": KINDS},
             "logits": {**VECTOR_OR_MATRIX, "description": "raw scores z (cross-entropy, BCE, hinge): a list for one "
@@ -158,7 +170,7 @@ class Loss(Family):
     }
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return number_errors(given, self.given_schema)
+        return number_errors(given, self.given_schema) or super().check_given(given)
 
     def solve(self, given: dict, conventions: LossConventions) -> Solution:
         given = {**given, **{f.name: getattr(conventions, f.name) for f in dataclasses.fields(conventions)
@@ -170,6 +182,8 @@ class Loss(Family):
 
     def _solve(self, given: dict) -> Solution:
         kind = given["kind"]
+        if kind != "cross_entropy" and "target" not in given:
+            raise FamilyError(f"{kind} needs a target")
         if kind in REGRESSION:
             return self._regression(given, kind)
         if "logits" not in given:
@@ -224,6 +238,8 @@ class Loss(Family):
 
     def _cross_entropy(self, given, logits, batched):
         n, k = len(logits), len(logits[0])
+        if "target" not in given:
+            return self._softmax_only(given, logits, batched)
         hard = self._targets(given, logits, batched)
         targets = self._smooth(given, hard, k)
         reduce = _Reducer(given.get("reduction", "mean"), n)
@@ -267,6 +283,24 @@ class Loss(Family):
                                            f"{reduce.text()}: {show(results['loss'])}"))
         formula = "(p − y)/N" if reduce.reduction == "mean" and n > 1 else "p − y"
         steps.append(Step("gradient w.r.t. the logits", f"∂L/∂z = {formula} = {show(results['gradient'])}"))
+        return Solution(results, steps)
+
+    def _softmax_only(self, given, logits, batched):
+        """Without a target: softmax, log-softmax and the predicted class only."""
+        base = given.get("first_class", 0)
+        softmax = [[sp.exp(zi) / sp.Add(*(sp.exp(zj) for zj in z)) for zi in z] for z in logits]
+        lse = [sp.log(sp.Add(*(sp.exp(zj) for zj in z))) for z in logits]
+        log_softmax = [[zi - s for zi in z] for z, s in zip(logits, lse)]
+        predicted = [max(range(len(z)), key=lambda j, z=z: float(z[j])) + base for z in logits]
+        results = {"softmax": softmax if batched else softmax[0], "log_softmax": log_softmax if batched else log_softmax[0],
+                   "predicted_classes": predicted}
+        if not batched:
+            results.update(logsumexp=lse[0], predicted_class=predicted[0])
+            for j in range(len(logits[0])):
+                results[f"softmax.{j + base}"] = softmax[0][j]
+                results[f"log_softmax.{j + base}"] = log_softmax[0][j]
+        steps = [Step("softmax", "p_j = exp(z_j) / Σ_i exp(z_i); log p_j = z_j − log Σ_i exp(z_i)")]
+        steps += [Step(f"softmax of z = {show(z)}", f"p = {show([sp.N(v, 6) for v in p])}") for z, p in zip(logits, softmax)]
         return Solution(results, steps)
 
     # ------------------------------------------------------------------ binary losses

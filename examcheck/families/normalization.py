@@ -8,11 +8,22 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, GivenError, Result, Solution, Step, Variant, register
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
 from examcheck.families._numbers import bounded, number_errors, tidy
 from examcheck.values import exact, show
 
-NUMBER = {"type": ["number", "string"]}
+NUMBER = NUMBER_VALUE
 VECTOR = {"type": "array", "items": NUMBER, "minItems": 1}
 MAX_ENTRIES = 5_000
 
@@ -63,6 +74,7 @@ class BatchNormConventions(Conventions):
 @register
 class BatchNorm(Family):
     name = "batch_norm"
+    solve_at_load = True
     summary = ("batch normalisation: training output with batch statistics, running statistics after the step, "
                "inference output, and parameter/buffer counts in PyTorch and Keras")
     results = (
@@ -128,7 +140,7 @@ class BatchNorm(Family):
             self._channels(given)
         except FamilyError as exc:
             return [GivenError(("inputs",) if "inputs" in given else (), str(exc))]
-        return []
+        return super().check_given(given)
 
     def _channels(self, given: dict) -> tuple[int, list | None]:
         """C, and the values of each channel (None without inputs); every shape problem is a FamilyError."""
@@ -259,6 +271,7 @@ class DropoutConventions(Conventions):
 @register
 class Dropout(Family):
     name = "dropout"
+    solve_at_load = True
     summary = "dropout with drop probability p: the training scale, the output for a given mask, inference output"
     results = (
         Result("scale", "number", "the factor on kept units in training: 1/(1 − p) (inverted) or 1 (classic)"),
@@ -286,7 +299,7 @@ class Dropout(Family):
     }
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return number_errors(given, self.given_schema)
+        return number_errors(given, self.given_schema) or super().check_given(given)
 
     def solve(self, given: dict, conventions: DropoutConventions) -> Solution:
         if ("p" in given) == ("keep_prob" in given):
@@ -339,6 +352,7 @@ class PenaltyConventions(Conventions):
 @register
 class Regularization(Family):
     name = "regularization"
+    solve_at_load = True
     summary = "L1 / L2 / elastic-net weight penalties: value, gradient, and one SGD step with the data gradient"
     results = (
         Result("penalty", "number", "the penalty value"),
@@ -367,7 +381,7 @@ class Regularization(Family):
     }
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return number_errors(given, self.given_schema)
+        return number_errors(given, self.given_schema) or super().check_given(given)
 
     def solve(self, given: dict, conventions: PenaltyConventions) -> Solution:
         w = [exact(v) for v in given["weights"]]

@@ -29,7 +29,18 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, GivenError, Result, Solution, Step, Variant, register
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
 from examcheck.families._numbers import number_errors, tidy
 from examcheck.values import exact, expression, show
 
@@ -40,7 +51,7 @@ METHODS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
 SCHEDULES = ["constant", "step", "exponential", "cosine", "linear_warmup"]
 DEFAULT_EPS = {"adagrad": "1e-10", "rmsprop": "1e-8", "adam": "1e-8", "adamw": "1e-8"}
 
-NUMBER = {"type": ["number", "string"]}
+NUMBER = NUMBER_VALUE
 SCHEDULE_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -161,7 +172,8 @@ class OptimizerConventions(Conventions):
 
 STATES = {
     "buffer": "momentum buffer b after step k (momentum, nesterov)",
-    "velocity": "velocity v after step k (nesterov_form: lookahead)",
+    "velocity": "velocity v after step k: the textbook v ← μv − ηg, θ ← θ + v (momentum: −η·b; nesterov with "
+                "nesterov_form: lookahead: v ← μv − η∇f(θ + μv))",
     "sum_squares": "AdaGrad's running sum of squared gradients G after step k",
     "square_avg": "RMSProp's running average of squared gradients s after step k",
     "m": "Adam's first moment m after step k (before bias correction)",
@@ -246,6 +258,8 @@ class _Run:
                 self.record("buffer", buffer)
                 direction = buffer if method == "momentum" else [tidy(gi + p.mu * b) for gi, b in zip(g, buffer)]
                 new = [t - lr * d for t, d in zip(theta, direction)]
+                if method == "momentum":
+                    self.record("velocity", [tidy(-lr * b) for b in buffer])
                 rule = "μb + (1 − μ)g" if p.ema else "g" if k == 1 else "μb + g"
                 line = (f"b ← {rule} = {show(buffer)}; θ ← θ − η·"
                         f"{'b' if method == 'momentum' else '(g + μb)'}")
@@ -288,6 +302,7 @@ class _Run:
 @register
 class Optimizer(Family):
     name = "optimizer"
+    solve_at_load = True
     summary = ("SGD, momentum (heavy-ball, Nesterov), AdaGrad, RMSProp, Adam, AdamW with weight decay and "
                "learning-rate schedules: iterates, gradients and optimiser state per step (PyTorch's formulas)")
     results = RESULTS
@@ -338,7 +353,7 @@ class Optimizer(Family):
                 expression(given["f"], {n: sp.Symbol(n, real=True) for n in given["variables"]})
             except ValueError as exc:
                 errors.append(GivenError(("f",), f"cannot read f: {exc}"))
-        return errors
+        return errors or super().check_given(given)
 
     def solve(self, given: dict, conventions: OptimizerConventions) -> Solution:
         problem = _Problem(given)
