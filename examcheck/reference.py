@@ -24,7 +24,7 @@ FAMILY_LIMITS = Limits(seconds=60.0)
 
 def solve_family(family: str, given: dict, log_base) -> Solution:
     try:
-        return get_family(family).solve(given, {"log_base": log_base})
+        return get_family(family).compute(given, log_base)
     except (FamilyError, ParseError, ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
         raise FamilyError(str(exc)) from None
 
@@ -131,7 +131,7 @@ class Resolver:
         definitions = {}
         if solution is not None:
             values.update(scalar_results(solution.results))
-            definitions = dict(solution.results.get("definitions", {}))
+            definitions = dict(solution.definitions)
             for name in definitions:
                 symbols.setdefault(name, sp.Symbol(name, real=True))
         extra = part.options

@@ -15,8 +15,8 @@ def opts(precision=Precision(), **domains):
     return Options(precision=precision, domains=parsed, vocab=Vocabulary({n: d.symbol(n) for n, d in parsed.items()}))
 
 
-def result(family, given, name, **conventions):
-    return get(family).solve(given, conventions).results[name]
+def result(family, given, name, log_base="e"):
+    return get(family).compute(given, log_base).results[name]
 
 
 def test_c01_sigmoid_neuron_gradient_matches():

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, register
+from examcheck.families.helpers import branch_near, one_sided, one_sided_second
 from examcheck.mathfuncs import expand_sigma, sigma
 from examcheck.numeval import evaluate
 from examcheck.values import exact, expression, show
@@ -74,7 +75,34 @@ class Activation(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("function", "expression", "f(z) as used (standard name or definition, β substituted when given)"),
+        Result("derivative", "expression", "f'(z)"),
+        Result("second_derivative", "expression", "f''(z)"),
+        Result("derivative_in_f", "expression", "f'(z) written through f itself, e.g. σ(z)(1 − σ(z)), when possible"),
+        Result("value_at", "expression", "f(at)"),
+        Result("left_limit", "expression", "lim f(z) as z → at from the left (from the branch left of at)"),
+        Result("right_limit", "expression", "lim f(z) as z → at from the right"),
+        Result("continuous_at", "boolean", "f is continuous at `at`"),
+        Result("left_derivative", "expression", "lim h→0⁺ (f(at) − f(at − h))/h, from the branch left of at"),
+        Result("right_derivative", "expression", "lim h→0⁺ (f(at + h) − f(at))/h, from the branch right of at"),
+        Result("differentiable_at", "boolean", "both one-sided derivatives exist, are finite and agree"),
+        Result("derivative_at", "expression", "f'(at), only where f is differentiable at `at`"),
+        Result("second_derivative_at", "expression", "f''(at), only where both sides' second derivatives agree"),
+        Result("limit_beta_0", "expression", "lim f as β → 0⁺ (f containing β)"),
+        Result("limit_beta_inf", "expression", "lim f as β → ∞ (f containing β)"),
+        Result("reflection_identity", "boolean", "f(−z) = 1 − f(z) (with identities: true)"),
+        Result("inverse", "expression", "f⁻¹(u) (with identities: true)"),
+        Result("logit_is_inverse", "boolean", "the claimed inverse (default log(u/(1−u))) inverts f"),
+        Result("f_of_claimed_inverse", "expression", "the claimed inverse applied to f(z)"),
+        Result("monotonic", "boolean", "f is monotonic (with shape: true)"),
+        Result("max_derivative", "number", "the largest slope of f (with shape: true)"),
+    )
+    example = {"definition": "max(0, z) + min(0, 2*(exp(z) - 1))", "at": 0}
+    notes = ("One-sided derivatives and limits at `at` use the branch of max/min/abs/Piecewise that holds on "
+             "each side of the point, not the one that holds at it.")
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         name = given.get("variable", "z")
         z = sp.Symbol(name, real=True)
         beta = sp.Symbol("beta", positive=True)
@@ -138,24 +166,28 @@ class Activation(Family):
         return through_u.subs(u, name)
 
     def _at_point(self, f, z, a, results, steps):
-        h = sp.Symbol("h", positive=True)
-        quotient = (f.subs(z, a + h) - f.subs(z, a)) / h
-        left = _limit_or_none((f.subs(z, a) - f.subs(z, a - h)) / h, h, 0, "+")
-        right = _limit_or_none(quotient, h, 0, "+")
+        """Values, one-sided limits and derivatives at a, each from the branch that applies on that side."""
         results["value_at"] = f.subs(z, a)
-        second = sp.diff(f, z, 2).subs(z, a)
-        if not second.has(sp.DiracDelta) or a != 0:
-            results["second_derivative_at"] = second.subs(sp.DiracDelta(a), 0) if second.has(sp.DiracDelta) else second
-        if left is not None:
-            results["left_derivative"] = left
-        if right is not None:
-            results["right_derivative"] = right
+        left_limit, left = one_sided(f, z, a, -1)
+        right_limit, right = one_sided(f, z, a, 1)
+        for name, value in (("left_limit", left_limit), ("right_limit", right_limit),
+                            ("left_derivative", left), ("right_derivative", right)):
+            if value is not None:
+                results[name] = value
+        if left_limit is not None and right_limit is not None and not results["value_at"].has(sp.Piecewise):
+            results["continuous_at"] = bool(sp.simplify(left_limit - results["value_at"]) == 0
+                                            and sp.simplify(right_limit - results["value_at"]) == 0)
         if left is not None and right is not None:
-            results["differentiable_at"] = bool(sp.simplify(left - right) == 0)
-            if results["differentiable_at"]:
+            differentiable = bool(left.is_finite and right.is_finite and sp.simplify(left - right) == 0)
+            results["differentiable_at"] = differentiable
+            if differentiable:
                 results["derivative_at"] = left
+                second_left, second_right = one_sided_second(f, z, a, -1), one_sided_second(f, z, a, 1)
+                if second_left is not None and second_right is not None and sp.simplify(second_left - second_right) == 0:
+                    results["second_derivative_at"] = second_left
         steps.append(Step(f"one-sided derivatives at {a}",
-                          f"left = lim h→0⁺ (f({a}) − f({a}−h))/h = {show(left)}; "
+                          f"left of {a} f = {show(branch_near(f, z, a, -1))}, right of {a} f = "
+                          f"{show(branch_near(f, z, a, 1))}; left = lim h→0⁺ (f({a}) − f({a}−h))/h = {show(left)}; "
                           f"right = lim h→0⁺ (f({a}+h) − f({a}))/h = {show(right)}"))
 
     def _beta_limits(self, f, z, beta, results, steps):
@@ -211,7 +243,14 @@ class ActivationLayer(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("local_gradient", "vector", "f'(z_i) for each input"),
+        Result("jacobian", "matrix", "∂a/∂z: diagonal, f'(z_i) on the diagonal"),
+        Result("saturated", "vector", "1-based indices of units whose slope is below the threshold"),
+    )
+    example = {"function": "tanh", "inputs": [-10, 1, 10, -1]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         z = sp.Symbol("z", real=True)
         slope = sp.diff(STANDARD[given["function"]](z, sp.Integer(1)), z)
         inputs = [exact(v) for v in given["inputs"]]
@@ -237,7 +276,14 @@ class SigmoidNeuron(Family):
                                   "description": "d, the number of inputs besides the constant 1"}},
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("partial_w_i", "expression", "∂a/∂w_i = σ(z)(1 − σ(z)) x_i"),
+        Result("dadz", "expression", "∂a/∂z = σ(z)(1 − σ(z))"),
+        Result("gradient", "vector", "∇_w a, one entry per weight w_0 … w_d"),
+    )
+    example = {"inputs": 3}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         d = given.get("inputs", 3)
         z = sp.Symbol("z", real=True)
         x = [sp.Integer(1)] + [sp.Symbol(f"x_{j}", real=True) for j in range(1, d + 1)]

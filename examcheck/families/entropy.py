@@ -7,7 +7,8 @@ import random
 
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, register
+from examcheck.families.helpers import log as log_in
 from examcheck.numeval import evaluate
 from examcheck.values import exact, expression, show
 
@@ -26,9 +27,8 @@ def _dirichlet(rng: random.Random, n: int) -> list[float]:
     return [d / total for d in draws]
 
 
-def _log_base(conventions: dict):
-    base = conventions.get("log_base", "e")
-    return None if base == "e" else base
+def _log_base(conventions: Conventions):
+    return None if conventions.log_base == "e" else conventions.log_base
 
 
 @register
@@ -54,7 +54,16 @@ class Entropy(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("entropy", "expression", "H(P) under the problem's definitions and log base"),
+        Result("cross_entropy", "expression", "H(P, Q)"),
+        Result("kl", "expression", "D_KL(P‖Q)"),
+        Result("entropy_plus_kl", "expression", "H(P) + D_KL(P‖Q)"),
+        Result("identity_holds", "boolean", "H(P,Q) = H(P) + D_KL(P‖Q) under the definitions"),
+    )
+    example = {"P": ["1/2", "1/4", "1/4"], "Q": ["1/3", "1/3", "1/3"]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         base = _log_base(conventions)
         p, q = sp.symbols("p q", positive=True)
         summands = self._summands(given, p, q, base)
@@ -130,12 +139,19 @@ class BinaryCrossEntropy(Family):
     summary = "ce(p, x) = -x log p - (1-x) log(1-p): from maximum likelihood, and as entropy plus KL"
     given_schema = {"type": "object", "additionalProperties": False, "properties": {}}
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
-        x, p = sp.Symbol("x", positive=True), sp.Symbol("p", positive=True)
-        base = _log_base(conventions)
+    results = (
+        Result("ce", "expression", "−x log p − (1 − x) log(1 − p)"),
+        Result("nll", "expression", "−log of the Bernoulli likelihood"),
+        Result("entropy", "expression", "H((x, 1 − x))"),
+        Result("kl", "expression", "D_KL((x, 1 − x) ‖ (p, 1 − p))"),
+        Result("decomposition", "choice", "which of H + KL, H − KL, KL − H equals ce"),
+    )
+    example = {}
 
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
+        x, p = sp.Symbol("x", positive=True), sp.Symbol("p", positive=True)
         def log(v):
-            return sp.log(v) if base is None else sp.log(v, base)
+            return log_in(v, conventions.log_base)
 
         ce = -x * log(p) - (1 - x) * log(1 - p)
         nll = sp.expand(sp.expand_log(-log(p ** x * (1 - p) ** (1 - x)), force=True))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.values import exact, expression, show
 
 MAX_STEPS = 10_000
@@ -29,7 +29,27 @@ class GradientDescent(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("gradient", "vector", "∇f as expressions in the variables"),
+        Result("gradient_at_start", "vector", "∇f at the start point x_0"),
+        Result("iterates", "matrix", "x_0, x_1, …, x_steps: the start point first, so steps + 1 rows"),
+        Result("gradients", "matrix", "∇f at x_0, …, x_steps (steps + 1 rows)"),
+        Result("point", "vector", "x_steps, the point after the last step"),
+        Result("f_at_point", "expression", "f(x_steps)"),
+        Result("minimiser", "vector", "a critical point of f (a minimum if there is one)"),
+        Result("critical_point_type", "choice", "minimum, maximum, saddle or degenerate"),
+        Result("hessian_eigenvalues", "vector", "eigenvalues of the Hessian at the critical point"),
+        Result("minimum_value", "expression", "f at the critical point"),
+        Result("distances", "vector", "‖x_k − x*‖ for k = 0 … steps"),
+        Result("distance", "expression", "‖x_steps − x*‖"),
+        Result("max_stable_step", "expression", "2/λ_max for a quadratic f without momentum"),
+        Result("diverges", "boolean", "the step size is at least 2/λ_max"),
+    )
+    example = {"f": "x^2 + 3*y^2", "variables": ["x", "y"], "start": [1, 1], "step_size": 0.1, "steps": 2}
+    notes = ("`iterates` and `gradients` include the start point: iterates[0] = start, iterates[k] = x_k, "
+             "so they have steps + 1 entries; `point` is the last one.")
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         names = given["variables"]
         symbols = {n: sp.Symbol(n, real=True) for n in names}
         xs = [symbols[n] for n in names]

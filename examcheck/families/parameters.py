@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import BiasConventions, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families.helpers import conv_output
 
 
 @register
@@ -25,8 +26,25 @@ class Dense(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
-        sizes, bias = given["layers"], given.get("bias", True)
+    results = (
+        Result("params.{layer}", "integer", "weights + biases of layer {layer} (1 = first after the input)"),
+        Result("weight_shape.{layer}", "shape", "W of layer {layer}: (units out, units in)"),
+        Result("weight_shape_bias_trick.{layer}", "shape", "W of layer {layer} with the bias column: (out, in + 1)"),
+        Result("weights", "integer", "all weights"),
+        Result("biases", "integer", "all biases"),
+        Result("total", "integer", "all parameters"),
+        Result("input_bias_trick", "shape", "the input with a 1 appended: (n_in + 1,)"),
+        Result("preactivation.{layer}", "shape", "z of layer {layer}"),
+        Result("activation.{layer}", "shape", "a of layer {layer}"),
+        Result("activation_bias_trick.{layer}", "shape", "a of hidden layer {layer} with a 1 appended"),
+        Result("loss", "shape", "the loss: a scalar, shape ()"),
+        Result("last_class_index", "integer", "index of the last class, counting from 0"),
+    )
+    conventions = BiasConventions
+    example = {"layers": [19, 8, 8, 3]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
+        sizes, bias = given["layers"], conventions.bias
         results: dict = {}
         steps = []
         weights = biases = 0
@@ -78,13 +96,22 @@ class DenseBudget(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
-        n_in, n_out, bias = given["inputs"], given["outputs"], given.get("bias", True)
+    results = (
+        Result("max_hidden", "integer", "the most hidden units that fit the budget"),
+        Result("params_at_max", "integer", "parameters of the network with max_hidden units"),
+        Result("budget", "integer", "the budget (given, or the total of budget_from)"),
+        Result("bound", "number", "the real-valued bound on the hidden units before rounding down"),
+    )
+    conventions = BiasConventions
+    example = {"inputs": 19, "outputs": 3, "budget_from": [19, 8, 8, 8, 3]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
+        n_in, n_out, bias = given["inputs"], given["outputs"], conventions.bias
         steps = []
         if "budget" in given:
             budget = given["budget"]
         elif "budget_from" in given:
-            budget = Dense().solve({"layers": given["budget_from"], "bias": bias}, {}).results["total"]
+            budget = Dense().compute({"layers": given["budget_from"], "bias": bias}).results["total"]
             steps.append(Step("budget", f"the network {given['budget_from']} has {budget} parameters"))
         else:
             raise FamilyError("give budget or budget_from")
@@ -181,17 +208,6 @@ def _layer_from_mapping(spec: dict, pool_stride: str) -> Layer:
     raise FamilyError(f"unknown layer type {kind!r}")
 
 
-def conv_output(n: int, k: int, stride: int, padding, dilation: int = 1) -> tuple[int, str]:
-    """Output length along one axis, and the formula used."""
-    k_eff = dilation * (k - 1) + 1
-    if padding == "same":
-        return math.ceil(n / stride), f"⌈{n}/{stride}⌉"
-    pad = 0 if padding == "valid" else int(padding)
-    if n + 2 * pad < k_eff:
-        raise FamilyError(f"kernel {k_eff} is larger than the padded input {n + 2 * pad}")
-    return (n + 2 * pad - k_eff) // stride + 1, f"⌊({n} + 2·{pad} − {k_eff})/{stride}⌋ + 1"
-
-
 LAYER_SCHEMA = {
     "oneOf": [
         {"type": "string"},
@@ -220,8 +236,20 @@ class CNN(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
-        bias = given.get("bias", True)
+    results = (
+        Result("output.{layer}", "shape", "output volume of layer {layer} (height, width, channels), or (units,)"),
+        Result("params.{layer}", "integer", "parameters of layer {layer}"),
+        Result("height.{layer}", "integer", "output height of layer {layer}"),
+        Result("width.{layer}", "integer", "output width of layer {layer}"),
+        Result("depth.{layer}", "integer", "output channels of layer {layer}"),
+        Result("total_params", "integer", "parameters of the whole stack"),
+        Result("output", "shape", "output shape of the last layer"),
+    )
+    conventions = BiasConventions
+    example = {"input": [64, 64, 1], "layers": ["Conv4-5-Pvalid-S2", "Pool3", {"type": "fc", "units": 5}]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
+        bias = conventions.bias
         pool_stride = str(given.get("pool_stride", "size"))
         shape: tuple[int, ...] = tuple(given["input"])
         results: dict = {}
@@ -282,6 +310,12 @@ class CNN(Family):
 GATES = {"rnn": 1, "gru": 3, "lstm": 4}
 
 
+@dataclass(frozen=True)
+class RecurrentConventions(BiasConventions):
+    double_bias: bool = field(default=False, metadata={"doc": "two bias vectors per gate, as PyTorch stores them "
+                                                              "(given key `double_bias`)"})
+
+
 @register
 class Recurrent(Family):
     name = "recurrent"
@@ -300,9 +334,18 @@ class Recurrent(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("weights.{layer}", "integer", "input and recurrent weights of stacked layer {layer}"),
+        Result("biases.{layer}", "integer", "biases of stacked layer {layer}"),
+        Result("params.{layer}", "integer", "parameters of stacked layer {layer}"),
+        Result("total", "integer", "parameters of all layers"),
+    )
+    conventions = RecurrentConventions
+    example = {"cell": "lstm", "input_size": 10, "hidden_size": 20}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         gates, h = GATES[given["cell"]], given["hidden_size"]
-        bias_vectors = 0 if not given.get("bias", True) else (2 if given.get("double_bias") else 1)
+        bias_vectors = 0 if not conventions.bias else (2 if conventions.double_bias else 1)
         results: dict = {}
         steps = []
         total = 0
