@@ -16,7 +16,7 @@ FAST = settings(max_examples=40, deadline=None)
 
 
 def solve(name, given_values):
-    return get(name).solve(given_values, {}).results
+    return get(name).compute(given_values).results
 
 
 # ----------------------------------------------------------------------------- hand-worked values
@@ -230,15 +230,15 @@ def test_attention_mistakes_are_computed():
     texts = [v.feedback for v in fam.variants(g)]
     assert any("biases" in t for t in texts) and any("kdim" in t for t in texts) and any("causal" in t for t in texts)
     no_bias = next(v for v in fam.variants(g) if "biases" in v.feedback)
-    assert fam.solve(no_bias.given, {}).results["total_params"] == 192
+    assert fam.compute(no_bias.given).results["total_params"] == 192
     sdpa = {"query": [[1, 1]], "key": [[1, 0], [0, 1]], "value": [[1], [2]]}
     unscaled = next(v for v in fam.variants(sdpa) if "√d_k" in v.feedback)
-    assert fam.solve(unscaled.given, {}).results["scaled_scores"] == [[1, 1]]
+    assert fam.compute(unscaled.given).results["scaled_scores"] == [[1, 1]]
 
 
 def test_decoder_mistake_drops_cross_attention():
     fam = get("transformer")
     g = {"d_model": 8, "nhead": 2, "dim_feedforward": 16, "block": "decoder"}
     wrong = next(v for v in fam.variants(g) if "cross-attention" in v.feedback)
-    right, as_encoder = fam.solve(g, {}).results["params.block"], fam.solve(wrong.given, {}).results["params.block"]
+    right, as_encoder = fam.compute(g).results["params.block"], fam.compute(wrong.given).results["params.block"]
     assert right - as_encoder == 4 * 8 * 8 + 4 * 8 + 2 * 8

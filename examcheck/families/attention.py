@@ -18,9 +18,11 @@ activations are not.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.values import exact, show
 
 POSITIVE = {"type": "integer", "minimum": 1}
@@ -29,6 +31,20 @@ MATRIX = {"type": "array", "minItems": 1, "maxItems": 16,
           "items": {"type": "array", "minItems": 1, "maxItems": 16, "items": {"type": ["number", "string"]}}}
 FLOPS_PER_MAC = {"type": "integer", "enum": [1, 2],
                  "description": "FLOPs per multiply-accumulate: 2 (the default: a multiply and an add) or 1"}
+
+
+@dataclass(frozen=True)
+class AttentionConventions(Conventions):
+    bias: bool = field(default=True, metadata={"doc": "biases in the Q, K, V and output projections (given `bias`)"})
+    batch_first: bool = field(default=True, metadata={"doc": "inputs/outputs are (N, L, E); false: (L, N, E) "
+                                                              "(given `batch_first`)"})
+    flops_per_mac: int = field(default=2, metadata={"doc": "FLOPs per multiply-accumulate (given `flops_per_mac`)"})
+
+
+@dataclass(frozen=True)
+class TransformerConventions(Conventions):
+    bias: bool = field(default=True, metadata={"doc": "biases in linear layers and LayerNorms (given `bias`)"})
+    flops_per_mac: int = field(default=2, metadata={"doc": "FLOPs per multiply-accumulate (given `flops_per_mac`)"})
 
 
 def _matrix(rows, what: str) -> list[list[sp.Expr]]:
@@ -45,10 +61,6 @@ def _shape(m) -> tuple[int, int]:
 def causal_mask(rows: int, cols: int) -> list[list[int]]:
     """1 where query i may attend to key j (j ≤ i, aligned top-left as PyTorch's is_causal), else 0."""
     return [[1 if j <= i else 0 for j in range(cols)] for i in range(rows)]
-
-
-def _simplify(value: sp.Expr) -> sp.Expr:
-    return sp.nsimplify(value) if value.is_Rational else sp.simplify(value)
 
 
 # ----------------------------------------------------------------------------- multi-head attention
@@ -109,15 +121,49 @@ class Attention(Family):
         "dependentRequired": {"embed_dim": ["num_heads"], "num_heads": ["embed_dim"], "query": ["key", "value"],
                               "key": ["query", "value"], "value": ["query", "key"]},
     }
+    results = (
+        Result("head_dim", "integer", "E/h, the features per head"),
+        Result("params.{projection}", "integer", "parameters of q_proj, k_proj, v_proj, out_proj, in_proj "
+                                                 "(= q + k + v) or bias_kv"),
+        Result("weights", "integer", "all weights"),
+        Result("biases", "integer", "all biases (with bias_k and bias_v)"),
+        Result("total_params", "integer", "all parameters, as PyTorch counts them"),
+        Result("weight_shape.{projection}", "shape", "PyTorch weight shape (out, in) of q_proj, k_proj, v_proj, "
+                                                     "out_proj, and in_proj when kdim = vdim = E"),
+        Result("shape.{tensor}", "shape", "with seq_len: query_input, key_input, value_input, q, k, v, q_heads, "
+                                          "k_heads, v_heads, scores, weights, context_heads, context, output "
+                                          "(N, L, E layout), averaged_weights (N, L, S)"),
+        Result("mask", "matrix", "with causal: the L×S mask, 1 where query i may attend to key j (j ≤ i)"),
+        Result("unmasked_entries", "integer", "with causal: score entries kept per head and sample"),
+        Result("masked_entries", "integer", "with causal: score entries set to −∞ per head and sample"),
+        Result("macs", "integer", "with seq_len: multiply-accumulates of one forward pass"),
+        Result("macs.{product}", "integer", "MACs of q_proj, k_proj, v_proj, scores, context, out_proj"),
+        Result("flops", "integer", "flops_per_mac × macs"),
+        Result("flops.{product}", "integer", "flops_per_mac × macs.{product}"),
+        Result("scores", "matrix", "with query/key/value: QKᵀ"),
+        Result("scaled_scores", "matrix", "QKᵀ·scale (scale = 1/√d_k unless given)"),
+        Result("attention_weights", "matrix", "row-wise softmax of the (masked) scaled scores"),
+        Result("attention_output", "matrix", "attention_weights·V"),
+        Result("attention_output_shape", "shape", "(L, d_v)"),
+        Result("attention_weights_shape", "shape", "(L, S)"),
+        Result("d_k", "integer", "columns of Q and K"),
+        Result("causal_mask", "matrix", "with query/key/value and causal: 1 where j ≤ i"),
+    )
+    conventions = AttentionConventions
+    example = {"embed_dim": 8, "num_heads": 2, "kdim": 4, "batch": 2, "seq_len": 3, "source_len": 3,
+               "causal": True, "query": [[1, 0], [0, 1]], "key": [[1, 1], [0, 2]], "value": [[1, 2], [3, 4]]}
+    notes = ("Counts follow torch.nn.MultiheadAttention. FLOPs count only matrix products, one multiply-accumulate = "
+             "flops_per_mac FLOPs (default 2); biases, scaling, softmax and masking are not counted. The causal mask "
+             "is aligned top-left (query i sees keys 0..i), as PyTorch's is_causal.")
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    def solve(self, given: dict, conventions: AttentionConventions) -> Solution:
         if "embed_dim" not in given and "query" not in given:
             raise FamilyError("give embed_dim and num_heads, or the matrices query, key and value")
         results: dict = {}
         steps: list[Step] = []
         display: dict = {}
         if "embed_dim" in given:
-            self._counts(given, results, steps)
+            self._counts(given, conventions, results, steps)
         if "query" in given:
             self._sdpa(given, results, steps, display)
         return Solution(results, steps, display=display)
@@ -145,10 +191,10 @@ class Attention(Family):
 
     # -- counts and shapes
 
-    def _counts(self, given: dict, results: dict, steps: list[Step]) -> None:
+    def _counts(self, given: dict, conventions: AttentionConventions, results: dict, steps: list[Step]) -> None:
         e, h = given["embed_dim"], given["num_heads"]
         kdim, vdim = given.get("kdim", e), given.get("vdim", e)
-        bias, bias_kv = given.get("bias", True), given.get("add_bias_kv", False)
+        bias, bias_kv = conventions.bias, given.get("add_bias_kv", False)
         p = mha_parameters(e, h, kdim, vdim, bias, bias_kv)
         dh = e // h
         results["head_dim"] = dh
@@ -174,16 +220,17 @@ class Attention(Family):
             steps.append(Step("bias_k and bias_v", f"2·{e} = {p['bias_kv']}"))
         steps.append(Step("total", f"{p['weights']} weights + {p['biases']} biases = {p['total']}"))
         if "seq_len" in given:
-            self._shapes(given, results, steps, e, h, kdim, vdim, bias_kv)
+            self._shapes(given, conventions, results, steps, (e, h, kdim, vdim), bias_kv)
 
-    def _shapes(self, given, results, steps, e, h, kdim, vdim, bias_kv) -> None:
+    def _shapes(self, given, conventions, results, steps, sizes, bias_kv) -> None:
+        e, h, kdim, vdim = sizes
         n, tgt = given.get("batch", 1), given["seq_len"]
         src = given.get("source_len", tgt)
         keys = src + (1 if bias_kv else 0)
         dh = e // h
 
         def io(length, features):
-            return (n, length, features) if given.get("batch_first", True) else (length, n, features)
+            return (n, length, features) if conventions.batch_first else (length, n, features)
 
         shapes = {"query_input": io(tgt, e), "key_input": io(src, kdim), "value_input": io(src, vdim),
                   "q": io(tgt, e), "k": io(keys, e), "v": io(keys, e),
@@ -192,7 +239,7 @@ class Attention(Family):
                   "context": io(tgt, e), "output": io(tgt, e), "averaged_weights": (n, tgt, keys)}
         for name, shape in shapes.items():
             results[f"shape.{name}"] = shape
-        layout = "batch-first (N, L, E)" if given.get("batch_first", True) else "sequence-first (L, N, E)"
+        layout = "batch-first (N, L, E)" if conventions.batch_first else "sequence-first (L, N, E)"
         steps.append(Step("shapes", f"{layout}; Q {show(shapes['q'])}, K {show(shapes['k'])}, "
                                     f"split into heads {show(shapes['q_heads'])}; scores QKᵀ per head "
                                     f"{show(shapes['scores'])}; output {show(shapes['output'])}"))
@@ -205,7 +252,7 @@ class Attention(Family):
             steps.append(Step("causal mask", f"query i sees keys j ≤ i: {visible} of {tgt}·{keys} score entries "
                                              f"are kept, {tgt * keys - visible} are set to −∞ before the softmax"))
         macs = mha_macs(n, tgt, src, e, kdim, vdim, keys - src)
-        per_mac = given.get("flops_per_mac", 2)
+        per_mac = conventions.flops_per_mac
         for name, value in macs.items():
             label = "" if name == "total" else f".{name}"
             results[f"macs{label}"] = value
@@ -225,16 +272,16 @@ class Attention(Family):
             raise FamilyError(f"key has {src} rows but value has {src2}: both must be the source length")
         scale = exact(given["scale"]) if "scale" in given else 1 / sp.sqrt(dk)
         raw = [[sum((q[i][a] * k[j][a] for a in range(dk)), sp.Integer(0)) for j in range(src)] for i in range(tgt)]
-        scaled = [[_simplify(s * scale) for s in row] for row in raw]
+        scaled = [[s * scale for s in row] for row in raw]
         mask = causal_mask(tgt, src) if given.get("causal") else [[1] * src for _ in range(tgt)]
         weights = []
         for i in range(tgt):
             kept = [scaled[i][j] for j in range(src) if mask[i][j]]
             top = max(kept, key=lambda s: float(s))
-            exps = [sp.exp(_simplify(scaled[i][j] - top)) if mask[i][j] else sp.Integer(0) for j in range(src)]
+            exps = [sp.exp(scaled[i][j] - top) if mask[i][j] else sp.Integer(0) for j in range(src)]
             total = sum(exps, sp.Integer(0))
-            weights.append([_simplify(x / total) for x in exps])
-        output = [[_simplify(sum((weights[i][j] * v[j][c] for j in range(src)), sp.Integer(0))) for c in range(dv)]
+            weights.append([x / total for x in exps])
+        output = [[sum((weights[i][j] * v[j][c] for j in range(src)), sp.Integer(0)) for c in range(dv)]
                   for i in range(tgt)]
         results.update(scores=raw, scaled_scores=scaled, attention_weights=weights, attention_output=output,
                        attention_output_shape=(tgt, dv), attention_weights_shape=(tgt, src), d_k=dk)
@@ -298,16 +345,36 @@ class Transformer(Family):
             "pe_base": {"type": "integer", "minimum": 2, "description": "the 10000 of the sinusoid"},
         },
     }
+    results = (
+        Result("head_dim", "integer", "d_model/nhead"),
+        Result("params.{part}", "integer", "parameters of self_attn, cross_attn (decoder), linear1, linear2, ffn "
+                                           "(both linears), norm (one LayerNorm), norms (all of a block), block, "
+                                           "blocks (all layers), final_norm, embedding, positional, layernorm"),
+        Result("total_params", "integer", "blocks + final norm + token embedding + learned positions"),
+        Result("macs", "integer", "with seq_len: multiply-accumulates of all blocks"),
+        Result("macs.{part}", "integer", "MACs of self_attn, cross_attn, ffn, block"),
+        Result("flops", "integer", "flops_per_mac × macs"),
+        Result("flops.{part}", "integer", "flops_per_mac × macs.{part}"),
+        Result("pe.{pos}", "vector", "sinusoidal encoding of position {pos} (d_model entries)"),
+        Result("pe.{pos}.{dim}", "number", "entry {dim} (from 0) of the encoding of position {pos}"),
+    )
+    conventions = TransformerConventions
+    example = {"d_model": 8, "nhead": 2, "dim_feedforward": 16, "block": "decoder", "seq_len": 3, "memory_len": 4,
+               "vocab_size": 10, "max_len": 6, "final_norm": True, "positions": [0, 2]}
+    notes = ("Parameters follow nn.TransformerEncoderLayer / DecoderLayer (dim_feedforward defaults to 2048 as there; "
+             "with bias: false the LayerNorms have no β either). FLOPs count matrix products only, "
+             "flops_per_mac (2) per multiply-accumulate. PE(pos, 2i) = sin(pos/10000^(2i/d)), "
+             "PE(pos, 2i+1) = cos(...); dimensions are numbered from 0.")
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    def solve(self, given: dict, conventions: TransformerConventions) -> Solution:
         results: dict = {}
         steps: list[Step] = []
         e = given["d_model"]
         if "nhead" in given:
-            self._parameters(given, results, steps)
+            self._parameters(given, conventions, results, steps)
         elif any(k in given for k in ("dim_feedforward", "seq_len", "block", "layers")):
             raise FamilyError("give nhead for a transformer block")
-        results["params.layernorm"] = 2 * e if given.get("bias", True) else e
+        results["params.layernorm"] = 2 * e if conventions.bias else e
         if "vocab_size" in given:
             results["params.embedding"] = given["vocab_size"] * e
             steps.append(Step("token embedding", f"vocab_size·d_model = {given['vocab_size']}·{e} = "
@@ -330,10 +397,10 @@ class Transformer(Family):
             out.append(Variant({**given, "flops_per_mac": 1}, "that counts multiply-accumulates; one MAC is 2 FLOPs"))
         return out
 
-    def _parameters(self, given: dict, results: dict, steps: list[Step]) -> None:
+    def _parameters(self, given: dict, conventions: TransformerConventions, results: dict, steps: list[Step]) -> None:
         e, h = given["d_model"], given["nhead"]
         f = given.get("dim_feedforward", 2048)
-        bias = given.get("bias", True)
+        bias = conventions.bias
         decoder = given.get("block", "encoder") == "decoder"
         attn = mha_parameters(e, h, e, e, bias, False)["total"]
         linear1, linear2 = e * f + (f if bias else 0), f * e + (e if bias else 0)
@@ -372,11 +439,11 @@ class Transformer(Family):
         results["total_params"] = total
         steps.append(Step("total parameters", str(total)))
         if "seq_len" in given:
-            self._flops(given, results, steps, e, f, decoder, layers)
+            self._flops(given, conventions.flops_per_mac, results, steps, (e, f, decoder, layers))
 
-    def _flops(self, given, results, steps, e, f, decoder, layers) -> None:
+    def _flops(self, given, per_mac, results, steps, sizes) -> None:
+        e, f, decoder, layers = sizes
         n, tgt = given.get("batch", 1), given["seq_len"]
-        per_mac = given.get("flops_per_mac", 2)
         macs = {"self_attn": mha_macs(n, tgt, tgt, e, e, e)["total"], "ffn": 2 * n * tgt * e * f}
         if decoder:
             macs["cross_attn"] = mha_macs(n, tgt, given.get("memory_len", tgt), e, e, e)["total"]

@@ -30,9 +30,10 @@ Conventions (stated so an exam can rely on them):
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families.helpers import expand_repeats
 from examcheck.values import show
 
 AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
@@ -44,7 +45,8 @@ PADDING = {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 100000},
                       "minItems": 1, "maxItems": 3},
                      {"enum": ["same", "valid"]}],
            "description": "zeros on each side (one number, or one per axis), 'valid' or 'same'"}
-COMMON = {"name": {"type": "string"}, "kernel": PER_AXIS, "stride": PER_AXIS, "dilation": PER_AXIS}
+COMMON = {"name": {"type": "string"}, "kernel": PER_AXIS, "stride": PER_AXIS, "dilation": PER_AXIS,
+          "repeat": {"type": "integer", "minimum": 1, "maximum": 100, "description": "this layer n times in a row"}}
 
 # Every layer type's allowed keys: a key not listed here is an error, never ignored.
 LAYER_TYPES: dict[str, dict] = {
@@ -80,13 +82,17 @@ LAYER_TYPES: dict[str, dict] = {
 }
 
 
+def mapping_schema(kind: str) -> dict:
+    """The JSON Schema of one layer type's mapping."""
+    spec = LAYER_TYPES[kind]
+    return {"type": "object", "additionalProperties": False, "required": ["type", *spec["required"]],
+            "description": spec["description"], "properties": {"type": {"const": kind}, **spec["properties"]}}
+
+
 def layer_schema() -> dict:
     """A layer mapping: `type` picks which keys are allowed."""
-    rules = []
-    for kind, spec in LAYER_TYPES.items():
-        rules.append({"if": {"properties": {"type": {"const": kind}}, "required": ["type"]},
-                      "then": {"type": "object", "additionalProperties": False, "required": spec["required"],
-                               "properties": {"type": {"const": kind}, **spec["properties"]}}})
+    rules = [{"if": {"properties": {"type": {"const": kind}}, "required": ["type"]}, "then": mapping_schema(kind)}
+             for kind in LAYER_TYPES]
     return {"type": "object", "required": ["type"], "properties": {"type": {"enum": sorted(LAYER_TYPES)}},
             "allOf": rules, "description": "a layer: {type: conv|depthwise|separable|transposed|pool, ...}"}
 
@@ -256,6 +262,18 @@ def _prod_text(kernel) -> str:
 # ----------------------------------------------------------------------------- the family
 
 
+@dataclass(frozen=True)
+class ConvConventions(Conventions):
+    bias: bool = field(default=True, metadata={"doc": "layers have biases unless a layer says bias: false "
+                                                      "(given `bias`)"})
+    framework: str = field(default="pytorch", metadata={"doc": "pytorch: 'same' only with stride 1, separable = two "
+                                                               "convs with biases; keras: 'same' gives ⌈n/s⌉, no "
+                                                               "depthwise bias (given `framework`)"})
+    layout: str = field(default="channels_first", metadata={"doc": "shapes (C, H, W) or channels_last (H, W, C) "
+                                                                    "(given `layout`)"})
+    flops_per_mac: int = field(default=2, metadata={"doc": "FLOPs per multiply-accumulate (given `flops_per_mac`)"})
+
+
 @register
 class ConvLayers(Family):
     name = "conv_layers"
@@ -280,27 +298,62 @@ class ConvLayers(Family):
             "flops_per_mac": {"enum": [1, 2], "description": "FLOPs per multiply-accumulate (default 2)"},
         },
     }
+    layer_schemas = {kind: mapping_schema(kind) for kind in LAYER_TYPES}
+    results = (
+        Result("output.{layer}", "shape", "output of layer {layer} (repeats expanded): (C, *size), or (*size, C) "
+                                          "with layout: channels_last; with batch, N first"),
+        Result("channels.{layer}", "integer", "output channels of layer {layer}"),
+        Result("spatial.{layer}", "shape", "output size of layer {layer} without channels: (L), (H, W) or (D, H, W)"),
+        Result("params.{layer}", "integer", "weights + biases of layer {layer}"),
+        Result("weights.{layer}", "integer", "weights of layer {layer}"),
+        Result("biases.{layer}", "integer", "biases of layer {layer}"),
+        Result("weight_shape.{layer}", "shape", "PyTorch weight tensor of layer {layer}: conv (C_out, C_in/groups, "
+                                                "*k), transposed (C_in, C_out/groups, *k)"),
+        Result("weight_shape.{layer}.{part}", "shape", "of a separable layer: depthwise or pointwise"),
+        Result("macs.{layer}", "integer", "multiply-accumulates of layer {layer}"),
+        Result("flops.{layer}", "integer", "flops_per_mac × macs.{layer}"),
+        Result("rf.{layer}", "shape", "receptive field per axis after layer {layer} (not past a transposed layer)"),
+        Result("rf.{layer}.{axis}", "integer", "receptive field along length, height, width or depth"),
+        Result("jump.{layer}", "shape", "distance between neighbouring outputs of layer {layer}, per axis, in inputs"),
+        Result("output", "shape", "the last layer's output"),
+        Result("total_params", "integer", "parameters of all layers"),
+        Result("total_macs", "integer", "multiply-accumulates of all layers"),
+        Result("total_flops", "integer", "flops_per_mac × total_macs"),
+        Result("receptive_field", "shape", "receptive field of the last layer per axis"),
+        Result("receptive_field.{axis}", "integer", "receptive field along length, height, width or depth"),
+        Result("jump", "shape", "the last layer's jump per axis"),
+    )
+    conventions = ConvConventions
+    example = {"in_channels": 3, "input_size": [32, 24], "layers": [
+        {"type": "conv", "filters": 8, "kernel": [3, 5], "stride": [1, 2], "padding": [1, 2]},
+        {"type": "depthwise", "kernel": 3, "padding": "same", "multiplier": 2},
+        {"type": "separable", "filters": 16, "kernel": 3, "stride": 2, "padding": 1},
+        {"type": "pool", "kernel": 2, "mode": "max"}]}
+    notes = ("Layers follow PyTorch's nn.ConvNd / nn.ConvTransposeNd / pooling. Shapes are channels-first without "
+             "the batch unless `batch` is given. One multiply-accumulate = flops_per_mac FLOPs (2); biases and "
+             "pooling are not counted. Transposed output: (n − 1)·s − 2p + d·(k − 1) + output_padding + 1.")
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    def solve(self, given: dict, conventions: ConvConventions) -> Solution:
         size = given["input_size"]
         size = (size,) if isinstance(size, int) else tuple(size)
         dims, channels = len(size), given["in_channels"]
         batch = given.get("batch", 1)
-        framework = given.get("framework", "pytorch")
-        per_mac = given.get("flops_per_mac", 2)
+        framework = conventions.framework
+        per_mac = conventions.flops_per_mac
+        layers = expand_repeats(given["layers"])
         results: dict = {}
-        steps = [Step("input", self._shape_text(given, channels, size))]
+        steps = [Step("input", show(self._shape(given, conventions, channels, size)))]
         totals = {"params": 0, "macs": 0}
         rf, jump, rf_defined = (1,) * dims, (1,) * dims, True
-        for i, spec in enumerate(given["layers"], start=1):
-            layer = read_layer(spec, dims, i, given.get("bias", True), framework)
+        for i, spec in enumerate(layers, start=1):
+            layer = read_layer(spec, dims, i, conventions.bias, framework)
             where = f"layer {i} ({layer.label})"
             done = apply_layer(layer, channels, size, batch, framework, where)
             channels, size = done.channels, done.size
             params = done.weights + done.biases
             totals["params"] += params
             totals["macs"] += done.macs
-            results[f"output.{i}"] = self._shape(given, channels, size)
+            results[f"output.{i}"] = self._shape(given, conventions, channels, size)
             results[f"channels.{i}"] = channels
             results[f"spatial.{i}"] = size
             results[f"params.{i}"] = params
@@ -319,7 +372,7 @@ class ConvLayers(Family):
                 self._per_axis_results(results, f"rf.{i}", rf)
             steps.append(Step(where, "; ".join(done.how) + f" → {show(results[f'output.{i}'])}, {params} parameters, "
                                                            f"{done.macs} MACs"))
-        results["output"] = results[f"output.{len(given['layers'])}"]
+        results["output"] = results[f"output.{len(layers)}"]
         results["total_params"] = totals["params"]
         results["total_macs"] = totals["macs"]
         results["total_flops"] = per_mac * totals["macs"]
@@ -340,12 +393,9 @@ class ConvLayers(Family):
             results[f"{prefix}.{axis}"] = value
 
     @staticmethod
-    def _shape(given: dict, channels: int, size: tuple) -> tuple:
-        shape = (*size, channels) if given.get("layout") == "channels_last" else (channels, *size)
+    def _shape(given: dict, conventions: ConvConventions, channels: int, size: tuple) -> tuple:
+        shape = (*size, channels) if conventions.layout == "channels_last" else (channels, *size)
         return (given["batch"], *shape) if "batch" in given else shape
-
-    def _shape_text(self, given, channels, size) -> str:
-        return show(self._shape(given, channels, size))
 
     def variants(self, given: dict) -> list[Variant]:
         layers = given["layers"]
@@ -391,21 +441,24 @@ class ConvLayers(Family):
 
     def _depthwise_as_conv(self, given: dict) -> list:
         """Each depthwise layer as a full convolution with the same number of output channels."""
+        layers = expand_repeats(given["layers"])
         try:
-            channels = [given["in_channels"]] + [self.solve({**given, "layers": given["layers"][:i]}, {})
-                                                 .results[f"channels.{i}"] for i in range(1, len(given["layers"]))]
+            solved = self.compute({**given, "layers": layers}).results
         except FamilyError:
-            return given["layers"]
+            return layers
+        channels = [given["in_channels"]] + [solved[f"channels.{i}"] for i in range(1, len(layers))]
         out = []
-        for c, layer in zip(channels, given["layers"]):
+        for c, layer in zip(channels, layers):
             if isinstance(layer, dict) and layer.get("type") == "depthwise":
-                layer = {**_drop(dict(layer), "multiplier"), "type": "conv", "filters": c * layer.get("multiplier", 1)}
+                layer = {**_drop(dict(layer), "multiplier", "repeat"), "type": "conv",
+                         "filters": c * layer.get("multiplier", 1)}
             out.append(layer)
         return out
 
 
-def _drop(layer: dict, key: str) -> dict:
-    layer.pop(key, None)
+def _drop(layer: dict, *keys: str) -> dict:
+    for key in keys:
+        layer.pop(key, None)
     return layer
 
 

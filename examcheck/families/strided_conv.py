@@ -15,9 +15,11 @@ The worked solution follows the textbook route:
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.values import exact, show
 
 ENTRY = {"type": ["number", "string"]}
@@ -105,6 +107,13 @@ def conv2d(x: Matrix, w: Matrix, bias, stride, padding, dilation):
     return y, xp
 
 
+@dataclass(frozen=True)
+class ConvModeConventions(Conventions):
+    mode: str = field(default="cross-correlation", metadata={
+        "doc": "cross-correlation (deep learning's 'convolution', the default) or convolution (kernel flipped by "
+               "180° first) (given `mode`)"})
+
+
 @register
 class StridedConv2D(Family):
     name = "conv2d_strided"
@@ -126,15 +135,34 @@ class StridedConv2D(Family):
                      "description": "convolution flips the kernel by 180° first (default cross-correlation)"},
         },
     }
+    results = (
+        Result("output", "matrix", "Y = b + X ⋆ W with stride, padding and dilation"),
+        Result("output_shape", "shape", "shape of Y"),
+        Result("padded_input", "matrix", "X with the zero padding"),
+        Result("dilated_upstream", "matrix", "∂L/∂Y with stride − 1 zeros between entries"),
+        Result("grad_input", "matrix", "∂L/∂X (the shape of X)"),
+        Result("grad_input_shape", "shape", "shape of ∂L/∂X"),
+        Result("grad_padded_input", "matrix", "∂L/∂Xp, before the padding is dropped (a common wrong answer for "
+                                              "∂L/∂X)"),
+        Result("grad_kernel", "matrix", "∂L/∂W"),
+        Result("grad_kernel_shape", "shape", "shape of ∂L/∂W"),
+        Result("grad_bias", "number", "∂L/∂b = Σ ∂L/∂Y"),
+        Result("flipped_kernel", "matrix", "W rotated by 180°"),
+    )
+    conventions = ConvModeConventions
+    example = {"input": [[1, 2, 0], [0, 1, 3], [2, 1, 1]], "kernel": [[1, -1], [0, 2]], "stride": 2, "padding": 1,
+               "bias": 1, "upstream": [[1, 0], [2, -1]]}
+    notes = ("Deep learning's convolution is a cross-correlation (no flip), as torch.nn.functional.conv2d. "
+             "Without `upstream`, L is the sum of Y (∂L/∂Y all ones).")
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    def solve(self, given: dict, conventions: ConvModeConventions) -> Solution:
         x, kernel = read_matrix(given["input"], "input"), read_matrix(given["kernel"], "kernel")
         bias = exact(given.get("bias", 0))
         stride, padding = _pair(given.get("stride", 1), "stride"), _pair(given.get("padding", 0), "padding")
         dilation = _pair(given.get("dilation", 1), "dilation")
         if min(stride) < 1 or min(dilation) < 1:
             raise FamilyError("stride and dilation must be at least 1")
-        convolution = given.get("mode") == "convolution"
+        convolution = conventions.mode == "convolution"
         applied = rotate180(kernel) if convolution else kernel
         y, xp = conv2d(x, applied, bias, stride, padding, dilation)
         upstream = read_matrix(given["upstream"], "upstream") if "upstream" in given else \
