@@ -291,7 +291,8 @@ class Attention(Family):
         display["attention_output"] = _approx(output)
         steps += [
             Step("scores", f"QKᵀ = {show(raw)}"),
-            Step("scale", f"divide by √d_k = √{dk}" if "scale" not in given else f"multiply by {show(scale)}"),
+            Step("scale", (f"divide by √d_k = √{dk}" + (f" = {show(sp.sqrt(dk))}" if sp.sqrt(dk).is_Integer else "")
+                           if "scale" not in given else f"multiply by {show(scale)}") + f": {show(scaled)}"),
         ]
         if given.get("causal"):
             steps.append(Step("causal mask", "entries with j > i are set to −∞ (weight 0)"))
