@@ -292,3 +292,28 @@ def test_receptive_field_matches_autograd(g):
     assert all(e <= rf for e, rf in zip(extent, r["receptive_field"]))
     if all(layer.get("padding", 0) in (0, "valid") for layer in g["layers"]):
         assert extent == r["receptive_field"]
+
+
+@FAST
+@given(stacks())
+def test_every_computed_mistake_solves_or_says_why(g):
+    fam = get("conv_layers")
+    for variant in fam.variants(g):
+        try:
+            fam.compute(variant.given)
+        except FamilyError as exc:
+            assert str(exc)
+
+
+def test_loader_rejects_a_misspelt_layer_key_with_file_and_line(tmp_path):
+    from click.testing import CliRunner
+
+    from examcheck.cli import main
+    (tmp_path / "bad.yaml").write_text(
+        "exam: bad\ntitle: bad\nproblems:\n  - id: q1\n    title: t\n    family: conv_layers\n    given:\n"
+        "      in_channels: 3\n      input_size: [8, 8]\n      layers:\n        - {type: conv, filters: 4, kernel: 3}\n"
+        "        - {type: transposed, filters: 4, kernel: 3, strides: 2}\n"
+        "    parts:\n      - {id: a, marks: 1, result: params.1, answer: integer}\n")
+    result = CliRunner().invoke(main, ["check", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "bad.yaml:12" in result.output and "strides" in result.output and "output_padding" in result.output

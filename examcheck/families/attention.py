@@ -58,6 +58,16 @@ def _shape(m) -> tuple[int, int]:
     return len(m), len(m[0])
 
 
+MAX_MASK_ENTRIES = 4096  # the mask matrix is listed up to this size; its counts always
+
+
+def causal_visible(rows: int, cols: int) -> int:
+    """Entries with j ≤ i in a rows×cols mask: Σ_i min(i + 1, cols)."""
+    if cols >= rows:
+        return rows * (rows + 1) // 2
+    return cols * (cols + 1) // 2 + (rows - cols) * cols
+
+
 def causal_mask(rows: int, cols: int) -> list[list[int]]:
     """1 where query i may attend to key j (j ≤ i, aligned top-left as PyTorch's is_causal), else 0."""
     return [[1 if j <= i else 0 for j in range(cols)] for i in range(rows)]
@@ -119,7 +129,10 @@ class Attention(Family):
             "scale": {"type": ["number", "string"], "description": "score scale (default 1/√d_k)"},
         },
         "dependentRequired": {"embed_dim": ["num_heads"], "num_heads": ["embed_dim"], "query": ["key", "value"],
-                              "key": ["query", "value"], "value": ["query", "key"]},
+                              "key": ["query", "value"], "value": ["query", "key"], "kdim": ["embed_dim"],
+                              "vdim": ["embed_dim"], "add_bias_kv": ["embed_dim"], "seq_len": ["embed_dim"],
+                              "source_len": ["seq_len"], "batch": ["seq_len"], "batch_first": ["seq_len"],
+                              "scale": ["query"]},
     }
     results = (
         Result("head_dim", "integer", "E/h, the features per head"),
@@ -133,7 +146,8 @@ class Attention(Family):
         Result("shape.{tensor}", "shape", "with seq_len: query_input, key_input, value_input, q, k, v, q_heads, "
                                           "k_heads, v_heads, scores, weights, context_heads, context, output "
                                           "(N, L, E layout), averaged_weights (N, L, S)"),
-        Result("mask", "matrix", "with causal: the L×S mask, 1 where query i may attend to key j (j ≤ i)"),
+        Result("mask", "matrix", "with causal: the L×S mask, 1 where query i may attend to key j (j ≤ i); "
+                                 "listed up to 4096 entries"),
         Result("unmasked_entries", "integer", "with causal: score entries kept per head and sample"),
         Result("masked_entries", "integer", "with causal: score entries set to −∞ per head and sample"),
         Result("macs", "integer", "with seq_len: multiply-accumulates of one forward pass"),
@@ -159,6 +173,8 @@ class Attention(Family):
     def solve(self, given: dict, conventions: AttentionConventions) -> Solution:
         if "embed_dim" not in given and "query" not in given:
             raise FamilyError("give embed_dim and num_heads, or the matrices query, key and value")
+        if given.get("causal") and "seq_len" not in given and "query" not in given:
+            raise FamilyError("a causal mask needs seq_len (for shapes) or the matrices query, key and value")
         results: dict = {}
         steps: list[Step] = []
         display: dict = {}
@@ -244,9 +260,9 @@ class Attention(Family):
                                     f"split into heads {show(shapes['q_heads'])}; scores QKᵀ per head "
                                     f"{show(shapes['scores'])}; output {show(shapes['output'])}"))
         if given.get("causal"):
-            mask = causal_mask(tgt, keys)
-            visible = sum(map(sum, mask))
-            results["mask"] = mask
+            visible = causal_visible(tgt, keys)
+            if tgt * keys <= MAX_MASK_ENTRIES:
+                results["mask"] = causal_mask(tgt, keys)
             results["unmasked_entries"] = visible
             results["masked_entries"] = tgt * keys - visible
             steps.append(Step("causal mask", f"query i sees keys j ≤ i: {visible} of {tgt}·{keys} score entries "
@@ -345,6 +361,10 @@ class Transformer(Family):
                           "minItems": 1, "maxItems": 64, "description": "positions whose encodings are asked"},
             "pe_base": {"type": "integer", "minimum": 2, "description": "the 10000 of the sinusoid"},
         },
+        "dependentRequired": {"memory_len": ["seq_len"], "batch": ["seq_len"], "pe_base": ["positions"],
+                              "seq_len": ["nhead"], "max_len": ["nhead"], "positional": ["nhead"],
+                              "final_norm": ["nhead"], "layers": ["nhead"], "block": ["nhead"],
+                              "dim_feedforward": ["nhead"]},
     }
     results = (
         Result("head_dim", "integer", "d_model/nhead"),
@@ -461,8 +481,8 @@ class Transformer(Family):
 
     def _encodings(self, given: dict, results: dict, steps: list[Step]) -> None:
         e, base = given["d_model"], sp.Integer(given.get("pe_base", 10000))
-        if e > 4096:
-            raise FamilyError("positional encodings are listed for d_model up to 4096")
+        if e * len(given["positions"]) > 16384:
+            raise FamilyError("positional encodings are listed for at most 16384 entries (d_model × positions)")
         for pos in given["positions"]:
             row = [positional_encoding(pos, dim, e, base) for dim in range(e)]
             results[f"pe.{pos}"] = row

@@ -218,9 +218,10 @@ def apply_layer(layer: Layer, channels: int, size: tuple[int, ...], batch: int, 
     how = [f"{axis}: {formula}" for axis, (_, _, formula) in zip(AXIS_NAMES[len(size)], lengths)]
     positions = batch * math.prod(out)
     if layer.kind == "pool":
-        for k, d, p in zip(layer.kernel, layer.dilation, paddings):
-            if 2 * p > d * (k - 1) + 1:
-                raise FamilyError(f"{where}: pooling padding {p} is more than half the window {d * (k - 1) + 1}")
+        for k, p in zip(layer.kernel, paddings):
+            if 2 * p > k:
+                raise FamilyError(f"{where}: pooling padding {p} is more than half the kernel size {k} "
+                                  "(PyTorch rejects it)")
         return LayerResult(channels, out, 0, 0, 0, how + ["pooling has no parameters"], {})
     if layer.kind == "conv":
         g = layer.groups

@@ -23,10 +23,16 @@ from examcheck.families import Conventions, Family, FamilyError, Result, Solutio
 from examcheck.values import exact, show
 
 ENTRY = {"type": ["number", "string"]}
-MATRIX = {"type": "array", "minItems": 1, "maxItems": 32,
-          "items": {"type": "array", "minItems": 1, "maxItems": 32, "items": ENTRY}}
-PAIR = {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 32},
-                  {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 32},
+
+
+def matrix_schema(largest: int) -> dict:
+    return {"type": "array", "minItems": 1, "maxItems": largest,
+            "items": {"type": "array", "minItems": 1, "maxItems": largest, "items": ENTRY}}
+
+
+MATRIX = matrix_schema(16)
+PAIR = {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 8},
+                  {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 8},
                    "minItems": 2, "maxItems": 2}],
         "description": "one number, or [rows, columns]"}
 
@@ -124,8 +130,8 @@ class StridedConv2D(Family):
         "additionalProperties": False,
         "required": ["input", "kernel"],
         "properties": {
-            "input": {**MATRIX, "description": "X, one channel"},
-            "kernel": {**MATRIX, "description": "W"},
+            "input": {**MATRIX, "description": "X, one channel (up to 16×16)"},
+            "kernel": {**matrix_schema(8), "description": "W"},
             "bias": {**ENTRY, "description": "b (default 0)"},
             "stride": {**PAIR, "description": "stride: one number, or [rows, columns] (default 1)"},
             "padding": {**PAIR, "description": "zeros on each side: one number, or [rows, columns] (default 0)"},
@@ -162,6 +168,9 @@ class StridedConv2D(Family):
         dilation = _pair(given.get("dilation", 1), "dilation")
         if min(stride) < 1 or min(dilation) < 1:
             raise FamilyError("stride and dilation must be at least 1")
+        if max(*size(x), *size(kernel)) > 16 or max(*stride, *padding, *dilation) > 8:
+            raise FamilyError("this family works on inputs up to 16×16, kernels up to 8×8, and stride, padding "
+                              "and dilation up to 8")
         convolution = conventions.mode == "convolution"
         applied = rotate180(kernel) if convolution else kernel
         y, xp = conv2d(x, applied, bias, stride, padding, dilation)
