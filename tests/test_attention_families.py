@@ -103,8 +103,8 @@ def test_sdpa_matches_numpy(problem):
 
 
 @FAST
-@given(st.integers(1, 64), st.sampled_from([4, 6, 8, 16]), st.lists(st.integers(0, 500), min_size=1, max_size=3))
-def test_positional_encoding_matches_numpy(d_half, _unused, positions):
+@given(st.integers(1, 24), st.lists(st.integers(0, 500), min_size=1, max_size=3))
+def test_positional_encoding_matches_numpy(d_half, positions):
     d = 2 * d_half
     r = solve("transformer", {"d_model": d, "positions": positions})
     for pos in positions:
@@ -139,7 +139,7 @@ mha_configs = st.fixed_dictionaries({
     "batch": st.integers(1, 3), "tgt": st.integers(1, 5), "src": st.integers(1, 5)})
 
 
-@FAST
+@settings(max_examples=25, deadline=None)
 @given(mha_configs)
 def test_mha_matches_torch(c):
     torch = _torch()

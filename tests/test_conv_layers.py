@@ -229,7 +229,7 @@ def _build(torch, g, pool_as_sum=False):
     return modules
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(stacks())
 def test_random_stacks_match_torch(g):
     torch = _torch()
@@ -261,7 +261,7 @@ def test_random_stacks_match_torch(g):
     assert r["total_params"] == sum(p.numel() for m in modules for p in m.parameters())
 
 
-@FAST
+@settings(max_examples=30, deadline=None)
 @given(stacks(allow_transposed=False))
 def test_receptive_field_matches_autograd(g):
     torch = _torch()

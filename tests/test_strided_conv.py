@@ -61,7 +61,7 @@ def _upstream(g, shape):
     return np.array(g["upstream"], dtype=float) if "upstream" in g else np.ones(shape)
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(problems())
 def test_forward_and_gradients_by_finite_differences(g):
     r = solve(g)
@@ -90,7 +90,7 @@ def test_forward_and_gradients_by_finite_differences(g):
     assert float(r["grad_bias"]) == (loss(x, w, g["bias"] + 1) - loss(x, w, g["bias"] - 1)) / 2
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(problems())
 def test_matches_torch_autograd(g):
     torch = pytest.importorskip("torch")
