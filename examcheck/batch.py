@@ -137,11 +137,11 @@ def _init_worker(sets, limits, cache, resolver=None) -> None:
     _WORKER.update(sets=sets, limits=limits, cache=cache, resolver=resolver or Resolver())
 
 
-def warm_resolver(sets: list[ProblemSet]):
+def warm_resolver(sets: list[ProblemSet], resolver=None):
     """Every part's reference, computed once here so that forked workers inherit them."""
     from examcheck.reference import ProblemError, Resolver
 
-    resolver = Resolver()
+    resolver = resolver or Resolver()
     for problem_set in sets:
         for problem in problem_set.problems:
             for part in problem.parts:
@@ -184,7 +184,8 @@ def _isolated(path: Path, setup: dict):
 
 
 def grade_many(paths: list[Path], sets: list[ProblemSet], jobs: int = 1, limits: Limits = Limits(),
-               cache: VerdictCache | None = None, progress: Callable[[int], None] | None = None) -> BatchResult:
+               cache: VerdictCache | None = None, progress: Callable[[int], None] | None = None,
+               resolver=None) -> BatchResult:
     cache = cache or VerdictCache()
     outcomes: list = [None] * len(paths)
     hits = misses = 0
@@ -199,11 +200,11 @@ def grade_many(paths: list[Path], sets: list[ProblemSet], jobs: int = 1, limits:
             progress(1)
 
     if jobs <= 1 or len(paths) <= 1 or not hasattr(os, "fork"):
-        _init_worker(sets, limits, cache)
+        _init_worker(sets, limits, cache, resolver)
         for i, path in enumerate(paths):
             collect(i, _grade_one(path))
     else:
-        resolver = warm_resolver(sets)
+        resolver = warm_resolver(sets, resolver)
         context = get_context("fork")
         setup = {"mp_context": context, "initializer": _init_worker, "initargs": (sets, limits, cache, resolver)}
         done = 0

@@ -50,6 +50,18 @@ def _load_sets(paths):
     return sets
 
 
+def _computable(sets, only=None):
+    """A resolver holding every reference; exit 2 naming each part whose reference cannot be computed."""
+    from examcheck.preflight import reference_errors
+    from examcheck.reference import Resolver
+
+    resolver = Resolver()
+    errors = reference_errors(sets, resolver, only)
+    if errors:
+        _fail_input(errors)
+    return resolver
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="examcheck")
 def main() -> None:
@@ -88,9 +100,13 @@ def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
 
     from examcheck.batch import VerdictCache, expand_inputs, grade_many
     from examcheck.limits import Limits
+    from examcheck.preflight import answered_sets
 
     sets = _load_sets(problem_paths)
     paths, errors = expand_inputs(list(inputs))
+    # One file is graded lazily: only its exam must be computable.  A batch computes every reference anyway.
+    targets = answered_sets(paths, sets) if len(paths) <= 1 else sets
+    resolver = _computable(sets, [(s, p) for s in targets for p in s.problems])
     cache = VerdictCache.load(cache_dir)
     jobs = jobs or os.cpu_count() or 1
     if _progress_wanted(len(paths)):
@@ -100,9 +116,9 @@ def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("grading", total=len(paths))
             result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache,
-                                progress=lambda n: bar.advance(task, n))
+                                progress=lambda n: bar.advance(task, n), resolver=resolver)
     else:
-        result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache)
+        result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache, resolver=resolver)
     cache.save(cache_dir)
     return sets, result, errors + result.errors
 
@@ -228,7 +244,7 @@ def solve(problem_id, problem_paths, fmt) -> None:
         problem_set, problem = find_problem(sets, problem_id)
     except LookupError as exc:
         _fail_input([exc.args[0]])
-    solution = solve_problem(problem_set, problem)
+    solution = solve_problem(problem_set, problem, _computable(sets, [(problem_set, problem)]))
     click.echo(solution_json([solution]) if fmt == "json" else RENDERERS[fmt](solution))
 
 
@@ -248,7 +264,7 @@ def check(paths, key_files, problem_paths, fmt) -> None:
     from examcheck.yamlio import InputError
 
     sets = _load_sets(tuple(paths) + tuple(problem_paths))
-    findings = check_sets(sets)
+    findings = check_sets(sets, _computable(sets))
     try:
         for key in key_files:
             findings += check_key_file(load_sheet(key), sets)
@@ -299,12 +315,31 @@ def template(exam, problem_paths) -> None:
 @main.command()
 @click.option("--answers", "which", flag_value="answers", help="The schema of answer files instead.")
 def schema(which) -> None:
-    """Print the JSON Schema of problem sets (for editor autocompletion)."""
+    """Print the JSON Schema of problem sets, with each family's given fields, layer types and results
+    (for editor autocompletion and checking)."""
     import json
 
-    from examcheck.schema import ANSWER_FILE_SCHEMA, PROBLEM_SET_SCHEMA
+    from examcheck.publish import problem_set_schema
+    from examcheck.schema import ANSWER_FILE_SCHEMA
 
-    click.echo(json.dumps(ANSWER_FILE_SCHEMA if which == "answers" else PROBLEM_SET_SCHEMA, indent=2))
+    click.echo(json.dumps(ANSWER_FILE_SCHEMA if which == "answers" else problem_set_schema(), indent=2,
+                          ensure_ascii=False))
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="markdown: the README's family table.")
+def families(names, fmt) -> None:
+    """List every family (or the named ones): given fields, layer types, results, conventions, an example."""
+    from examcheck.families import FamilyError, all_families, get
+    from examcheck.render.families import FORMATS
+
+    try:
+        chosen = [get(n) for n in names] if names else list(all_families().values())
+    except FamilyError as exc:
+        _fail_input([exc])
+    click.echo(FORMATS[fmt]([f.describe() for f in chosen]), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

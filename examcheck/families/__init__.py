@@ -19,13 +19,14 @@ The contract (see notes/family-contract.md and `examcheck families`):
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import importlib
 import pkgutil
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
+
+from examcheck.suggest import did_you_mean
 
 
 @dataclass
@@ -119,6 +120,13 @@ class Result:
         return bool(self.regex().match(name))
 
 
+# ----------------------------------------------------------------------------- given values
+
+# A number in `given`: written as a number or as text that reads as one exactly.  The loader checks the text.
+NUMBER_VALUE = {"type": ["number", "string"], "format": "exact-number",
+                "description": "a number (0.5, 1/3, 1 - 0.09, sqrt(2))"}
+
+
 # ----------------------------------------------------------------------------- conventions
 
 
@@ -177,8 +185,19 @@ class Family:
     def variants(self, given: dict) -> list[Variant]:
         return []
 
+    # A family whose solve is cheap (plain arithmetic) is solved at load time so that any given values
+    # it cannot use are reported there, with the line.  Others override check_given.
+    solve_at_load: ClassVar[bool] = False
+
     def check_given(self, given: dict) -> list[GivenError]:
-        """Errors the schema cannot see (layer strings that do not parse, ...), found at load time."""
+        """Errors the schema cannot see (layer strings that do not parse, lengths that disagree, ...),
+        found at load time."""
+        if not self.solve_at_load:
+            return []
+        try:
+            self.compute(given)
+        except FamilyError as exc:
+            return [GivenError(getattr(exc, "path", ()), str(exc))]
         return []
 
     # -- used by the engine; families do not override these
@@ -213,16 +232,6 @@ class Family:
             "example": self.example,
             "notes": self.notes,
         }
-
-
-def did_you_mean(name: str, allowed) -> str:
-    """' (did you mean 'x'?)' for the closest allowed name, or ''."""
-    candidates = [str(a) for a in allowed]
-    close = difflib.get_close_matches(str(name), candidates, n=1, cutoff=0.6)
-    if not close:  # patterns: compare with the placeholder filled in by the name's last segment
-        stripped = {_PLACEHOLDER.sub(str(name).rsplit(".", 1)[-1], c): c for c in candidates}
-        close = [stripped[c] for c in difflib.get_close_matches(str(name), list(stripped), n=1, cutoff=0.6)]
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 REGISTRY: dict[str, Family] = {}

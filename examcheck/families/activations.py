@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, GivenError, Result, Solution, Step, register
 from examcheck.families.helpers import branch_near, one_sided, one_sided_second
 from examcheck.mathfuncs import expand_sigma, sigma
 from examcheck.numeval import evaluate
+from examcheck.parsing import ParseError
 from examcheck.values import exact, expression, show
 
 STANDARD = {
@@ -56,6 +57,22 @@ def _real_log_form(expr):
     return sp.simplify(expr)
 
 
+PARAMETER_DOMAINS = {"real": {"real": True}, "positive": {"positive": True}, "negative": {"negative": True},
+                     "nonnegative": {"nonnegative": True}, "nonpositive": {"nonpositive": True}}
+
+
+def _parameters(given: dict) -> tuple[dict, dict]:
+    """(symbols, values) of the constants a definition may use besides its variable and β."""
+    symbols, values = {}, {}
+    for name, spec in given.get("parameters", {}).items():
+        if isinstance(spec, str) and spec in PARAMETER_DOMAINS:
+            symbols[name] = sp.Symbol(name, **PARAMETER_DOMAINS[spec])
+        else:
+            symbols[name] = sp.Symbol(name, real=True)
+            values[symbols[name]] = exact(spec)
+    return symbols, values
+
+
 @register
 class Activation(Family):
     name = "activation"
@@ -67,11 +84,17 @@ class Activation(Family):
             "function": {"enum": sorted(STANDARD)},
             "definition": {"type": "string", "description": "the function as written, in the variable"},
             "variable": {"type": "string"},
-            "at": {"type": ["number", "string"], "description": "a point for values and one-sided derivatives"},
+            "at": {**NUMBER_VALUE, "description": "a point for values and one-sided derivatives"},
             "identities": {"type": "boolean", "description": "check f(-z) = 1 - f(z) and the inverse"},
-            "beta": {"type": ["number", "string"], "description": "a value for β (swish); without it β stays a symbol"},
+            "beta": {**NUMBER_VALUE, "description": "a value for β (swish); without it β stays a symbol"},
             "shape": {"type": "boolean", "description": "monotonicity and the largest slope"},
             "inverse_claim": {"type": "string", "description": "a claimed inverse, in u"},
+            "parameters": {
+                "type": "object", "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+                "additionalProperties": {"anyOf": [{"enum": sorted(PARAMETER_DOMAINS)}, NUMBER_VALUE]},
+                "description": "other constants in the definition: a value, or a domain (positive, real, ...) "
+                               "to keep it a symbol, e.g. {alpha: positive}",
+            },
         },
     }
 
@@ -141,16 +164,34 @@ class Activation(Family):
         steps.append(Step("shape", f"{'monotonic' if results['monotonic'] else 'not monotonic (the slope changes sign)'}"
                                    f"; largest slope {show(results['max_derivative'])}"))
 
+    def check_given(self, given: dict) -> list[GivenError]:
+        errors = []
+        symbols, _ = _parameters(given)
+        name = given.get("variable", "z")
+        if name in symbols or name == "beta":
+            errors.append(GivenError(("variable",), f"the variable {name!r} is also a parameter"))
+        for key, names in (("definition", {name: sp.Symbol(name, real=True), "beta": sp.Symbol("beta"), **symbols}),
+                           ("inverse_claim", {"u": sp.Symbol("u")})):
+            if key in given:
+                try:
+                    expression(given[key], names)
+                except (ParseError, ValueError, TypeError) as exc:
+                    errors.append(GivenError((key,), f"cannot read {given[key]!r}: {exc}"))
+        if "function" not in given and "definition" not in given:
+            errors.append(GivenError((), "give either `function` or `definition`"))
+        return errors
+
     def _function(self, given, z, beta):
         if "definition" in given:
-            return expression(given["definition"], {z.name: z, "beta": beta})
+            symbols, values = _parameters(given)
+            return expression(given["definition"], {z.name: z, "beta": beta, **symbols}).subs(values)
         if "function" not in given:
             raise FamilyError("give either function or definition")
         return STANDARD[given["function"]](z, beta)
 
     def _in_terms_of_f(self, f, derivative, z):
         """Write f' through f itself, e.g. sigma' = sigma(1 - sigma)."""
-        if f.has(sp.Max) or f.is_polynomial(z) or len(f.free_symbols) > 1:
+        if f.has(sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside, sp.Piecewise) or f.is_polynomial(z) or len(f.free_symbols) > 1:
             return None
         u = sp.Symbol("u", positive=True)
         try:
@@ -168,8 +209,9 @@ class Activation(Family):
     def _at_point(self, f, z, a, results, steps):
         """Values, one-sided limits and derivatives at a, each from the branch that applies on that side."""
         results["value_at"] = f.subs(z, a)
-        left_limit, left = one_sided(f, z, a, -1)
-        right_limit, right = one_sided(f, z, a, 1)
+        left_branch, right_branch = branch_near(f, z, a, -1), branch_near(f, z, a, 1)
+        left_limit, left = one_sided(f, z, a, -1, left_branch)
+        right_limit, right = one_sided(f, z, a, 1, right_branch)
         for name, value in (("left_limit", left_limit), ("right_limit", right_limit),
                             ("left_derivative", left), ("right_derivative", right)):
             if value is not None:
@@ -182,12 +224,13 @@ class Activation(Family):
             results["differentiable_at"] = differentiable
             if differentiable:
                 results["derivative_at"] = left
-                second_left, second_right = one_sided_second(f, z, a, -1), one_sided_second(f, z, a, 1)
+                second_left = one_sided_second(left_branch, z, a)
+                second_right = one_sided_second(right_branch, z, a)
                 if second_left is not None and second_right is not None and sp.simplify(second_left - second_right) == 0:
                     results["second_derivative_at"] = second_left
         steps.append(Step(f"one-sided derivatives at {a}",
-                          f"left of {a} f = {show(branch_near(f, z, a, -1))}, right of {a} f = "
-                          f"{show(branch_near(f, z, a, 1))}; left = lim h→0⁺ (f({a}) − f({a}−h))/h = {show(left)}; "
+                          f"left of {a} f = {show(left_branch)}, right of {a} f = {show(right_branch)}; "
+                          f"left = lim h→0⁺ (f({a}) − f({a}−h))/h = {show(left)}; "
                           f"right = lim h→0⁺ (f({a}+h) − f({a}))/h = {show(right)}"))
 
     def _beta_limits(self, f, z, beta, results, steps):
@@ -238,7 +281,7 @@ class ActivationLayer(Family):
         "required": ["function", "inputs"],
         "properties": {
             "function": {"enum": sorted(STANDARD)},
-            "inputs": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
+            "inputs": {"type": "array", "items": NUMBER_VALUE, "minItems": 1},
             "threshold": {"type": "number", "description": "a unit whose slope is below this barely learns (default 0.01)"},
         },
     }

@@ -211,6 +211,7 @@ class UnitChain(Family):
 @register
 class BackpropMemory(Family):
     name = "backprop_memory"
+    solve_at_load = True
     summary = "bytes of forward-pass vectors that backprop keeps, for a given float width"
     given_schema = {
         "type": "object",
@@ -244,6 +245,7 @@ class BackpropMemory(Family):
 @register
 class ZeroInit(Family):
     name = "zero_init"
+    solve_at_load = True
     summary = "what all-zero initialisation does to a sigmoid MLP: identical units, zero first-layer gradient"
     given_schema = {
         "type": "object",

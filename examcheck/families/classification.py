@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.families.helpers import log
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
-NUMBER = {"type": ["number", "string"]}
+NUMBER = NUMBER_VALUE
 
 
 @register
 class LogisticLoss(Family):
     name = "logistic_loss"
+    solve_at_load = True
     summary = "mean binary cross-entropy and accuracy per epoch, from predicted probabilities and labels"
     given_schema = {
         "type": "object",
@@ -72,6 +73,7 @@ class LogisticLoss(Family):
 @register
 class Metrics(Family):
     name = "classification_metrics"
+    solve_at_load = True
     summary = "accuracy, precision, recall, F1 from counts, or of a constant classifier"
     given_schema = {
         "type": "object",
@@ -122,6 +124,7 @@ class Metrics(Family):
 @register
 class SoftmaxClassifier(Family):
     name = "softmax_classifier"
+    solve_at_load = True
     summary = "a linear softmax classifier on one-hot encoded features: W's shape and what its entries mean"
     given_schema = {
         "type": "object",
@@ -183,6 +186,7 @@ def _softmax(logits: list) -> list:
 @register
 class Softmax(Family):
     name = "softmax"
+    solve_at_load = True
     summary = "softmax probabilities of a linear classifier at given points, and the predicted class"
     given_schema = {
         "type": "object",
@@ -221,6 +225,7 @@ class Softmax(Family):
 @register
 class ClassScores(Family):
     name = "class_scores"
+    solve_at_load = True
     summary = "predictions (argmax), accuracy and softmax probabilities of a table of class scores"
     given_schema = {
         "type": "object",
@@ -298,6 +303,7 @@ class LogisticMixture(Family):
 @register
 class FirstOrder(Family):
     name = "first_order_change"
+    solve_at_load = True
     summary = "how a loss moves when one weight moves a little: ΔL ≈ (∂L/∂w)·Δw"
     given_schema = {
         "type": "object",
@@ -323,6 +329,7 @@ class FirstOrder(Family):
 @register
 class Series(Family):
     name = "series"
+    solve_at_load = True
     summary = "whether a reported series (per-epoch metric, say) rises or falls, step by step"
     given_schema = {
         "type": "object",

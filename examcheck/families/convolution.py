@@ -18,6 +18,7 @@ def _exact(m):
 @register
 class Conv2D(Family):
     name = "conv2d"
+    solve_at_load = True
     summary = "2-D convolution (valid cross-correlation): output, ∂L/∂X and ∂L/∂W for an upstream gradient"
     given_schema = {
         "type": "object",

@@ -5,7 +5,19 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
+from examcheck.parsing import ParseError
 from examcheck.values import exact, expression, show
 
 MAX_STEPS = 10_000
@@ -22,10 +34,10 @@ class GradientDescent(Family):
         "properties": {
             "f": {"type": "string", "description": "the function to minimise"},
             "variables": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "start": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
-            "step_size": {"type": ["number", "string"]},
+            "start": {"type": "array", "items": NUMBER_VALUE, "minItems": 1},
+            "step_size": NUMBER_VALUE,
             "steps": {"type": "integer", "minimum": 0, "maximum": MAX_STEPS},
-            "momentum": {"type": ["number", "string"], "description": "heavy-ball β: v ← βv − s∇f; x ← x + v"},
+            "momentum": {**NUMBER_VALUE, "description": "heavy-ball β: v ← βv − s∇f; x ← x + v"},
         },
     }
 
@@ -48,6 +60,23 @@ class GradientDescent(Family):
     example = {"f": "x^2 + 3*y^2", "variables": ["x", "y"], "start": [1, 1], "step_size": 0.1, "steps": 2}
     notes = ("`iterates` and `gradients` include the start point: iterates[0] = start, iterates[k] = x_k, "
              "so they have steps + 1 entries; `point` is the last one.")
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        names = given.get("variables", [])
+        errors = [GivenError(("variables", i), f"{n!r} is not a variable name")
+                  for i, n in enumerate(names) if not str(n).isidentifier()]
+        if len(set(names)) != len(names):
+            errors.append(GivenError(("variables",), "a variable is named twice"))
+        if errors:
+            return errors
+        if "f" in given:
+            try:
+                expression(given["f"], {n: sp.Symbol(n, real=True) for n in names})
+            except (ParseError, ValueError, TypeError) as exc:
+                errors.append(GivenError(("f",), f"cannot read f = {given['f']!r}: {exc}"))
+        if "start" in given and len(given["start"]) != len(names):
+            errors.append(GivenError(("start",), f"start has {len(given['start'])} values for {len(names)} variable(s)"))
+        return errors
 
     def solve(self, given: dict, conventions: Conventions) -> Solution:
         names = given["variables"]

@@ -106,26 +106,37 @@ def walk_layers(layers: list) -> Iterator[LayerAt]:
 # ----------------------------------------------------------------------------- one-sided analysis at a point
 
 
-def _sign_near(g, h):
+def _sign_of(value) -> int | None:
+    if value.is_positive:
+        return 1
+    if value.is_negative:
+        return -1
+    if value.is_zero:
+        return 0
+    return None
+
+
+def _sign_near(g, h) -> int | None:
     """The sign (-1, 0 or 1) of g(h) for all small h > 0; None if it cannot be decided."""
-    g = sp.simplify(g)
     if g == 0:
         return 0
     try:
+        at_zero = g.subs(h, 0)
+        if at_zero.is_finite and not at_zero.has(sp.nan):
+            sign = _sign_of(at_zero)
+            if sign:
+                return sign
+        series = sp.series(g, h, 0, 8).removeO()
+        if series != 0:
+            sign = _sign_of(series.as_leading_term(h).subs(h, 1))
+            if sign:
+                return sign
+        elif sp.simplify(g) == 0:
+            return 0
         value = sp.limit(sp.sign(g), h, 0, "+")
-    except (NotImplementedError, ValueError, TypeError, AttributeError):
-        value = None
-    if value in (-1, 0, 1):
-        return int(value)
-    try:
-        lead = sp.limit(g, h, 0, "+")
-        if lead.is_positive:
-            return 1
-        if lead.is_negative:
-            return -1
-    except (NotImplementedError, ValueError, TypeError, AttributeError):
-        pass
-    return None
+    except (NotImplementedError, ValueError, TypeError, AttributeError, sp.PoleError):
+        return None
+    return int(value) if value in (-1, 0, 1) else None
 
 
 _OPS = {
@@ -135,53 +146,77 @@ _OPS = {
 }
 
 
-def _holds_near(cond, z, a, side: int, h) -> bool:
-    """Whether a Piecewise condition holds at every point of (a, a+ε) (side 1) or (a−ε, a) (side −1)."""
-    if cond in (sp.true, True):
-        return True
-    if cond in (sp.false, False):
-        return False
-    if isinstance(cond, sp.And):
-        return all(_holds_near(c, z, a, side, h) for c in cond.args)
-    if isinstance(cond, sp.Or):
-        return any(_holds_near(c, z, a, side, h) for c in cond.args)
-    if isinstance(cond, sp.Not):
-        return not _holds_near(cond.args[0], z, a, side, h)
-    for kind, test in _OPS.items():
-        if isinstance(cond, kind):
-            sign = _sign_near((cond.lhs - cond.rhs).subs(z, a + side * h), h)
-            if sign is None:
-                raise FamilyError(f"cannot decide whether {cond} holds next to {a}")
-            return test(sign)
-    raise FamilyError(f"cannot decide whether {cond} holds next to {a}")
+class _Side:
+    """Resolves max, min, abs, sign, Heaviside and Piecewise to the branch that holds on one side of z = a."""
+
+    def __init__(self, z, a, side: int):
+        self.z, self.a, self.side = z, a, side
+        self.h = sp.Dummy("h", positive=True)
+
+    def sign(self, expr) -> int:
+        sign = _sign_near(sp.expand(self.branch(expr)).subs(self.z, self.a + self.side * self.h), self.h)
+        if sign is None:
+            raise FamilyError(f"cannot decide the sign of {expr} next to {self.a}")
+        return sign
+
+    def holds(self, cond) -> bool:
+        if cond in (sp.true, True):
+            return True
+        if cond in (sp.false, False):
+            return False
+        if isinstance(cond, sp.And):
+            return all(self.holds(c) for c in cond.args)
+        if isinstance(cond, sp.Or):
+            return any(self.holds(c) for c in cond.args)
+        if isinstance(cond, sp.Not):
+            return not self.holds(cond.args[0])
+        for kind, test in _OPS.items():
+            if isinstance(cond, kind):
+                return test(self.sign(cond.lhs - cond.rhs))
+        raise FamilyError(f"cannot decide whether {cond} holds next to {self.a}")
+
+    def branch(self, expr):
+        if not isinstance(expr, sp.Basic) or not expr.has(sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside, sp.Piecewise):
+            return expr
+        if isinstance(expr, (sp.Max, sp.Min)):
+            args = [self.branch(arg) for arg in expr.args]
+            best = args[0]
+            for other in args[1:]:
+                difference = self.sign(other - best)
+                if (difference > 0) == isinstance(expr, sp.Max) and difference != 0:
+                    best = other
+            return best
+        if isinstance(expr, sp.Abs):
+            inner = self.branch(expr.args[0])
+            return -inner if self.sign(inner) < 0 else inner
+        if isinstance(expr, sp.sign):
+            return sp.Integer(self.sign(expr.args[0]))
+        if isinstance(expr, sp.Heaviside):
+            sign = self.sign(expr.args[0])
+            return sp.Heaviside(0) if sign == 0 else sp.Integer(1 if sign > 0 else 0)
+        if isinstance(expr, sp.Piecewise):
+            for piece, cond in expr.args:
+                if self.holds(cond):
+                    return self.branch(piece)
+            raise FamilyError(f"{expr} is not defined next to {self.a}")
+        return expr.func(*(self.branch(arg) for arg in expr.args))
 
 
 def branch_near(f, z, a, side: int):
     """The expression that f equals just left (side −1) or just right (side 1) of z = a:
-    max, min, abs, Heaviside and Piecewise are resolved from the branch whose condition holds
-    on that side, not at a itself."""
-    h = sp.Dummy("h", positive=True)
-    expr = sp.piecewise_fold(f.rewrite(sp.Piecewise))
-    for _ in range(20):
-        if not expr.has(sp.Piecewise):
-            return expr
-        if not isinstance(expr, sp.Piecewise):
-            raise FamilyError(f"cannot split {f} into branches")
-        expr = next((e for e, c in expr.args if _holds_near(c, z, a, side, h)), None)
-        if expr is None:
-            raise FamilyError(f"{f} is not defined next to {a}")
-        expr = sp.piecewise_fold(expr)
-    raise FamilyError(f"cannot split {f} into branches")
+    max, min, abs, sign, Heaviside and Piecewise are resolved from the branch that holds on that
+    side, not at a itself."""
+    return _Side(z, a, side).branch(f)
 
 
 def _finite(value) -> bool:
     return value is not None and not value.has(sp.zoo, sp.nan, sp.oo, -sp.oo, sp.Limit, sp.Subs)
 
 
-def one_sided(f, z, a, side: int) -> tuple:
+def one_sided(f, z, a, side: int, branch=None) -> tuple:
     """(limit of f, derivative of f) at z = a from one side (−1 left, 1 right), from the branch
     that applies on that side.  The derivative is ±∞ when f jumps there; None if undecidable."""
-    branch = branch_near(f, z, a, side)
+    branch = branch_near(f, z, a, side) if branch is None else branch
     h = sp.Dummy("h", positive=True)
     limit = branch.subs(z, a)
     if not _finite(limit):
@@ -190,7 +225,7 @@ def one_sided(f, z, a, side: int) -> tuple:
         except (NotImplementedError, ValueError, TypeError):
             return None, None
     at = f.subs(z, a)
-    if not _finite(at) or at.has(sp.Heaviside, sp.Piecewise):
+    if not _finite(at) or at.has(sp.Piecewise):
         return limit, None
     if _finite(limit) and sp.simplify(limit - at) != 0:  # a jump: the difference quotient diverges
         jump = sp.simplify(at - limit) if side < 0 else sp.simplify(limit - at)
@@ -207,7 +242,7 @@ def one_sided(f, z, a, side: int) -> tuple:
     return sp.simplify(limit), sp.simplify(derivative)
 
 
-def one_sided_second(f, z, a, side: int):
-    """The second derivative of the branch that applies on one side, at a."""
-    value = sp.diff(branch_near(f, z, a, side), z, 2).subs(z, a)
+def one_sided_second(branch, z, a):
+    """The second derivative of a side's branch at a."""
+    value = sp.diff(branch, z, 2).subs(z, a)
     return sp.simplify(value) if _finite(value) else None

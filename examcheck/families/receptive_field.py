@@ -25,6 +25,7 @@ LAYER = {
 @register
 class ReceptiveField(Family):
     name = "receptive_field"
+    solve_at_load = True
     summary = "receptive field, jump and start of every layer of a conv/pool stack"
     given_schema = {
         "type": "object",
