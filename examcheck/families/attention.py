@@ -22,13 +22,24 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
 from examcheck.values import exact, show
 
 POSITIVE = {"type": "integer", "minimum": 1}
 COUNT = {"type": "integer", "minimum": 1, "maximum": 10**7}
 MATRIX = {"type": "array", "minItems": 1, "maxItems": 16,
-          "items": {"type": "array", "minItems": 1, "maxItems": 16, "items": {"type": ["number", "string"]}}}
+          "items": {"type": "array", "minItems": 1, "maxItems": 16, "items": NUMBER_VALUE}}
 FLOPS_PER_MAC = {"type": "integer", "enum": [1, 2],
                  "description": "FLOPs per multiply-accumulate: 2 (the default: a multiply and an add) or 1"}
 
@@ -45,6 +56,18 @@ class AttentionConventions(Conventions):
 class TransformerConventions(Conventions):
     bias: bool = field(default=True, metadata={"doc": "biases in linear layers and LayerNorms (given `bias`)"})
     flops_per_mac: int = field(default=2, metadata={"doc": "FLOPs per multiply-accumulate (given `flops_per_mac`)"})
+
+
+def missing_companions(given: dict, needs: dict[str, list[str]]) -> list[GivenError]:
+    """A key that means nothing without another (source_len without seq_len, ...) is an error, not ignored."""
+    return [GivenError((key,), f"{key!r} needs {other!r} as well")
+            for key, others in needs.items() if key in given for other in others if other not in given]
+
+
+def _require_companions(given: dict, needs: dict[str, list[str]]) -> None:
+    errors = missing_companions(given, needs)
+    if errors:
+        raise FamilyError(errors[0].message)
 
 
 def _matrix(rows, what: str) -> list[list[sp.Expr]]:
@@ -126,14 +149,13 @@ class Attention(Family):
             "query": {**MATRIX, "description": "Q, L×d_k, for scaled dot-product attention on given numbers"},
             "key": {**MATRIX, "description": "K, S×d_k"},
             "value": {**MATRIX, "description": "V, S×d_v"},
-            "scale": {"type": ["number", "string"], "description": "score scale (default 1/√d_k)"},
+            "scale": {**NUMBER_VALUE, "description": "score scale (default 1/√d_k)"},
         },
-        "dependentRequired": {"embed_dim": ["num_heads"], "num_heads": ["embed_dim"], "query": ["key", "value"],
-                              "key": ["query", "value"], "value": ["query", "key"], "kdim": ["embed_dim"],
-                              "vdim": ["embed_dim"], "add_bias_kv": ["embed_dim"], "seq_len": ["embed_dim"],
-                              "source_len": ["seq_len"], "batch": ["seq_len"], "batch_first": ["seq_len"],
-                              "scale": ["query"]},
     }
+    needs = {"embed_dim": ["num_heads"], "num_heads": ["embed_dim"], "query": ["key", "value"],
+             "key": ["query", "value"], "value": ["query", "key"], "kdim": ["embed_dim"], "vdim": ["embed_dim"],
+             "add_bias_kv": ["embed_dim"], "seq_len": ["embed_dim"], "source_len": ["seq_len"], "batch": ["seq_len"],
+             "batch_first": ["seq_len"], "scale": ["query"]}
     results = (
         Result("head_dim", "integer", "E/h, the features per head"),
         Result("params.{projection}", "integer", "parameters of q_proj, k_proj, v_proj, out_proj, in_proj "
@@ -170,7 +192,11 @@ class Attention(Family):
              "flops_per_mac FLOPs (default 2); biases, scaling, softmax and masking are not counted. The causal mask "
              "is aligned top-left (query i sees keys 0..i), as PyTorch's is_causal.")
 
+    def check_given(self, given: dict) -> list[GivenError]:
+        return missing_companions(given, self.needs)
+
     def solve(self, given: dict, conventions: AttentionConventions) -> Solution:
+        _require_companions(given, self.needs)
         if "embed_dim" not in given and "query" not in given:
             raise FamilyError("give embed_dim and num_heads, or the matrices query, key and value")
         if given.get("causal") and "seq_len" not in given and "query" not in given:
@@ -361,11 +387,10 @@ class Transformer(Family):
                           "minItems": 1, "maxItems": 64, "description": "positions whose encodings are asked"},
             "pe_base": {"type": "integer", "minimum": 2, "description": "the 10000 of the sinusoid"},
         },
-        "dependentRequired": {"memory_len": ["seq_len"], "batch": ["seq_len"], "pe_base": ["positions"],
-                              "seq_len": ["nhead"], "max_len": ["nhead"], "positional": ["nhead"],
-                              "final_norm": ["nhead"], "layers": ["nhead"], "block": ["nhead"],
-                              "dim_feedforward": ["nhead"]},
     }
+    needs = {"memory_len": ["seq_len"], "batch": ["seq_len"], "pe_base": ["positions"], "seq_len": ["nhead"],
+             "max_len": ["nhead"], "positional": ["nhead"], "final_norm": ["nhead"], "layers": ["nhead"],
+             "block": ["nhead"], "dim_feedforward": ["nhead"]}
     results = (
         Result("head_dim", "integer", "d_model/nhead"),
         Result("params.{part}", "integer", "parameters of self_attn, cross_attn (decoder), linear1, linear2, ffn "
@@ -387,7 +412,11 @@ class Transformer(Family):
              "flops_per_mac (2) per multiply-accumulate. PE(pos, 2i) = sin(pos/10000^(2i/d)), "
              "PE(pos, 2i+1) = cos(...); dimensions are numbered from 0.")
 
+    def check_given(self, given: dict) -> list[GivenError]:
+        return missing_companions(given, self.needs)
+
     def solve(self, given: dict, conventions: TransformerConventions) -> Solution:
+        _require_companions(given, self.needs)
         results: dict = {}
         steps: list[Step] = []
         e = given["d_model"]

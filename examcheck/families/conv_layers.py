@@ -89,12 +89,11 @@ def mapping_schema(kind: str) -> dict:
             "description": spec["description"], "properties": {"type": {"const": kind}, **spec["properties"]}}
 
 
-def layer_schema() -> dict:
-    """A layer mapping: `type` picks which keys are allowed."""
-    rules = [{"if": {"properties": {"type": {"const": kind}}, "required": ["type"]}, "then": mapping_schema(kind)}
-             for kind in LAYER_TYPES]
+def layer_item_schema() -> dict:
+    """An entry of `layers`: a mapping with a `type`; each type's keys are in `layer_schemas`."""
     return {"type": "object", "required": ["type"], "properties": {"type": {"enum": sorted(LAYER_TYPES)}},
-            "allOf": rules, "description": "a layer: {type: conv|depthwise|separable|transposed|pool, ...}"}
+            "description": "a layer: {type: conv|depthwise|separable|transposed|pool, ...}; the keys allowed "
+                           "depend on the type"}
 
 
 @dataclass(frozen=True)
@@ -289,7 +288,7 @@ class ConvLayers(Family):
             "in_channels": {**SIZE, "description": "channels of the input"},
             "input_size": {"oneOf": [SIZE, {"type": "array", "items": SIZE, "minItems": 1, "maxItems": 3}],
                            "description": "spatial size: [length], [height, width] or [depth, height, width]"},
-            "layers": {"type": "array", "items": layer_schema(), "minItems": 1, "maxItems": 200},
+            "layers": {"type": "array", "items": layer_item_schema(), "minItems": 1, "maxItems": 200},
             "batch": {**SIZE, "description": "N; when given, shapes start with it and MACs count the batch"},
             "layout": {"enum": ["channels_first", "channels_last"],
                        "description": "shapes as (C, H, W) (the default, PyTorch) or (H, W, C)"},

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.values import exact, show
 
-ENTRY = {"type": ["number", "string"]}
+ENTRY = NUMBER_VALUE
 
 
 def matrix_schema(largest: int) -> dict:
