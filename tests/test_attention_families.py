@@ -242,3 +242,32 @@ def test_decoder_mistake_drops_cross_attention():
     wrong = next(v for v in fam.variants(g) if "cross-attention" in v.feedback)
     right, as_encoder = fam.compute(g).results["params.block"], fam.compute(wrong.given).results["params.block"]
     assert right - as_encoder == 4 * 8 * 8 + 4 * 8 + 2 * 8
+
+
+@FAST
+@given(mha_configs, st.booleans(), st.booleans())
+def test_every_computed_mistake_solves_or_says_why(c, causal, with_matrices):
+    g = {"embed_dim": c["heads"] * c["head_dim"], "num_heads": c["heads"], "seq_len": c["tgt"], "causal": causal}
+    if c["kdim"]:
+        g["kdim"] = c["kdim"]
+    if with_matrices:
+        g.update(query=[[1, 0]], key=[[1, 1], [0, 2]], value=[[1], [2]])
+    for name, extra in (("attention", {}), ("transformer", None)):
+        given_values = g if extra is not None else {"d_model": g["embed_dim"], "nhead": g["num_heads"],
+                                                    "seq_len": c["tgt"], "block": "decoder", "positions": [1]}
+        fam = get(name)
+        for variant in fam.variants(given_values):
+            try:
+                fam.compute(variant.given)
+            except FamilyError as exc:
+                assert str(exc)
+
+
+def test_companion_keys_are_required():
+    fam = get("attention")
+    assert fam.check_given({"embed_dim": 8, "num_heads": 2, "source_len": 3})
+    assert not fam.check_given({"embed_dim": 8, "num_heads": 2, "seq_len": 3, "source_len": 3})
+    with pytest.raises(FamilyError, match="seq_len"):
+        solve("attention", {"embed_dim": 8, "num_heads": 2, "batch": 3})
+    with pytest.raises(FamilyError, match="nhead"):
+        solve("transformer", {"d_model": 8, "dim_feedforward": 16})

@@ -190,7 +190,8 @@ class Attention(Family):
                "causal": True, "query": [[1, 0], [0, 1]], "key": [[1, 1], [0, 2]], "value": [[1, 2], [3, 4]]}
     notes = ("Counts follow torch.nn.MultiheadAttention. FLOPs count only matrix products, one multiply-accumulate = "
              "flops_per_mac FLOPs (default 2); biases, scaling, softmax and masking are not counted. The causal mask "
-             "is aligned top-left (query i sees keys 0..i), as PyTorch's is_causal.")
+             "is aligned top-left (query i sees keys 0..i), as PyTorch's is_causal. Shapes are batch-first (N, L, E) "
+             "unless batch_first: false (PyTorch's own default is sequence-first, (L, N, E)).")
 
     def check_given(self, given: dict) -> list[GivenError]:
         return missing_companions(given, self.needs)
