@@ -15,7 +15,7 @@ ROOT = Path(__file__).parent.parent
 PROBLEMS = ROOT / "problems" / "dl-modern.yaml"
 ANSWERS = ROOT / "examples" / "answers"
 OURS = {"mha", "cross_attention", "sdpa", "transformer_block", "positional", "grouped_conv", "separable",
-        "transposed", "conv_1d_3d", "receptive_field_2d", "conv_backprop"}
+        "transposed", "conv_1d_3d", "receptive_field_2d", "conv_backprop", "conv_channels"}
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,7 @@ def test_the_problems_are_there_and_every_key_agrees(sets):
 
 def test_perfect_sheet_earns_every_mark(sets):
     parts = _parts(grade_file(load_sheet(ANSWERS / "dl-modern-perfect.yaml"), sets))
-    assert len(parts) == 34
+    assert len(parts) == 37
     assert {name: p.status for name, p in parts.items() if p.status != "correct"} == {}
 
 
@@ -58,6 +58,7 @@ def test_flawed_sheet_names_each_mistake(sets):
         "conv_1d_3d.out1d": "dilated",
         "receptive_field_2d.rf_width": "dilated",
         "conv_backprop.grad_x": "drop the padded border",
+        "conv_channels.output": "bias",
     }
     for name, words in expected.items():
         assert parts[name].status == "incorrect", name

@@ -143,3 +143,74 @@ def test_mistakes_are_computed():
     assert set(feedback) >= {"the stride was ignored", "the padding was ignored", "the bias was left out",
                              "the kernel was flipped by 180°"}
     assert feedback["the stride was ignored"]["output_shape"] == (5, 5)
+
+
+# ----------------------------------------------------------------------------- several channels and filters
+
+
+@st.composite
+def multichannel_problems(draw):
+    channels, filters = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    h, w = draw(st.integers(2, 5)), draw(st.integers(2, 5))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    mat = lambda r, c: draw(st.lists(st.lists(small, min_size=c, max_size=c), min_size=r, max_size=r))  # noqa: E731
+    x = [mat(h, w) for _ in range(channels)]
+    k = [[mat(kh, kw) for _ in range(channels)] for _ in range(filters)]
+    g = {"input": x, "kernel": k, "stride": draw(st.integers(1, 2)), "padding": draw(st.integers(0, 1)),
+         "bias": [draw(small) for _ in range(filters)]}
+    try:
+        shape = solve(g)["output_shape"]
+    except FamilyError:
+        assume(False)
+    if draw(st.booleans()):
+        g["upstream"] = [mat(*shape[1:]) for _ in range(filters)]
+    return g
+
+
+@settings(max_examples=40, deadline=None)
+@given(multichannel_problems())
+def test_several_channels_and_filters_match_torch(g):
+    torch = pytest.importorskip("torch")
+    r = solve(g)
+    x = torch.tensor(g["input"], dtype=torch.float64, requires_grad=True)
+    w = torch.tensor(g["kernel"], dtype=torch.float64, requires_grad=True)
+    b = torch.tensor([float(v) for v in g["bias"]], dtype=torch.float64, requires_grad=True)
+    y = torch.nn.functional.conv2d(x[None], w, b, stride=g["stride"], padding=g["padding"])[0]
+    assert r["output_shape"] == tuple(y.shape)
+    assert np.array_equal(np.array(r["output"], dtype=float), y.detach().numpy())
+    up = torch.tensor(g["upstream"], dtype=torch.float64) if "upstream" in g else torch.ones_like(y)
+    (y * up).sum().backward()
+    assert np.array_equal(np.array(r["grad_input"], dtype=float), x.grad.numpy())
+    assert np.array_equal(np.array(r["grad_kernel"], dtype=float), w.grad.numpy())
+    assert [float(v) for v in r["grad_biases"]] == b.grad.tolist()
+
+
+def test_one_filter_over_channels_by_finite_differences():
+    # two channels, one 2×2 filter per channel (written C×kh×kw): Y is one map, ∂L/∂W is C×kh×kw
+    g = {"input": [[[1, 2, 0], [0, 1, 1], [2, 0, 1]], [[0, 1, 1], [1, 0, 2], [1, 1, 0]]],
+         "kernel": [[[1, 0], [0, -1]], [[2, 1], [0, 1]]], "bias": 1, "upstream": [[1, 2], [0, -1]]}
+    r = solve(g)
+    x, k = np.array(g["input"], dtype=float), np.array(g["kernel"], dtype=float)
+    up = np.array(g["upstream"], dtype=float)
+
+    def forward(xx, kk):
+        return sum(numpy_forward(xx[c], kk[c], 0, (1, 1), (0, 0), (1, 1)) for c in range(2)) + 1
+
+    assert np.array_equal(as_array(r["output"]), forward(x, k))
+    for array, result in ((x, "grad_input"), (k, "grad_kernel")):
+        grad = np.zeros_like(array)
+        for idx in np.ndindex(*array.shape):
+            e = np.zeros_like(array)
+            e[idx] = 1
+            plus = forward(x + e, k) if array is x else forward(x, k + e)
+            minus = forward(x - e, k) if array is x else forward(x, k - e)
+            grad[idx] = ((plus - minus) * up).sum() / 2
+        assert np.array_equal(np.array(r[result], dtype=float), grad), result
+    assert r["grad_bias"] == 2 and r["grad_kernel_shape"] == (2, 2, 2)
+
+
+def test_mismatched_channels_are_a_clear_error():
+    with pytest.raises(FamilyError, match="channel"):
+        solve({"input": [[[1, 2], [3, 4]], [[1, 2], [3, 4]]], "kernel": [[[[1]]]]})
+    with pytest.raises(FamilyError, match="one value per filter"):
+        solve({"input": [[1, 2], [3, 4]], "kernel": [[[[1]]], [[[2]]]], "bias": [1, 2, 3]})
