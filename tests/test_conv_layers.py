@@ -5,6 +5,7 @@ torch by brute force (sliding-window counts, index tracing for receptive fields)
 import math
 
 import pytest
+import sympy as sp
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,9 @@ def test_grouped_depthwise_separable_by_hand():
     keras = solve({"in_channels": 32, "input_size": [56, 56], "framework": "keras",
                    "layers": [{"type": "separable", "filters": 128, "kernel": 3, "padding": "same"}]})
     assert keras["params.1"] == 32 * 9 + 32 * 128 + 128  # Keras SeparableConv2D: no depthwise bias
+    # MobileNet's cost ratio of a separable to a standard convolution: 1/N + 1/D_K²
+    assert keras["macs_ratio.1"] == sp.Rational(1, 128) + sp.Rational(1, 9)
+    assert keras["standard_macs.1"] == 56 * 56 * 128 * 32 * 9
 
 
 def test_transposed_by_hand():
@@ -139,6 +143,8 @@ def stacks(draw, allow_transposed=True):
             layer["output_padding"] = per_axis(0, 1)
         if kind == "pool":
             layer["mode"] = "max" if "dilation" in layer else draw(st.sampled_from(["max", "avg"]))
+            if draw(st.booleans()):
+                layer["ceil_mode"] = draw(st.booleans())
         if kind != "pool" and draw(st.booleans()):
             layer["bias"] = draw(st.booleans())
         layers.append(layer)
@@ -149,9 +155,13 @@ def _axis(value, dims):
     return tuple(value) if isinstance(value, list) else (value,) * dims
 
 
-def _brute_force_length(n, k, s, d, p):
-    """Count the windows that fit, sliding over the padded input."""
+def _brute_force_length(n, k, s, d, p, ceil_mode=False):
+    """Count the windows that fit, sliding over the padded input; with ceil_mode a window may run past the
+    end as long as it starts inside the input or the left padding."""
     span = d * (k - 1) + 1
+    if ceil_mode:
+        return sum(1 for start in range(0, n + p) if start % s == 0 and (start + span <= n + 2 * p or start < n + p)
+                   and start <= n + 2 * p - span + s - 1)
     return sum(1 for start in range(0, n + 2 * p) if start % s == 0 and start + span <= n + 2 * p)
 
 
@@ -174,7 +184,8 @@ def test_sizes_and_receptive_fields_by_brute_force(g):
             pass  # stride 1 (PyTorch): the size stays
         else:
             p = _axis(0 if pad == "valid" else pad, dims)
-            size = [_brute_force_length(n, ki, si, di, pi) for n, ki, si, di, pi in zip(size, k, s, d, p)]
+            size = [_brute_force_length(n, ki, si, di, pi, layer.get("ceil_mode", False))
+                    for n, ki, si, di, pi in zip(size, k, s, d, p)]
         assert r[f"spatial.{i}"] == tuple(size)
         maps.append((k, s, d))
     for axis in range(dims):
@@ -220,12 +231,14 @@ def _build(torch, g, pool_as_sum=False):
             c = layer["filters"]
         else:
             s = ax("stride", layer["kernel"])
+            if pool_as_sum and layer.get("ceil_mode"):
+                raise ValueError("a partial last window has no sum-pool equivalent here")
             if pool_as_sum:
                 m = conv(c, c, k, s, pad, d, groups=c, bias=False)
             elif layer.get("mode", "max") == "max":
-                m = pools["max"][dims](k, s, pad, dilation=d)
+                m = pools["max"][dims](k, s, pad, dilation=d, ceil_mode=layer.get("ceil_mode", False))
             else:
-                m = pools["avg"][dims](k, s, pad)
+                m = pools["avg"][dims](k, s, pad, ceil_mode=layer.get("ceil_mode", False))
         modules.append(m)
     return modules
 
@@ -242,9 +255,10 @@ def test_random_stacks_match_torch(g):
     try:
         modules = _build(torch, g)
         x = torch.zeros(1, g["in_channels"], *g["input_size"])
-        shapes, flops = [], []
+        shapes, flops, inputs = [], [], []
         with torch.no_grad():
             for m in modules:
+                inputs.append(tuple(x.shape[2:]))
                 with FlopCounterMode(display=False) as counter:
                     x = m(x)
                 shapes.append(tuple(x.shape[1:]))
@@ -261,6 +275,13 @@ def test_random_stacks_match_torch(g):
         assert r[f"flops.{i}"] == f
         if hasattr(m, "weight"):
             assert r[f"weight_shape.{i}"] == tuple(m.weight.shape)
+        if f"standard_macs.{i}" in r:  # the standard convolution a separable layer replaces, run in PyTorch
+            depthwise = m[0]
+            standard = type(depthwise)(depthwise.in_channels, r[f"channels.{i}"], depthwise.kernel_size,
+                                       depthwise.stride, depthwise.padding, depthwise.dilation)
+            with torch.no_grad(), FlopCounterMode(display=False) as counter:
+                standard(torch.zeros(1, depthwise.in_channels, *inputs[i - 1]))
+            assert 2 * r[f"standard_macs.{i}"] == counter.get_total_flops()
     assert r["total_params"] == sum(p.numel() for m in modules for p in m.parameters())
 
 

@@ -168,6 +168,7 @@ class Attention(Family):
         Result("shape.{tensor}", "shape", "with seq_len: query_input, key_input, value_input, q, k, v, q_heads, "
                                           "k_heads, v_heads, scores, weights, context_heads, context, output "
                                           "(N, L, E layout), averaged_weights (N, L, S)"),
+        Result("score_entries", "integer", "with seq_len: entries of the attention scores of the batch, N·h·L·S"),
         Result("mask", "matrix", "with causal: the L×S mask, 1 where query i may attend to key j (j ≤ i); "
                                  "listed up to 4096 entries"),
         Result("unmasked_entries", "integer", "with causal: score entries kept per head and sample"),
@@ -282,6 +283,7 @@ class Attention(Family):
                   "context": io(tgt, e), "output": io(tgt, e), "averaged_weights": (n, tgt, keys)}
         for name, shape in shapes.items():
             results[f"shape.{name}"] = shape
+        results["score_entries"] = n * h * tgt * keys
         layout = "batch-first (N, L, E)" if conventions.batch_first else "sequence-first (L, N, E)"
         steps.append(Step("shapes", f"{layout}; Q {show(shapes['q'])}, K {show(shapes['k'])}, "
                                     f"split into heads {show(shapes['q_heads'])}; scores QKᵀ per head "

@@ -32,6 +32,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import sympy as sp
+
 from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.families.helpers import expand_repeats
 from examcheck.values import show
@@ -77,7 +79,10 @@ LAYER_TYPES: dict[str, dict] = {
                    "description": "a transposed convolution, nn.ConvTranspose1d/2d/3d"},
     "pool": {"required": ["kernel"],
              "properties": {**COMMON, "padding": {"oneOf": [PADDING["oneOf"][0], PADDING["oneOf"][1]]},
-                            "mode": {"enum": ["max", "avg"]}},
+                            "mode": {"enum": ["max", "avg"]},
+                            "ceil_mode": {"type": "boolean", "description": "round the output size up, as PyTorch's "
+                                                                            "ceil_mode (a window must start inside "
+                                                                            "the input or left padding)"}},
              "description": "max or average pooling (stride defaults to the kernel size)"},
 }
 
@@ -107,6 +112,7 @@ class Layer:
     groups: int = 1
     multiplier: int = 1
     output_padding: tuple[int, ...] = ()
+    ceil_mode: bool = False
     bias: bool = True
     depthwise_bias: bool = True
     label: str = ""
@@ -147,14 +153,15 @@ def read_layer(spec, dims: int, index: int, bias: bool, framework: str) -> Layer
     layer_bias = spec.get("bias", bias) and kind != "pool"
     depthwise_bias = spec.get("depthwise_bias", layer_bias if framework == "pytorch" else False)
     return Layer(kind, kernel, stride, dilation, padding, spec.get("filters", 0), spec.get("groups", 1),
-                 spec.get("multiplier", 1), output_padding, layer_bias, depthwise_bias,
+                 spec.get("multiplier", 1), output_padding, spec.get("ceil_mode", False), layer_bias, depthwise_bias,
                  spec.get("name", kind))
 
 
 # ----------------------------------------------------------------------------- output sizes
 
 
-def conv_length(n: int, k: int, s: int, d: int, padding, framework: str, where: str) -> tuple[int, int, str]:
+def conv_length(n: int, k: int, s: int, d: int, padding, framework: str, where: str,
+                ceil_mode: bool = False) -> tuple[int, int, str]:
     """Output length along one axis of a convolution or pooling: (length, total padding, formula)."""
     k_eff = d * (k - 1) + 1
     if padding == "same":
@@ -166,10 +173,19 @@ def conv_length(n: int, k: int, s: int, d: int, padding, framework: str, where: 
         out = -(-n // s)
         return out, max((out - 1) * s + k_eff - n, 0), f"'same' (TensorFlow): ⌈{n}/{s}⌉ = {out}"
     p = 0 if padding == "valid" else padding
-    if n + 2 * p < k_eff:
-        raise FamilyError(f"{where}: the kernel spans {k_eff} but the padded input is only {n + 2 * p}")
-    out = (n + 2 * p - k_eff) // s + 1
     k_text = f"{d}·({k} − 1) + 1" if d > 1 else str(k)
+    if n + 2 * p < k_eff and not ceil_mode:
+        raise FamilyError(f"{where}: the kernel spans {k_eff} but the padded input is only {n + 2 * p}")
+    if ceil_mode:
+        out = -(-(n + 2 * p - k_eff) // s) + 1
+        note = ""
+        if (out - 1) * s >= n + p:  # PyTorch: the last window must start inside the input or the left padding
+            out -= 1
+            note = " (the last window would start in the right padding: dropped)"
+        if out < 1:
+            raise FamilyError(f"{where}: the output would be empty")
+        return out, 2 * p, f"⌈({n} + 2·{p} − {k_text})/{s}⌉ + 1 = {out}{note}"
+    out = (n + 2 * p - k_eff) // s + 1
     return out, 2 * p, f"⌊({n} + 2·{p} − {k_text})/{s}⌋ + 1 = {out}"
 
 
@@ -191,6 +207,7 @@ class LayerResult:
     macs: int
     how: list[str]
     weight_shape: dict
+    standard_macs: int | None = None  # a separable layer: the MACs of the standard convolution it replaces
 
 
 def apply_layer(layer: Layer, channels: int, size: tuple[int, ...], batch: int, framework: str,
@@ -211,7 +228,7 @@ def apply_layer(layer: Layer, channels: int, size: tuple[int, ...], batch: int, 
         return LayerResult(layer.filters, out, weights, biases, macs, how,
                            {"": (channels, layer.filters // g, *layer.kernel)})
     paddings = (layer.padding,) * len(size) if isinstance(layer.padding, str) else layer.padding
-    lengths = [conv_length(n, k, s, d, p, framework, where)
+    lengths = [conv_length(n, k, s, d, p, framework, where, layer.ceil_mode)
                for n, k, s, d, p in zip(size, layer.kernel, layer.stride, layer.dilation, paddings)]
     out = tuple(n for n, _, _ in lengths)
     how = [f"{axis}: {formula}" for axis, (_, _, formula) in zip(AXIS_NAMES[len(size)], lengths)]
@@ -244,9 +261,13 @@ def apply_layer(layer: Layer, channels: int, size: tuple[int, ...], batch: int, 
     how.append(f"depthwise {depth_out}·{_prod_text(layer.kernel)} = {dw_w}" + (f" + {dw_b} biases" if dw_b else "")
                + f"; pointwise {depth_out}·{layer.filters} = {pw_w}" + (f" + {pw_b} biases" if pw_b else ""))
     macs = positions * (depth_out * kp + depth_out * layer.filters)
+    standard = positions * layer.filters * channels * kp
+    how.append(f"a standard {_prod_text(layer.kernel)} convolution would need {standard} MACs: ratio "
+               f"{show(sp.Rational(macs, standard))}" + (f" = 1/{layer.filters} + 1/{kp}" if layer.multiplier == 1
+                                                          else ""))
     return LayerResult(layer.filters, out, dw_w + pw_w, dw_b + pw_b, macs, how,
                        {"depthwise": (depth_out, 1, *layer.kernel), "pointwise": (layer.filters, depth_out,
-                                                                                   *(1,) * len(size))})
+                                                                                   *(1,) * len(size))}, standard)
 
 
 def _check_groups(channels: int, filters: int, groups: int, where: str) -> None:
@@ -312,6 +333,10 @@ class ConvLayers(Family):
         Result("weight_shape.{layer}.{part}", "shape", "of a separable layer: depthwise or pointwise"),
         Result("macs.{layer}", "integer", "multiply-accumulates of layer {layer}"),
         Result("flops.{layer}", "integer", "flops_per_mac × macs.{layer}"),
+        Result("standard_macs.{layer}", "integer", "a separable layer: MACs of the standard convolution with the "
+                                                   "same kernel, input and output channels"),
+        Result("macs_ratio.{layer}", "number", "a separable layer: its MACs / standard_macs (1/C_out + 1/∏k "
+                                               "with multiplier 1)"),
         Result("rf.{layer}", "shape", "receptive field per axis after layer {layer} (not past a transposed layer)"),
         Result("rf.{layer}.{axis}", "integer", "receptive field along length, height, width or depth"),
         Result("jump.{layer}", "shape", "distance between neighbouring outputs of layer {layer}, per axis, in inputs"),
@@ -361,6 +386,9 @@ class ConvLayers(Family):
             results[f"biases.{i}"] = done.biases
             results[f"macs.{i}"] = done.macs
             results[f"flops.{i}"] = per_mac * done.macs
+            if done.standard_macs:
+                results[f"standard_macs.{i}"] = done.standard_macs
+                results[f"macs_ratio.{i}"] = sp.Rational(done.macs, done.standard_macs)
             for part, shape in done.weight_shape.items():
                 results[f"weight_shape.{i}" + (f".{part}" if part else "")] = shape
             if layer.kind == "transposed":
