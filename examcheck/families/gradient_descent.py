@@ -23,6 +23,18 @@ from examcheck.values import exact, expression, show
 MAX_STEPS = 10_000
 
 
+def real_eigenvalues(matrix: sp.Matrix) -> list:
+    """Eigenvalues of a real symmetric matrix: exact when SymPy writes them without i (cubic roots are
+    often written with complex radicals), else 30-digit decimals of their real parts.  Sorted."""
+    values = []
+    for e in matrix.eigenvals(multiple=True):
+        exact_form = sp.nsimplify(e) if not e.has(sp.I) else sp.simplify(e)
+        if exact_form.has(sp.I) or not exact_form.is_real:
+            exact_form = sp.Float(sp.re(sp.N(e, 40)), 30)
+        values.append(exact_form)
+    return sorted(values, key=lambda v: float(v))
+
+
 @register
 class GradientDescent(Family):
     name = "gradient_descent"
@@ -138,7 +150,7 @@ class GradientDescent(Family):
             if len(point) != len(xs) or any(not v.is_real for v in point.values()):
                 continue
             h = hessian.subs(point)
-            eigen = [sp.nsimplify(e) for e in h.eigenvals(multiple=True)]
+            eigen = real_eigenvalues(h)
             kind = ("minimum" if all(e > 0 for e in eigen) else
                     "maximum" if all(e < 0 for e in eigen) else
                     "saddle" if any(e > 0 for e in eigen) and any(e < 0 for e in eigen) else "degenerate")
@@ -160,7 +172,7 @@ class GradientDescent(Family):
         poly = sp.Poly(sp.expand(f), *xs) if f.is_polynomial(*xs) else None
         if poly is None or poly.total_degree() != 2 or beta != 0:
             return
-        eigen = [sp.nsimplify(e) for e in sp.hessian(f, xs).eigenvals(multiple=True)]
+        eigen = real_eigenvalues(sp.hessian(f, xs))
         largest = max(eigen, key=lambda e: float(e))
         if largest <= 0:
             return
