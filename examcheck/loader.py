@@ -6,8 +6,9 @@ from pathlib import Path
 
 from examcheck.answertests import Precision
 from examcheck.domains import DomainError, parse_domain
-from examcheck.families import ANSWER_TYPES_FOR, Family, FamilyError
+from examcheck.families import ANSWER_TYPES_FOR, Family, FamilyError, GivenError
 from examcheck.families import get as get_family
+from examcheck.limits import CheckFailed, LimitExceeded, Limits, run_bounded
 from examcheck.model import Mistake, Part, Problem, ProblemSet
 from examcheck.schema import PROBLEM_SET_SCHEMA, ValidationFailed, schema_errors, validate
 from examcheck.suggest import did_you_mean
@@ -119,6 +120,17 @@ def _is_scalar(value) -> bool:
     return isinstance(value, (int, float, str)) and not isinstance(value, bool)
 
 
+GIVEN_CHECK_LIMITS = Limits(seconds=20.0)
+
+
+def family_given_errors(family: str, given: dict) -> list:
+    """The family's own checks of a given mapping (run in the sandbox: they may solve the problem)."""
+    try:
+        return get_family(family).check_given(given)
+    except (FamilyError, ValueError, TypeError, KeyError, ArithmeticError) as exc:
+        return [GivenError((), str(exc))]
+
+
 class FamilyGivenChecker:
     """Check every `given` a family will be solved with (the problem's, merged with each part's and each
     mistake's) against the family's given schema, its layer schemas and its own checks.  Each error points
@@ -166,8 +178,11 @@ class FamilyGivenChecker:
         if errors:
             return errors
         try:
-            problems = self.family.check_given(merged)
-        except (FamilyError, ValueError, TypeError, KeyError) as exc:
+            problems = run_bounded(family_given_errors, self.family.name, merged, limits=GIVEN_CHECK_LIMITS)
+        except LimitExceeded as exc:
+            return [self.doc.error(last, f"family {self.family.name!r} ran past its {exc.what} limit checking "
+                                         "these given values")]
+        except CheckFailed as exc:
             return [self.doc.error(last, f"family {self.family.name!r} cannot use these given values: {exc}")]
         return [self.doc.error(at(p.path), p.message) for p in problems]
 

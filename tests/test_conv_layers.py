@@ -341,3 +341,18 @@ def test_loader_rejects_a_misspelt_layer_key_with_file_and_line(tmp_path):
     result = CliRunner().invoke(main, ["check", str(tmp_path)])
     assert result.exit_code == 2
     assert "bad.yaml:12" in result.output and "strides" in result.output and "output_padding" in result.output
+
+
+def test_an_unusable_layer_is_reported_at_its_line(tmp_path):
+    from click.testing import CliRunner
+
+    from examcheck.cli import main
+    (tmp_path / "bad.yaml").write_text(
+        "exam: bad\ntitle: bad\nproblems:\n  - id: q1\n    title: t\n    family: conv_layers\n    given:\n"
+        "      in_channels: 3\n      input_size: [8, 8]\n      layers:\n        - {type: conv, filters: 4, kernel: 3}\n"
+        "        - {type: conv, filters: 4, kernel: 3, padding: same, stride: 2}\n"
+        "    parts:\n      - {id: a, marks: 1, result: params.1, answer: integer}\n")
+    for command in (["check", str(tmp_path)], ["solve", "bad/q1", "--problems", str(tmp_path)]):
+        result = CliRunner().invoke(main, command)
+        assert result.exit_code == 2, command
+        assert "bad.yaml:12" in result.output and "padding='same'" in result.output

@@ -60,7 +60,7 @@ def check_latex(source: str) -> None:
         elif brace == "$":
             math = not math
             assert not (math and i + 1 < len(tokens) and tokens[i + 1].group(3) == "$"), "empty math $$"
-    assert not re.search(r"[\^_]\{[^{}]*\}[\^_]", source), "double superscript or subscript"
+    assert not re.search(r"\^\{[^{}]*\}\^|_\{[^{}]*\}_", source), "double superscript or subscript"
     assert depth == 0, "unbalanced {"
     assert not math, "math mode left open"
     assert not envs, f"unclosed environments {envs}"

@@ -14,7 +14,7 @@ MAX_MAGNITUDE = sp.Integer(10) ** 100
 def tidy(value, exact_bits: int = 26) -> sp.Expr:
     """A short rational stays exact (numerator and denominator under 2**exact_bits); anything else
     becomes a 30-digit float.  Never converts a huge integer to text (no digit-limit errors)."""
-    value = sp.sympify(value) if isinstance(value, int) else value
+    value = sp.Integer(value) if isinstance(value, int) else value
     if value.is_Rational and abs(value.p).bit_length() <= exact_bits and value.q.bit_length() <= exact_bits:
         return value
     number = sp.N(value, DIGITS)

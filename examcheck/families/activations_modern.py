@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
@@ -113,6 +113,7 @@ def _piece_right_of(pieces, a) -> Piece:
 @register
 class ActivationCatalogue(Family):
     name = "activation_catalogue"
+    solve_at_load = True
     summary = ("named activations (GELU, GELU-tanh, ELU, SELU, leaky ReLU, ReLU6, softsign, hard sigmoid, hard tanh, "
                "hardswish, Mish, SiLU, softplus, sigmoid, tanh, ReLU): values, derivatives, one-sided derivatives, f' in f")
     results = (
@@ -144,13 +145,13 @@ class ActivationCatalogue(Family):
         "properties": {
             "function": {"enum": sorted(CATALOGUE)},
             "variable": {"type": "string", "pattern": "^[A-Za-z]$", "description": "the variable's name (default z)"},
-            "at": {"type": ["number", "string"], "description": "a point for value_at, derivative_at, one-sided derivatives"},
-            "points": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1, "maxItems": MAX_POINTS,
+            "at": {**NUMBER_VALUE, "description": "a point for value_at, derivative_at, one-sided derivatives"},
+            "points": {"type": "array", "items": NUMBER_VALUE, "minItems": 1, "maxItems": MAX_POINTS,
                        "description": "points for the lists values and derivatives"},
-            "negative_slope": {"type": ["number", "string"], "description": "leaky_relu's slope for z < 0 (default 0.01)"},
-            "alpha": {"type": ["number", "string"], "description": "elu's α (default 1)"},
-            "slope": {"type": ["number", "string"], "description": "hard_sigmoid's slope (default 1/6)"},
-            "beta": {"type": ["number", "string"], "description": "softplus's β (default 1)"},
+            "negative_slope": {**NUMBER_VALUE, "description": "leaky_relu's slope for z < 0 (default 0.01)"},
+            "alpha": {**NUMBER_VALUE, "description": "elu's α (default 1)"},
+            "slope": {**NUMBER_VALUE, "description": "hard_sigmoid's slope (default 1/6)"},
+            "beta": {**NUMBER_VALUE, "description": "softplus's β (default 1)"},
         },
     }
 

@@ -127,6 +127,7 @@ def mha_macs(n: int, tgt: int, src: int, embed: int, kdim: int, vdim: int, extra
 @register
 class Attention(Family):
     name = "attention"
+    solve_at_load = True  # cheap: given values it cannot use are reported at load, with the line
     summary = ("multi-head attention (PyTorch nn.MultiheadAttention): parameters, Q/K/V/score/output shapes, "
                "causal masks, MACs/FLOPs; scaled dot-product attention on given matrices")
     given_schema = {
@@ -195,7 +196,7 @@ class Attention(Family):
              "unless batch_first: false (PyTorch's own default is sequence-first, (L, N, E)).")
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return missing_companions(given, self.needs)
+        return missing_companions(given, self.needs) or super().check_given(given)
 
     def solve(self, given: dict, conventions: AttentionConventions) -> Solution:
         _require_companions(given, self.needs)
@@ -363,6 +364,7 @@ def positional_encoding(pos: int, dim: int, d_model: int, base) -> sp.Expr:
 @register
 class Transformer(Family):
     name = "transformer"
+    solve_at_load = True  # cheap: given values it cannot use are reported at load, with the line
     summary = ("a transformer encoder or decoder block as PyTorch's nn.TransformerEncoderLayer/DecoderLayer: "
                "parameters, LayerNorm and embedding counts, FLOPs, sinusoidal positional encodings")
     given_schema = {
@@ -416,7 +418,7 @@ class Transformer(Family):
              "PE(pos, 2i+1) = cos(...); dimensions are numbered from 0.")
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return missing_companions(given, self.needs)
+        return missing_companions(given, self.needs) or super().check_given(given)
 
     def solve(self, given: dict, conventions: TransformerConventions) -> Solution:
         _require_companions(given, self.needs)

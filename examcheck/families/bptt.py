@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.families._numbers import bounded, tidy
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
 MAX_STEPS = 200
-NUMBER = {"type": ["number", "string"]}
+NUMBER = NUMBER_VALUE
 ACTIVATIONS = {
     "tanh": (sp.tanh, lambda h, a: 1 - h ** 2, "1 − h_t²"),
     "identity": (lambda a: a, lambda h, a: sp.Integer(1), "1"),
@@ -33,6 +33,7 @@ class BpttConventions(Conventions):
 @register
 class Bptt(Family):
     name = "bptt"
+    solve_at_load = True
     summary = ("backpropagation through time in a scalar RNN h_t = φ(w h_(t−1) + u x_t + b): hidden states, "
                "∂h_T/∂h_0 (vanishing/exploding), ∂L/∂h_0, ∂L/∂w, ∂L/∂u, ∂L/∂b")
     results = (

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import sympy as sp
 
 from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
-from examcheck.families.helpers import expand_repeats
+from examcheck.families.helpers import expand_repeats, walk_layers
 from examcheck.values import show
 
 AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
@@ -298,6 +298,7 @@ class ConvConventions(Conventions):
 @register
 class ConvLayers(Family):
     name = "conv_layers"
+    solve_at_load = True  # cheap: given values it cannot use are reported at load, with the line
     summary = ("1-D/2-D/3-D convolution stacks as PyTorch defines them: grouped, depthwise, separable, transposed "
                "and pooling layers with per-axis kernel/stride/padding/dilation; shapes, parameters, MACs/FLOPs, "
                "receptive fields")
@@ -370,10 +371,15 @@ class ConvLayers(Family):
         steps = [Step("input", show(self._shape(given, conventions, channels, size)))]
         totals = {"params": 0, "macs": 0}
         rf, jump, rf_defined = (1,) * dims, (1,) * dims, True
-        for i, spec in enumerate(layers, start=1):
-            layer = read_layer(spec, dims, i, conventions.bias, framework)
-            where = f"layer {i} ({layer.label})"
-            done = apply_layer(layer, channels, size, batch, framework, where)
+        for at in walk_layers(given["layers"]):
+            i, spec = at.number, at.spec
+            try:
+                layer = read_layer(spec, dims, i, conventions.bias, framework)
+                where = f"layer {i} ({layer.label})"
+                done = apply_layer(layer, channels, size, batch, framework, where)
+            except FamilyError as exc:
+                exc.path = ("layers", at.entry)  # the loader points at this layer's line
+                raise
             channels, size = done.channels, done.size
             params = done.weights + done.biases
             totals["params"] += params

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.families.helpers import log
 from examcheck.values import exact, show
 
 MAX_OUTCOMES = 1_000
 MAX_FACTOR_DIGITS = 12  # expand_log factors integers: beyond this, evaluate numerically
-DISTRIBUTION = {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1, "maxItems": MAX_OUTCOMES}
+DISTRIBUTION = {"type": "array", "items": NUMBER_VALUE, "minItems": 1, "maxItems": MAX_OUTCOMES}
 
 
 
@@ -67,6 +67,7 @@ def kl(P: list, Q: list, base, skip_zero_q: bool = False):
 @register
 class Divergence(Family):
     name = "divergence"
+    solve_at_load = True
     summary = "H(P), H(P,Q), D_KL(P‖Q), D_KL(Q‖P) and JS(P,Q) with zero probabilities: ∞ on a support mismatch"
     results = (
         Result("entropy_P", "number", "H(P) = −Σ p log p (0 log 0 = 0)"),

@@ -27,14 +27,14 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
 KINDS = ["cross_entropy", "binary_cross_entropy", "mse", "mae", "huber", "smooth_l1", "hinge", "multiclass_hinge"]
 REGRESSION = ("mse", "mae", "huber", "smooth_l1")
 MAX_ENTRIES = 2_000
-NUMBER = {"type": ["number", "string"]}
+NUMBER = NUMBER_VALUE
 VECTOR_OR_MATRIX = {"type": ["number", "string", "array"],
                     "description": "a number, a list (one sample), or a list of rows (a batch)"}
 
@@ -120,6 +120,7 @@ class _Reducer:
 @register
 class Loss(Family):
     name = "loss"
+    solve_at_load = True
     summary = ("losses from logits or predictions (PyTorch): softmax, log-softmax, cross-entropy with label smoothing "
                "and its gradient p − y, binary cross-entropy with logits, MSE, MAE, Huber, SmoothL1, hinge")
     results = RESULTS

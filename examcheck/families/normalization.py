@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.families._numbers import bounded, tidy
 from examcheck.values import exact, show
 
-NUMBER = {"type": ["number", "string"]}
+NUMBER = NUMBER_VALUE
 VECTOR = {"type": "array", "items": NUMBER, "minItems": 1}
 MAX_ENTRIES = 5_000
 
@@ -60,6 +60,7 @@ class BatchNormConventions(Conventions):
 @register
 class BatchNorm(Family):
     name = "batch_norm"
+    solve_at_load = True
     summary = ("batch normalisation: training output with batch statistics, running statistics after the step, "
                "inference output, and parameter/buffer counts in PyTorch and Keras")
     results = (
@@ -229,6 +230,7 @@ class DropoutConventions(Conventions):
 @register
 class Dropout(Family):
     name = "dropout"
+    solve_at_load = True
     summary = "dropout with drop probability p: the training scale, the output for a given mask, inference output"
     results = (
         Result("scale", "number", "the factor on kept units in training: 1/(1 − p) (inverted) or 1 (classic)"),
@@ -299,6 +301,7 @@ class PenaltyConventions(Conventions):
 @register
 class Regularization(Family):
     name = "regularization"
+    solve_at_load = True
     summary = "L1 / L2 / elastic-net weight penalties: value, gradient, and one SGD step with the data gradient"
     results = (
         Result("penalty", "number", "the penalty value"),

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.families._numbers import tidy
 from examcheck.values import exact, expression, show
 
@@ -40,7 +40,7 @@ METHODS = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw"]
 SCHEDULES = ["constant", "step", "exponential", "cosine", "linear_warmup"]
 DEFAULT_EPS = {"adagrad": "1e-10", "rmsprop": "1e-8", "adam": "1e-8", "adamw": "1e-8"}
 
-NUMBER = {"type": ["number", "string"]}
+NUMBER = NUMBER_VALUE
 SCHEDULE_SCHEMA = {
     "type": "object",
     "additionalProperties": False,
@@ -280,6 +280,7 @@ class _Run:
 @register
 class Optimizer(Family):
     name = "optimizer"
+    solve_at_load = True
     summary = ("SGD, momentum (heavy-ball, Nesterov), AdaGrad, RMSProp, Adam, AdamW with weight decay and "
                "learning-rate schedules: iterates, gradients and optimiser state per step (PyTorch's formulas)")
     results = RESULTS

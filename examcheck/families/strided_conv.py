@@ -201,6 +201,7 @@ def read_problem(given: dict):
 @register
 class StridedConv2D(Family):
     name = "conv2d_strided"
+    solve_at_load = True  # cheap: given values it cannot use are reported at load, with the line
     summary = ("2-D convolution with stride, padding and dilation (PyTorch's conv2d; several channels and "
                "filters): output, ∂L/∂X, ∂L/∂W and ∂L/∂b for an upstream gradient")
     given_schema = {
