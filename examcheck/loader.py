@@ -126,7 +126,7 @@ GIVEN_CHECK_LIMITS = Limits(seconds=20.0)
 def family_given_errors(family: str, given: dict) -> list:
     """The family's own checks of a given mapping (run in the sandbox: they may solve the problem)."""
     try:
-        return get_family(family).check_given(given)
+        return get_family(family).load_errors(given)
     except (FamilyError, ValueError, TypeError, KeyError, ArithmeticError) as exc:
         return [GivenError((), str(exc))]
 

@@ -134,6 +134,9 @@ class Resolver:
             definitions = dict(solution.definitions)
             for name in definitions:
                 symbols.setdefault(name, sp.Symbol(name, real=True))
+            for value in definitions.values():  # f = tanh(z): answers may write z as well as f
+                for sym in getattr(value, "free_symbols", ()):
+                    symbols.setdefault(sym.name, sym)
         extra = part.options
         return Options(
             vocab=Vocabulary(symbols, values, log_base_of(part.log_base), frozenset(part.functions)),

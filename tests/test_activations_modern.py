@@ -151,3 +151,17 @@ def test_against_torch_autograd(name):
         r = FAMILY.compute({"function": name, "points": ["-2", "0.5"]}).results
         assert [num(v) for v in r["values"]] == pytest.approx(torch.nn.functional.hardsigmoid(
             torch.tensor([-2.0, 0.5], dtype=torch.float64)).tolist())
+
+
+@pytest.mark.parametrize("name", ["gelu", "gelu_tanh", "mish", "silu", "softplus", "sigmoid", "tanh", "elu", "selu",
+                                  "softsign"])
+def test_second_derivative_against_torch_double_backward(name):
+    torch = pytest.importorskip("torch")
+    xs = [k / 4 for k in range(-12, 13) if k / 4 not in KINKS.get(name, [])]
+    r = FAMILY.compute({"function": name, **PARAMS.get(name, {})}).results
+    z = sp.Symbol("z", real=True)
+    t = torch.tensor(xs, dtype=torch.float64, requires_grad=True)
+    (first,) = torch.autograd.grad(TORCH[name](torch.nn.functional, t).sum(), t, create_graph=True)
+    (second,) = torch.autograd.grad(first.sum(), t)
+    for x, theirs in zip(xs, second.tolist()):
+        assert math.isclose(num(r["second_derivative"].subs(z, sp.Rational(str(x)))), theirs, rel_tol=1e-8, abs_tol=1e-10)

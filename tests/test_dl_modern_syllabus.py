@@ -83,3 +83,9 @@ def test_finite_answer_to_an_infinite_divergence_names_the_skipped_term(exam):
     sheet = sheet_from_text("exam: dl-modern\nanswers:\n  kl_support: {kl_reverse: '-0.5'}\n")
     part = parts(grade_file(sheet, exam))["kl_support.kl_reverse"]
     assert part.status == "incorrect" and "+∞" in part.feedback
+
+
+def test_derivative_in_f_accepts_the_variable_too(exam):
+    """A problem need not declare z: the family's definition f = tanh(z) brings z into the vocabulary."""
+    sheet = sheet_from_text("exam: dl-modern\nanswers:\n  activations: {tanh_in_f: 'sech(z)^2'}\n")
+    assert parts(grade_file(sheet, exam))["activations.tanh_in_f"].status == "correct"

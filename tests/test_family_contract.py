@@ -45,7 +45,7 @@ def test_family_declares_a_contract(name):
 @pytest.mark.parametrize("name", FAMILIES)
 def test_example_results_are_declared_with_their_kind(name):
     family = all_families()[name]
-    assert family.check_given(family.example) == []
+    assert family.load_errors(family.example) == []
     solution = family.compute(family.example)
     assert solution.results
     for result, value in solution.results.items():

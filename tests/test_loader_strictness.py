@@ -136,7 +136,7 @@ def test_an_unknown_result_is_an_error_with_the_allowed_names(write, case):
 @pytest.mark.parametrize("family", sorted(FAMILIES))
 def test_every_declared_result_is_accepted(write, family):
     for spec in FAMILIES[family].results:
-        name = re.sub(r"\{[^}]+\}", "1", spec.name)
+        name = re.sub(r"\{[^}]*\}", "1", spec.name)  # every placeholder (point.{k}.{i} -> point.1.1)
         answer = answer_for(spec.kind)
         assert load_set(write("ok.yaml", problem_set(family, FAMILIES[family].example, result=name, answer=answer)))
 
@@ -251,3 +251,32 @@ def test_grade_solve_and_check_exit_2_with_file_and_line(write, problem, reason)
         assert out.returncode == 2, (args, out.stdout, out.stderr)
         assert f"{problems}:" in out.stderr and reason in out.stderr
         assert "at fault" not in out.stdout + out.stderr
+
+
+# ----------------------------------------------------------------------------- hostile given values
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**6) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=12)
+
+
+@st.composite
+def hostile_given(draw):
+    family = draw(st.sampled_from(sorted(FAMILIES)))
+    given_ = dict(FAMILIES[family].example)
+    keys = sorted(FAMILIES[family].given_schema.get("properties", {})) or ["x"]
+    for _ in range(draw(st.integers(1, 3))):
+        given_[draw(st.sampled_from(keys))] = draw(json_values)
+    return family, given_
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(hostile_given())
+def test_hostile_given_values_load_or_fail_with_lines_never_crash(write, case):
+    family, given_ = case
+    try:
+        load_set(write("hostile.yaml", problem_set(family, given_)))
+    except ValidationFailed as exc:
+        assert exc.errors and all(e.line for e in exc.errors), [str(e) for e in exc.errors]

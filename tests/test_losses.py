@@ -262,3 +262,25 @@ def test_divergence_against_torch():
     assert close(r["entropy_P"], -torch.special.xlogy(p, p).sum().item())
     assert r["kl_reverse"] == sp.oo  # Q puts mass 1/2 where P has none
     assert torch.isinf(torch.nn.functional.kl_div(p.log(), q, reduction="sum"))
+
+
+def test_label_smoothing_on_probability_targets_against_torch():
+    torch = pytest.importorskip("torch")
+    logits = [[1, -2, "0.5"], [0, 3, 1]]
+    targets = [["0.5", "0.5", 0], [0, "0.25", "0.75"]]
+    r = solve(kind="cross_entropy", logits=logits, target=targets, label_smoothing="0.2")
+    z = torch.tensor([[1, -2, 0.5], [0, 3, 1]], dtype=torch.float64, requires_grad=True)
+    loss = torch.nn.functional.cross_entropy(z, torch.tensor([[0.5, 0.5, 0], [0, 0.25, 0.75]], dtype=torch.float64),
+                                             label_smoothing=0.2)
+    loss.backward()
+    assert close(r["loss"], loss.item()) and close(r["gradient"], z.grad.flatten().tolist())
+    one_based = solve(kind="cross_entropy", logits=logits, target=[1, 3], first_class=1)
+    zero_based = solve(kind="cross_entropy", logits=logits, target=[0, 2])
+    assert one_based["loss"] == zero_based["loss"] and one_based["predicted_classes"] == [1, 2]
+
+
+def test_softmax_without_a_target():
+    r = solve(kind="cross_entropy", logits=[1, 2, 3])
+    assert close(r["softmax"], _softmax([1, 2, 3])) and r["predicted_class"] == 2 and "loss" not in r
+    with pytest.raises(FamilyError):
+        solve(kind="mse", prediction=[1])

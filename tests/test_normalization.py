@@ -136,7 +136,7 @@ def test_dropout_brute_force_and_mistakes():
     classic = DROPOUT.compute({"p": "0.2", "inputs": [5, 10], "mask": [1, 0], "style": "classic"}).results
     assert classic["output"] == [5, 0] and classic["inference_output"] == [4, 8]
     feedback = [v.feedback for v in DROPOUT.variants({"p": "0.2"})]
-    assert any("DROPPING" in f for f in feedback) and any("convention" in f for f in feedback)
+    assert any("swapped" in f for f in feedback) and any("convention" in f for f in feedback)
     with pytest.raises(FamilyError):
         DROPOUT.compute({"p": 1})
 
@@ -169,3 +169,26 @@ def test_l2_half_form_is_torch_weight_decay():
     w = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
     (0.3 * w.abs().sum()).backward()
     assert close(PENALTY.compute({"kind": "l1", "weights": w0, "lam": "0.3"}).results["gradient"], w.grad.numpy())
+
+
+def test_keep_prob_and_flat_batch_norm_inputs():
+    assert DROPOUT.compute({"keep_prob": "0.8", "inputs": [5], "mask": [1]}).results["output"] == [sp.Rational(25, 4)]
+    for bad in ({"p": "0.2", "keep_prob": "0.8"}, {"inputs": [1]}):
+        with pytest.raises(FamilyError):
+            DROPOUT.compute(bad)
+    flat = BN.compute({"inputs": [1, 2, 3, 6]}).results
+    column = BN.compute({"inputs": [[1], [2], [3], [6]]}).results
+    assert flat["output"] == [row[0] for row in column["output"]] and flat["batch_mean"] == [3]
+    x = np.array([1, 2, 3, 6], dtype=float)
+    assert close(flat["output"], (x - x.mean()) / np.sqrt(x.var() + 1e-5))
+
+
+def test_cross_entropy_in_bits():
+    from examcheck.families import get as family
+
+    loss = family("loss")
+    bits = loss.compute({"kind": "cross_entropy", "logits": [0, 0, 0, 0], "target": 1}, log_base=2).results
+    assert sp.simplify(bits["loss"] - 2) == 0
+    nats = loss.compute({"kind": "binary_cross_entropy", "logits": [0], "target": [1]}).results
+    in_bits = loss.compute({"kind": "binary_cross_entropy", "logits": [0], "target": [1]}, log_base=2).results
+    assert sp.simplify(in_bits["loss"] - 1) == 0 and sp.simplify(in_bits["gradient"][0] * sp.log(2) - nats["gradient"][0]) == 0

@@ -217,3 +217,41 @@ def test_schedules_against_torch(schedule, make, method):
     assert close(r["learning_rates"], rates, rel=1e-12)
     for k in range(1, len(grads) + 1):
         assert close(r[f"point.{k}"], points[k - 1], rel=1e-9, abs_=1e-11)
+
+
+def test_ema_momentum_is_the_weighted_average():
+    """v ← βv + (1 − β)g from v₀ = 0; θ ← θ − ηv (Ng's form), by hand on f = x²."""
+    r = solve(method="momentum", momentum_form="ema", f="x**2", variables=["x"], start=1, lr="0.1", momentum="0.9",
+              steps=2)
+    v1 = sp.Rational(1, 10) * 2
+    x1 = 1 - sp.Rational(1, 10) * v1
+    v2 = sp.Rational(9, 10) * v1 + sp.Rational(1, 10) * 2 * x1
+    assert r["buffer.1"] == [v1] and r["point.1"] == [x1] and r["buffer.2"] == [v2]
+    assert r["point.2"] == [x1 - sp.Rational(1, 10) * v2]
+    with pytest.raises(FamilyError):
+        solve(method="adam", momentum_form="ema", gradients=[1], start=0, lr=1)
+
+
+def test_ema_momentum_is_torch_dampening_after_the_first_step():
+    torch = pytest.importorskip("torch")
+    # PyTorch with dampening μ differs only in its first buffer (b₁ = g); start both from the same b₁.
+    ema = solve(method="momentum", momentum_form="ema", gradients=[[2.0], [1.0], [-3.0]], start=[0], lr="0.1",
+                momentum="0.5")
+    x = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([x], lr=0.1, momentum=0.5, dampening=0.5)
+    x.grad = torch.tensor([1.0], dtype=torch.float64)  # b₁ = 1 = (1 − μ)·2, the EMA's first buffer
+    opt.step()
+    for g in ([1.0], [-3.0]):
+        x.grad = torch.tensor(g, dtype=torch.float64)
+        opt.step()
+    assert close(ema["point.3"], x.detach().tolist())
+
+
+def test_heavy_ball_velocity_is_the_textbook_v():
+    """v ← μv − ηg, θ ← θ + v, by hand on given gradients 1, 2, 3."""
+    r = solve(method="momentum", gradients=[1, 2, 3], start=0, lr="0.1", momentum="0.5")
+    v, theta = sp.Integer(0), sp.Integer(0)
+    for k, g in enumerate([1, 2, 3], start=1):
+        v = sp.Rational(1, 2) * v - sp.Rational(1, 10) * g
+        theta += v
+        assert r[f"velocity.{k}"] == [v] and r[f"point.{k}"] == [theta]

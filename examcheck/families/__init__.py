@@ -191,9 +191,14 @@ class Family:
 
     def check_given(self, given: dict) -> list[GivenError]:
         """Errors the schema cannot see (layer strings that do not parse, lengths that disagree, ...),
-        found at load time."""
-        if not self.solve_at_load:
-            return []
+        found at load time.  With solve_at_load, the loader also solves the problem afterwards."""
+        return []
+
+    def load_errors(self, given: dict) -> list[GivenError]:
+        """check_given, then (for a cheap family with no errors so far) a solve whose FamilyError is a load error."""
+        errors = self.check_given(given)
+        if errors or not self.solve_at_load:
+            return errors
         try:
             self.compute(given)
         except FamilyError as exc:

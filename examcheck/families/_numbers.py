@@ -34,3 +34,35 @@ def bounded(values, what: str):
     if values.is_infinite:
         raise FamilyError(f"{what}: infinite values are out of range")
     return values
+
+
+def _types(schema: dict) -> set:
+    kind = schema.get("type", [])
+    return {kind} if isinstance(kind, str) else set(kind)
+
+
+def number_errors(given: dict, schema: dict) -> list:
+    """GivenErrors for every text value, in a field whose schema allows numbers, that does not read as a
+    number (found at load time, with its path, instead of failing later in solve)."""
+    from examcheck.families import GivenError
+    from examcheck.values import exact
+
+    errors: list = []
+
+    def walk(value, sub: dict, path: tuple) -> None:
+        if isinstance(value, dict):
+            props = sub.get("properties", {})
+            for key, inner in value.items():
+                if key in props:
+                    walk(inner, props[key], (*path, key))
+        elif isinstance(value, list):
+            for i, inner in enumerate(value):
+                walk(inner, sub.get("items", sub), (*path, i))
+        elif isinstance(value, str) and "number" in _types(sub):
+            try:
+                exact(value)
+            except (ValueError, TypeError) as exc:
+                errors.append(GivenError(path, f"expected a number, found {value!r} ({exc})"))
+
+    walk(given, schema, ())
+    return errors

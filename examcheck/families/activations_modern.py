@@ -16,7 +16,19 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
+from examcheck.families._numbers import number_errors
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
@@ -154,6 +166,9 @@ class ActivationCatalogue(Family):
             "beta": {**NUMBER_VALUE, "description": "softplus's β (default 1)"},
         },
     }
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
 
     def solve(self, given: dict, conventions: Conventions) -> Solution:
         name = given["function"]

@@ -9,8 +9,19 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
-from examcheck.families._numbers import bounded, tidy
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
+from examcheck.families._numbers import bounded, number_errors, tidy
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
@@ -27,7 +38,7 @@ ACTIVATIONS = {
 @dataclass(frozen=True)
 class BpttConventions(Conventions):
     loss: str = field(default="h_T", metadata={
-        "doc": "h_T: L = h_T (so ∂L/∂h_T = 1); squared: L = ½(h_T − target)² (given key `loss`)"})
+        "doc": "h_T: L = h_T (so ∂L/∂h_T = 1); squared: L = (1/2)(h_T − target)² (given key `loss`)"})
 
 
 @register
@@ -78,6 +89,9 @@ class Bptt(Family):
                          "description": "truncated BPTT: backpropagate only the last k steps"},
         },
     }
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
 
     def solve(self, given: dict, conventions: BpttConventions) -> Solution:
         w, u, b = bounded([exact(given["w"]), exact(given.get("u", 1)), exact(given.get("b", 0))], "w, u, b")

@@ -4,7 +4,7 @@ discrete distributions that may contain zeros, where the answer can be ∞.
 Conventions: 0·log 0 = 0 and 0·log(0/q) = 0 (an outcome P never produces adds
 nothing); p·log(p/0) = ∞ for p > 0, so H(P, Q) and D_KL(P‖Q) are ∞ exactly when
 P puts mass where Q has none (a support mismatch).  The log base is the problem's
-``log_base`` (e by default).  JS(P, Q) = ½D_KL(P‖M) + ½D_KL(Q‖M), M = ½(P + Q),
+``log_base`` (e by default).  JS(P, Q) = (1/2)D_KL(P‖M) + (1/2)D_KL(Q‖M), M = (1/2)(P + Q),
 is always finite (at most log 2).
 """
 
@@ -12,7 +12,19 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
+from examcheck.families._numbers import number_errors
 from examcheck.families.helpers import log
 from examcheck.values import exact, show
 
@@ -76,7 +88,7 @@ class Divergence(Family):
         Result("cross_entropy_reverse", "number", "H(Q, P)"),
         Result("kl", "number", "D_KL(P‖Q) = Σ p log(p/q); ∞ when some p > 0 has q = 0"),
         Result("kl_reverse", "number", "D_KL(Q‖P)"),
-        Result("js", "number", "Jensen–Shannon divergence ½D_KL(P‖M) + ½D_KL(Q‖M), M = (P + Q)/2 (finite)"),
+        Result("js", "number", "Jensen–Shannon divergence (1/2)D_KL(P‖M) + (1/2)D_KL(Q‖M), M = (P + Q)/2 (finite)"),
         Result("support_mismatch", "boolean", "P puts mass where Q has none (so D_KL(P‖Q) = ∞)"),
         Result("support_mismatch_reverse", "boolean", "Q puts mass where P has none"),
         Result("kl_finite", "boolean", "D_KL(P‖Q) is finite"),
@@ -98,6 +110,9 @@ class Divergence(Family):
                                             "with q = 0 left out)"},
         },
     }
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
 
     def solve(self, given: dict, conventions: Conventions) -> Solution:
         base = conventions.log_base
@@ -130,7 +145,7 @@ class Divergence(Family):
             Step("D_KL(P‖Q)", (f"outcome(s) {missing} have p > 0 and q = 0, so D_KL(P‖Q) = ∞ and H(P,Q) = ∞"
                                if missing and not skip else f"Σ p {log}(p/q) = {show(results['kl'])}")),
             Step("D_KL(Q‖P)", f"{show(results['kl_reverse'])}"),
-            Step("JS(P,Q)", f"M = {show(M)}; ½D_KL(P‖M) + ½D_KL(Q‖M) = {show(results['js'])} (always finite)"),
+            Step("JS(P,Q)", f"M = {show(M)}; (1/2)D_KL(P‖M) + (1/2)D_KL(Q‖M) = {show(results['js'])} (always finite)"),
         ]
         return Solution(results, steps)
 

@@ -13,7 +13,7 @@ Conventions (each also stated in the given schema):
   of the reduced loss with respect to the logits (or predictions), so with ``mean``
   it includes the 1/N.
 * Label smoothing ε (PyTorch): y = (1 − ε)·onehot + ε/K over all K classes.
-* Huber(δ) = ½d² for |d| ≤ δ, else δ(|d| − ½δ); SmoothL1(β) = Huber(β)/β.
+* Huber(δ) = (1/2)d² for |d| ≤ δ, else δ(|d| − (1/2)δ); SmoothL1(β) = Huber(β)/β.
 * Hinge labels are ±1: max(0, 1 − y·s).  Multiclass hinge (Weston–Watkins, cs231n):
   Σ_{j≠y} max(0, s_j − s_y + margin); PyTorch's MultiMarginLoss also divides by
   the number of classes (``divide_by_classes: true``).
@@ -27,7 +27,19 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
+from examcheck.families._numbers import number_errors
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
@@ -35,7 +47,8 @@ KINDS = ["cross_entropy", "binary_cross_entropy", "mse", "mae", "huber", "smooth
 REGRESSION = ("mse", "mae", "huber", "smooth_l1")
 MAX_ENTRIES = 2_000
 NUMBER = NUMBER_VALUE
-VECTOR_OR_MATRIX = {"type": ["number", "string", "array"],
+ROW = {"type": ["number", "string", "array"], "minItems": 1, "items": NUMBER_VALUE}
+VECTOR_OR_MATRIX = {"type": ["number", "string", "array"], "minItems": 1, "maxItems": MAX_ENTRIES, "items": ROW,
                     "description": "a number, a list (one sample), or a list of rows (a batch)"}
 
 
@@ -127,17 +140,19 @@ class Loss(Family):
     conventions = LossConventions
     example = {"kind": "cross_entropy", "logits": [2, 1, 0], "target": 0, "label_smoothing": 0.1}
     notes = ("PyTorch's definitions and defaults: mean reduction, classes counted from 0, label smoothing ε/K to every "
-             "class. gradient is the gradient of the reduced loss, so a mean includes 1/N.")
+             "class. gradient is the gradient of the reduced loss, so a mean includes 1/N. The problem's log_base "
+             "applies to the cross-entropies (bits for 2).")
     given_schema = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["kind", "target"],
+        "required": ["kind"],
         "properties": {
             "kind": {"enum": KINDS},
             "logits": {**VECTOR_OR_MATRIX, "description": "raw scores z (cross-entropy, BCE, hinge): a list for one "
                                                           "sample, a list of rows for a batch"},
             "prediction": {**VECTOR_OR_MATRIX, "description": "predicted values ŷ (regression losses)"},
-            "target": {"type": ["integer", "number", "string", "array"],
+            "target": {"type": ["integer", "number", "string", "array"], "minItems": 1, "maxItems": MAX_ENTRIES,
+                       "items": ROW,
                        "description": "class index (or one per sample), a target distribution, 0/1 or soft labels "
                                       "(BCE), ±1 labels (hinge), or values (regression)"},
             "first_class": {"enum": [0, 1], "description": "integer targets count classes from 0 (default) or 1"},
@@ -154,13 +169,21 @@ class Loss(Family):
         },
     }
 
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
+
     def solve(self, given: dict, conventions: LossConventions) -> Solution:
         given = {**given, **{f.name: getattr(conventions, f.name) for f in dataclasses.fields(conventions)
                              if f.name != "log_base"}}
-        return self._solve(given)
+        solution = self._solve(given)
+        if given["kind"] in ("cross_entropy", "binary_cross_entropy") and conventions.log_base not in (None, "e"):
+            _in_base(solution, int(conventions.log_base))
+        return solution
 
     def _solve(self, given: dict) -> Solution:
         kind = given["kind"]
+        if kind != "cross_entropy" and "target" not in given:
+            raise FamilyError(f"{kind} needs a target")
         if kind in REGRESSION:
             return self._regression(given, kind)
         if "logits" not in given:
@@ -215,6 +238,8 @@ class Loss(Family):
 
     def _cross_entropy(self, given, logits, batched):
         n, k = len(logits), len(logits[0])
+        if "target" not in given:
+            return self._softmax_only(given, logits, batched)
         hard = self._targets(given, logits, batched)
         targets = self._smooth(given, hard, k)
         reduce = _Reducer(given.get("reduction", "mean"), n)
@@ -258,6 +283,24 @@ class Loss(Family):
                                            f"{reduce.text()}: {show(results['loss'])}"))
         formula = "(p − y)/N" if reduce.reduction == "mean" and n > 1 else "p − y"
         steps.append(Step("gradient w.r.t. the logits", f"∂L/∂z = {formula} = {show(results['gradient'])}"))
+        return Solution(results, steps)
+
+    def _softmax_only(self, given, logits, batched):
+        """Without a target: softmax, log-softmax and the predicted class only."""
+        base = given.get("first_class", 0)
+        softmax = [[sp.exp(zi) / sp.Add(*(sp.exp(zj) for zj in z)) for zi in z] for z in logits]
+        lse = [sp.log(sp.Add(*(sp.exp(zj) for zj in z))) for z in logits]
+        log_softmax = [[zi - s for zi in z] for z, s in zip(logits, lse)]
+        predicted = [max(range(len(z)), key=lambda j, z=z: float(z[j])) + base for z in logits]
+        results = {"softmax": softmax if batched else softmax[0], "log_softmax": log_softmax if batched else log_softmax[0],
+                   "predicted_classes": predicted}
+        if not batched:
+            results.update(logsumexp=lse[0], predicted_class=predicted[0])
+            for j in range(len(logits[0])):
+                results[f"softmax.{j + base}"] = softmax[0][j]
+                results[f"log_softmax.{j + base}"] = log_softmax[0][j]
+        steps = [Step("softmax", "p_j = exp(z_j) / Σ_i exp(z_i); log p_j = z_j − log Σ_i exp(z_i)")]
+        steps += [Step(f"softmax of z = {show(z)}", f"p = {show([sp.N(v, 6) for v in p])}") for z, p in zip(logits, softmax)]
         return Solution(results, steps)
 
     # ------------------------------------------------------------------ binary losses
@@ -348,7 +391,7 @@ class Loss(Family):
             divide = width if kind == "smooth_l1" else sp.Integer(1)
             losses = [(d ** 2 / 2 if abs(d) <= width else width * (sp.Abs(d) - width / 2)) / divide for d in residual]
             slopes = [(d if abs(d) <= width else width * sp.sign(d)) / divide for d in residual]
-            formula = (f"½d² if |d| ≤ {show(width)}, else {show(width)}(|d| − {show(width / 2)})"
+            formula = (f"(1/2)d² if |d| ≤ {show(width)}, else {show(width)}(|d| − {show(width / 2)})"
                        + (f", divided by β = {show(width)}" if kind == "smooth_l1" else ""))
         shape = (lambda v: [v[i * len(rows[0]):(i + 1) * len(rows[0])] for i in range(len(rows))]) if batched else \
             (lambda v: v)
@@ -384,7 +427,7 @@ class Loss(Family):
         if kind == "huber":
             out.append(Variant({**{k: v for k, v in given.items() if k != "delta"}, "kind": "smooth_l1",
                                 "beta": given.get("delta", 1)},
-                               "this is SmoothL1 (Huber divided by δ); Huber(δ) = ½d² or δ(|d| − ½δ)"))
+                               "this is SmoothL1 (Huber divided by δ); Huber(δ) = (1/2)d² or δ(|d| − (1/2)δ)"))
         if kind == "smooth_l1":
             out.append(Variant({**{k: v for k, v in given.items() if k != "beta"}, "kind": "huber",
                                 "delta": given.get("beta", 1)},
@@ -401,6 +444,20 @@ def _add_entries(results: dict) -> None:
     for plural, name in (("sigmoid", "sigmoid"), ("margins", "margin"), ("gradient", "gradient")):
         for i, value in enumerate(results.get(plural, []), start=1):
             results[f"{name}.{i}"] = value
+
+
+def _in_base(solution: Solution, base: int) -> None:
+    """Cross-entropies measured with log base `base` (bits for 2): every log-valued result and the
+    gradient are divided by ln(base); softmax probabilities are unchanged."""
+    scale = 1 / sp.log(base)
+
+    def rescale(value):
+        return [rescale(v) for v in value] if isinstance(value, list) else value * scale
+
+    for name in list(solution.results):
+        if name.split(".")[0] in ("loss", "losses", "log_softmax", "logsumexp", "gradient"):
+            solution.results[name] = rescale(solution.results[name])
+    solution.steps.append(Step(f"log base {base}", f"the losses and their gradient are divided by ln {base}"))
 
 
 def _is_index(target) -> bool:

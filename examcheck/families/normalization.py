@@ -8,8 +8,19 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
-from examcheck.families._numbers import bounded, tidy
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
+from examcheck.families._numbers import bounded, number_errors, tidy
 from examcheck.values import exact, show
 
 NUMBER = NUMBER_VALUE
@@ -22,7 +33,10 @@ def _depth(value) -> int:
 
 
 def _channels_of(inputs) -> tuple[list[list], int]:
-    """Per-channel values of an (N, C), (N, C, L) or (N, C, H, W) nested list (channel = axis 1)."""
+    """Per-channel values of an (N, C), (N, C, L) or (N, C, H, W) nested list (channel = axis 1);
+    a flat list is N values of one channel."""
+    if isinstance(inputs, list) and inputs and not any(isinstance(v, list) for v in inputs):
+        inputs = [[v] for v in inputs]
     depth = _depth(inputs)
     if depth not in (2, 3, 4):
         raise FamilyError("inputs must be a batch: rows (N×C), or N×C×L, or N×C×H×W")
@@ -69,14 +83,14 @@ class BatchNorm(Family):
         Result("batch_var", "vector", "the biased batch variance of each channel (used to normalise)"),
         Result("batch_var.{c}", "number", "the biased batch variance of channel c"),
         Result("batch_var_unbiased", "vector", "the unbiased (n − 1) batch variance of each channel"),
-        Result("normalized", "matrix", "x̂ = (x − mean)/√(var + eps), same shape as inputs"),
-        Result("output", "matrix", "training-mode output γ·x̂ + β"),
+        Result("normalized", "vector", "(x − mean)/√(var + eps), same shape as inputs"),
+        Result("output", "vector", "training-mode output γ·(normalized) + β"),
         Result("running_mean_after", "vector", "the running mean after this training step"),
         Result("running_mean_after.{c}", "number", "the running mean of channel c after the step"),
         Result("running_var_after", "vector", "the running variance after this training step"),
         Result("running_var_after.{c}", "number", "the running variance of channel c after the step"),
-        Result("inference_output", "matrix", "eval-mode output with the running statistics given (before the step)"),
-        Result("inference_output_after", "matrix", "eval-mode output with the running statistics after the step"),
+        Result("inference_output", "vector", "eval-mode output with the running statistics given (before the step)"),
+        Result("inference_output_after", "vector", "eval-mode output with the running statistics after the step"),
         Result("trainable_parameters", "integer", "γ and β: 2C (0 without affine)"),
         Result("non_trainable_parameters", "integer", "Keras: the moving mean and variance, 2C; PyTorch: 0 "
                                                       "(they are buffers, not parameters)"),
@@ -96,7 +110,9 @@ class BatchNorm(Family):
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "inputs": {"type": "array", "minItems": 1, "description": "the batch, channel on axis 1"},
+            "inputs": {"type": "array", "minItems": 1,
+                       "description": "the batch, channel on axis 1 (N×C rows, N×C×L, N×C×H×W), or a flat list of N "
+                                      "values of one channel"},
             "channels": {"type": "integer", "minimum": 1, "maximum": 100_000,
                          "description": "C, for parameter counts when no inputs are given"},
             "gamma": {**VECTOR, "description": "γ per channel (default 1)"},
@@ -116,19 +132,43 @@ class BatchNorm(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: BatchNormConventions) -> Solution:
-        keras = conventions.framework == "keras"
-        results: dict = {}
-        steps: list[Step] = []
-        channels = given.get("channels")
+    def check_given(self, given: dict) -> list[GivenError]:
+        errors = number_errors(given, self.given_schema)
+        if errors:
+            return errors
+        try:
+            self._channels(given)
+        except FamilyError as exc:
+            return [GivenError(("inputs",) if "inputs" in given else (), str(exc))]
+        return []
+
+    def _channels(self, given: dict) -> tuple[int, list | None]:
+        """C, and the values of each channel (None without inputs); every shape problem is a FamilyError."""
+        channels, per_channel = given.get("channels"), None
         if "inputs" in given:
             per_channel, width = _channels_of(given["inputs"])
             if channels is not None and channels != width:
                 raise FamilyError(f"channels is {channels} but the inputs have {width}")
+            if len(per_channel[0]) < 2:
+                raise FamilyError("a training step needs at least 2 values per channel (the unbiased variance "
+                                  "divides by n − 1)")
             channels = width
-            self._forward(given, keras, per_channel, channels, results, steps)
         if channels is None:
             raise FamilyError("give inputs or channels")
+        for key in ("gamma", "beta", "running_mean", "running_var"):
+            if key in given and len(given[key]) != channels:
+                raise FamilyError(f"{key} needs one value per channel ({channels})")
+        if given.get("affine", True) is False and ("gamma" in given or "beta" in given):
+            raise FamilyError("affine: false has no gamma or beta")
+        return channels, per_channel
+
+    def solve(self, given: dict, conventions: BatchNormConventions) -> Solution:
+        keras = conventions.framework == "keras"
+        results: dict = {}
+        steps: list[Step] = []
+        channels, per_channel = self._channels(given)
+        if per_channel is not None:
+            self._forward(given, keras, per_channel, channels, results, steps)
         self._counts(channels, given.get("affine", True), keras, results, steps)
         return Solution(results, steps)
 
@@ -146,12 +186,8 @@ class BatchNorm(Family):
         beta = self._vector(given, "beta", 0, channels)
         mean0 = self._vector(given, "running_mean", 0, channels)
         var0 = self._vector(given, "running_var", 1, channels)
-        if given.get("affine", True) is False and ("gamma" in given or "beta" in given):
-            raise FamilyError("affine: false has no gamma or beta")
         means = [sp.Add(*v) / n for v in per_channel]
         biased = [sp.Add(*((x - m) ** 2 for x in v)) / n for v, m in zip(per_channel, means)]
-        if n < 2:
-            raise FamilyError("a training step needs at least 2 values per channel (the unbiased variance divides by n − 1)")
         unbiased = [b * n / (n - 1) for b in biased]
         norm_var = unbiased if given.get("normalize_variance") == "unbiased" else biased
         running_kind = given.get("running_variance", "biased" if keras else "unbiased")
@@ -160,10 +196,15 @@ class BatchNorm(Family):
         mean1 = [tidy(keep * m0 + (1 - keep) * m) for m0, m in zip(mean0, means)]
         var1 = [tidy(keep * v0 + (1 - keep) * v) for v0, v in zip(var0, run_var_batch)]
         inputs = given["inputs"]
+        flat = not any(isinstance(v, list) for v in inputs)
+        if flat:
+            inputs = [[v] for v in inputs]
         normalized = _map_channels(inputs, lambda c, x: tidy((x - means[c]) / sp.sqrt(norm_var[c] + eps)))
         output = _map_channels(inputs, lambda c, x: tidy(gamma[c] * (x - means[c]) / sp.sqrt(norm_var[c] + eps) + beta[c]))
         infer = _map_channels(inputs, lambda c, x: tidy(gamma[c] * (x - mean0[c]) / sp.sqrt(var0[c] + eps) + beta[c]))
         infer1 = _map_channels(inputs, lambda c, x: tidy(gamma[c] * (x - mean1[c]) / sp.sqrt(var1[c] + eps) + beta[c]))
+        if flat:  # one channel given as a flat list: outputs are flat lists too
+            normalized, output, infer, infer1 = ([row[0] for row in m] for m in (normalized, output, infer, infer1))
         results.update(batch_mean=means, batch_var=biased, batch_var_unbiased=unbiased, normalized=normalized,
                        output=output, running_mean_after=mean1, running_var_after=var1, inference_output=infer,
                        inference_output_after=infer1)
@@ -175,7 +216,7 @@ class BatchNorm(Family):
         framework = "Keras" if keras else "PyTorch"
         steps += [
             Step("batch statistics (per channel)", f"μ = {show(means)}; σ² (biased, ÷{n}) = {show(biased)}"),
-            Step("normalise", f"x̂ = (x − μ)/√(σ² + ε), ε = {show(eps)}; y = γ·x̂ + β = {show(output)}"),
+            Step("normalise", f"y = γ·(x − μ)/√(σ² + ε) + β, ε = {show(eps)}: {show(output)}"),
             Step(f"running statistics ({framework})",
                  f"r ← {show(keep)}·r + {show(1 - keep)}·batch (momentum {show(momentum)}); the variance uses the "
                  f"{running_kind} batch variance: mean {show(mean1)}, var {show(var1)}"),
@@ -243,21 +284,27 @@ class Dropout(Family):
     )
     conventions = DropoutConventions
     example = {"p": 0.5, "inputs": [2, 4, 6], "mask": [1, 0, 1]}
-    notes = "p is the DROP probability (PyTorch p, Keras rate); mask entries are 1 for kept units, 0 for dropped."
+    notes = ("p is the DROP probability (PyTorch p, Keras rate); give keep_prob instead for the probability of keeping. "
+             "mask entries are 1 for kept units, 0 for dropped.")
     given_schema = {
         "type": "object",
         "additionalProperties": False,
-        "required": ["p"],
         "properties": {
             "p": {**NUMBER, "description": "the probability of dropping a unit (PyTorch p, Keras rate)"},
+            "keep_prob": {**NUMBER, "description": "instead of p: the probability of keeping a unit (TF1 keep_prob)"},
             "inputs": {**VECTOR, "description": "activations entering dropout"},
             "mask": {"type": "array", "items": {"enum": [0, 1]}, "minItems": 1, "description": "1 kept, 0 dropped"},
             "style": {"enum": ["inverted", "classic"]},
         },
     }
 
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
+
     def solve(self, given: dict, conventions: DropoutConventions) -> Solution:
-        p = exact(given["p"])
+        if ("p" in given) == ("keep_prob" in given):
+            raise FamilyError("give exactly one of p (drop probability) and keep_prob")
+        p = exact(given["p"]) if "p" in given else 1 - exact(given["keep_prob"])
         if not 0 <= p < 1:
             raise FamilyError("p must be in [0, 1)")
         inverted = conventions.style == "inverted"
@@ -283,12 +330,16 @@ class Dropout(Family):
         return Solution(results, steps)
 
     def variants(self, given: dict) -> list[Variant]:
-        p = exact(given["p"])
+        if ("p" in given) == ("keep_prob" in given):
+            return []
+        p = exact(given["p"]) if "p" in given else 1 - exact(given["keep_prob"])
+        given = {**{k: v for k, v in given.items() if k != "keep_prob"}, "p": str(p)}
         out = [Variant({**given, "style": "classic" if given.get("style", "inverted") == "inverted" else "inverted"},
                        "this is the other dropout convention (inverted dropout scales by 1/(1 − p) in training; "
                        "classic dropout scales by 1 − p at inference)")]
         if p != sp.Rational(1, 2) and 1 - p < 1:
-            out.append(Variant({**given, "p": str(1 - p)}, "p is the probability of DROPPING a unit, not of keeping it"))
+            out.append(Variant({**given, "p": str(1 - p)}, "the drop and keep probabilities are swapped (p drops a unit, "
+                                                          "1 − p keeps it)"))
         return out
 
 
@@ -328,6 +379,9 @@ class Regularization(Family):
             "lr": {**NUMBER, "description": "the SGD learning rate for updated_weights"},
         },
     }
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        return number_errors(given, self.given_schema)
 
     def solve(self, given: dict, conventions: PenaltyConventions) -> Solution:
         w = [exact(v) for v in given["weights"]]

@@ -29,8 +29,19 @@ from dataclasses import dataclass, field
 
 import sympy as sp
 
-from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
-from examcheck.families._numbers import tidy
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
+from examcheck.families._numbers import number_errors, tidy
 from examcheck.values import exact, expression, show
 
 MAX_STEPS = 500
@@ -98,6 +109,7 @@ class _Problem:
         self.bias_correction = given.get("bias_correction", True)
         self.initial_accumulator = exact(given.get("initial_accumulator", 0))
         self.lookahead = False
+        self.ema = False
         self.f, self.xs, self.gradient, self.given_gradients = None, [], [], None
         if "f" in given:
             names = given.get("variables")
@@ -153,17 +165,21 @@ class OptimizerConventions(Conventions):
     nesterov_form: str = field(default="pytorch", metadata={
         "doc": "pytorch: θ ← θ − η(g + μb), gradient at θ; lookahead: v ← μv − η∇f(θ + μv), θ ← θ + v "
                "(given key `nesterov_form`)"})
+    momentum_form: str = field(default="pytorch", metadata={
+        "doc": "pytorch: b ← μb + (1 − dampening)g with b₁ = g; ema: b ← μb + (1 − μ)g from b₀ = 0 (the "
+               "exponentially weighted average of Ng's course); θ ← θ − η·b either way (given key `momentum_form`)"})
 
 
 STATES = {
     "buffer": "momentum buffer b after step k (momentum, nesterov)",
-    "velocity": "velocity v after step k (nesterov_form: lookahead)",
+    "velocity": "velocity v after step k: the textbook v ← μv − ηg, θ ← θ + v (momentum: −η·b; nesterov with "
+                "nesterov_form: lookahead: v ← μv − η∇f(θ + μv))",
     "sum_squares": "AdaGrad's running sum of squared gradients G after step k",
     "square_avg": "RMSProp's running average of squared gradients s after step k",
     "m": "Adam's first moment m after step k (before bias correction)",
     "v": "Adam's second moment v after step k (before bias correction)",
-    "m_hat": "m/(1 − β₁ᵏ)",
-    "v_hat": "v/(1 − β₂ᵏ)",
+    "m_hat": "m/(1 − β₁^k), the bias-corrected first moment",
+    "v_hat": "v/(1 − β₂^k), the bias-corrected second moment",
 }
 
 
@@ -235,11 +251,17 @@ class _Run:
                 new = [t + b for t, b in zip(theta, buffer)]
                 line = f"g = ∇f(θ + μv) = {show(g)}; v ← μv − η·g = {show(buffer)}; θ ← θ + v"
             elif method in ("momentum", "nesterov"):
-                buffer = list(g) if k == 1 else [tidy(p.mu * b + (1 - p.dampening) * gi) for b, gi in zip(buffer, g)]
+                if p.ema:
+                    buffer = [tidy(p.mu * b + (1 - p.mu) * gi) for b, gi in zip(buffer, g)]
+                else:
+                    buffer = list(g) if k == 1 else [tidy(p.mu * b + (1 - p.dampening) * gi) for b, gi in zip(buffer, g)]
                 self.record("buffer", buffer)
                 direction = buffer if method == "momentum" else [tidy(gi + p.mu * b) for gi, b in zip(g, buffer)]
                 new = [t - lr * d for t, d in zip(theta, direction)]
-                line = (f"b ← {'g' if k == 1 else 'μb + g'} = {show(buffer)}; θ ← θ − η·"
+                if method == "momentum":
+                    self.record("velocity", [tidy(-lr * b) for b in buffer])
+                rule = "μb + (1 − μ)g" if p.ema else "g" if k == 1 else "μb + g"
+                line = (f"b ← {rule} = {show(buffer)}; θ ← θ − η·"
                         f"{'b' if method == 'momentum' else '(g + μb)'}")
             elif method == "adagrad":
                 accumulator = [tidy(a + gi ** 2) for a, gi in zip(accumulator, g)]
@@ -272,8 +294,8 @@ class _Run:
             self.record(name, value)
         new = [t - lr * mh / (_sqrt(vh) + p.eps) for t, mh, vh in zip(theta, m_hat, v_hat)]
         decay = "θ ← θ(1 − ηλ); " if p.method == "adamw" else ""
-        line = (f"{decay}m = {show(m)}, v = {show(v)}, m̂ = {show(m_hat)}, v̂ = {show(v_hat)}; "
-                f"θ ← θ − η·m̂/(√v̂ + ε)")
+        line = (f"{decay}m = {show(m)}, v = {show(v)}, m_hat = {show(m_hat)}, v_hat = {show(v_hat)}; "
+                f"θ ← θ − η·m_hat/(√v_hat + ε)")
         return new, line, m, v
 
 
@@ -296,10 +318,13 @@ class Optimizer(Family):
         "properties": {
             "method": {"enum": METHODS, "description": "the optimiser (default sgd)"},
             "f": {"type": "string", "description": "the function to minimise (or give gradients)"},
-            "variables": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "gradients": {"type": "array", "minItems": 1, "items": {"type": ["number", "string", "array"]},
+            "variables": {"type": "array", "items": {"type": "string", "pattern": "^[A-Za-z][A-Za-z0-9_]*$"}, "minItems": 1,
+                          "maxItems": MAX_VARIABLES},
+            "gradients": {"type": "array", "minItems": 1,
+                          "items": {"type": ["number", "string", "array"], "items": NUMBER, "minItems": 1},
                           "description": "the gradient used by step 1, 2, ... (instead of f)"},
-            "start": {"type": ["number", "string", "array"], "description": "θ₀ (a list, or a number for one variable)"},
+            "start": {"type": ["number", "string", "array"], "items": NUMBER, "minItems": 1,
+                      "description": "θ₀ (a list, or a number for one variable)"},
             "lr": {**NUMBER, "description": "η, the (initial) learning rate"},
             "steps": {"type": "integer", "minimum": 0, "maximum": MAX_STEPS,
                       "description": "how many steps (default 1, or one per given gradient)"},
@@ -307,6 +332,8 @@ class Optimizer(Family):
             "dampening": {**NUMBER, "description": "PyTorch SGD dampening (default 0)"},
             "nesterov_form": {"enum": ["pytorch", "lookahead"],
                               "description": "pytorch: θ ← θ − η(g + μb); lookahead: gradient at θ + μv"},
+            "momentum_form": {"enum": ["pytorch", "ema"],
+                              "description": "pytorch: b ← μb + g (b₁ = g); ema: b ← μb + (1 − μ)g (b₀ = 0)"},
             "alpha": {**NUMBER, "description": "RMSProp smoothing α (default 0.99)"},
             "beta1": {**NUMBER, "description": "Adam β₁ (default 0.9)"},
             "beta2": {**NUMBER, "description": "Adam β₂ (default 0.999)"},
@@ -319,9 +346,21 @@ class Optimizer(Family):
         },
     }
 
+    def check_given(self, given: dict) -> list[GivenError]:
+        errors = number_errors(given, self.given_schema)
+        if not errors and "f" in given and isinstance(given.get("variables"), list):
+            try:
+                expression(given["f"], {n: sp.Symbol(n, real=True) for n in given["variables"]})
+            except ValueError as exc:
+                errors.append(GivenError(("f",), f"cannot read f: {exc}"))
+        return errors
+
     def solve(self, given: dict, conventions: OptimizerConventions) -> Solution:
         problem = _Problem(given)
         problem.lookahead = conventions.nesterov_form == "lookahead"
+        problem.ema = conventions.momentum_form == "ema"
+        if problem.ema and (problem.method not in ("momentum", "nesterov") or problem.lookahead):
+            raise FamilyError("momentum_form: ema is for momentum and nesterov (PyTorch's update of θ)")
         if problem.lookahead and (problem.method != "nesterov" or problem.f is None):
             raise FamilyError("the lookahead form is for Nesterov momentum on a given function f")
         run = _Run(problem)
@@ -354,7 +393,7 @@ class Optimizer(Family):
         out = []
         if method in ("adam", "adamw") and given.get("bias_correction", True):
             out.append(Variant({**given, "bias_correction": False},
-                               "no bias correction: Adam divides m by 1 − β₁ᵗ and v by 1 − β₂ᵗ"))
+                               "no bias correction: Adam divides m by 1 − β₁^t and v by 1 − β₂^t"))
         if method == "adamw":
             out.append(Variant({**given, "method": "adam", "weight_decay": given.get("weight_decay", "0.01")},
                                "the decay was applied as L2 (λθ added to the gradient, as Adam does); "
@@ -365,8 +404,15 @@ class Optimizer(Family):
         if method == "nesterov":
             out.append(Variant({**given, "method": "momentum", "nesterov_form": "pytorch"},
                                "this is heavy-ball momentum; Nesterov steps along g + μb"))
+        if method in ("momentum", "nesterov") and given.get("nesterov_form", "pytorch") == "pytorch":
+            other = "pytorch" if given.get("momentum_form", "pytorch") == "ema" else "ema"
+            out.append(Variant({**given, "momentum_form": other},
+                               "the other momentum convention: " + (
+                                   "this problem's buffer is the average b ← μb + (1 − μ)g" if other == "pytorch"
+                                   else "PyTorch's buffer is b ← μb + g (no 1 − μ factor)")))
         if method in ("momentum", "nesterov"):
-            out.append(Variant({**given, "method": "sgd", "nesterov_form": "pytorch"},
+            out.append(Variant({**{k: v for k, v in given.items() if k != "momentum_form"}, "method": "sgd",
+                                "nesterov_form": "pytorch"},
                                "the momentum term is missing (plain SGD)"))
         if method == "rmsprop":
             alpha = exact(given.get("alpha", "0.99"))
@@ -409,6 +455,6 @@ def _describe(p: _Problem) -> str:
         "adamw": f"AdamW β₁ = {show(p.beta1)}, β₂ = {show(p.beta2)}, ε = {show(p.eps)}",
     }[p.method]
     if p.method in ("adam", "adamw"):
-        extra += (": m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², m̂ = m/(1 − β₁ᵗ), v̂ = v/(1 − β₂ᵗ), "
-                  "θ ← θ − η·m̂/(√v̂ + ε)" if p.bias_correction else ": without bias correction")
+        extra += (": m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², m_hat = m/(1 − β₁^t), v_hat = v/(1 − β₂^t), "
+                  "θ ← θ − η·m_hat/(√v_hat + ε)" if p.bias_correction else ": without bias correction")
     return f"{extra}; {rate}{decay}"
