@@ -36,6 +36,14 @@ from examcheck.families import (
 )
 from examcheck.values import exact, show
 
+
+def given_error(key: str, message: str) -> FamilyError:
+    """A FamilyError that points at one given key (the loader reports that key's line)."""
+    error = FamilyError(message)
+    error.path = (key,)
+    return error
+
+
 POSITIVE = {"type": "integer", "minimum": 1}
 COUNT = {"type": "integer", "minimum": 1, "maximum": 10**7}
 MATRIX = {"type": "array", "minItems": 1, "maxItems": 16,
@@ -67,7 +75,7 @@ def missing_companions(given: dict, needs: dict[str, list[str]]) -> list[GivenEr
 def _require_companions(given: dict, needs: dict[str, list[str]]) -> None:
     errors = missing_companions(given, needs)
     if errors:
-        raise FamilyError(errors[0].message)
+        raise given_error(errors[0].path[0], errors[0].message)
 
 
 def _matrix(rows, what: str) -> list[list[sp.Expr]]:
@@ -102,7 +110,7 @@ def causal_mask(rows: int, cols: int) -> list[list[int]]:
 def mha_parameters(embed: int, heads: int, kdim: int, vdim: int, bias: bool, bias_kv: bool) -> dict:
     """Parameters of nn.MultiheadAttention, per projection."""
     if embed % heads:
-        raise FamilyError(f"embed_dim {embed} is not divisible by num_heads {heads}")
+        raise given_error("num_heads", f"embed_dim {embed} is not divisible by num_heads {heads}")
     b = embed if bias else 0
     counts = {"q_proj": embed * embed + b, "k_proj": embed * kdim + b, "v_proj": embed * vdim + b,
               "out_proj": embed * embed + b}
@@ -196,7 +204,7 @@ class Attention(Family):
              "unless batch_first: false (PyTorch's own default is sequence-first, (L, N, E)).")
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return missing_companions(given, self.needs) or super().check_given(given)
+        return missing_companions(given, self.needs)
 
     def solve(self, given: dict, conventions: AttentionConventions) -> Solution:
         _require_companions(given, self.needs)
@@ -313,9 +321,9 @@ class Attention(Family):
         q, k, v = (_matrix(given[name], name) for name in ("query", "key", "value"))
         (tgt, dk), (src, dk2), (src2, dv) = _shape(q), _shape(k), _shape(v)
         if dk != dk2:
-            raise FamilyError(f"query has {dk} columns but key has {dk2}: both must be d_k")
+            raise given_error("key", f"query has {dk} columns but key has {dk2}: both must be d_k")
         if src != src2:
-            raise FamilyError(f"key has {src} rows but value has {src2}: both must be the source length")
+            raise given_error("value", f"key has {src} rows but value has {src2}: both must be the source length")
         scale = exact(given["scale"]) if "scale" in given else 1 / sp.sqrt(dk)
         raw = [[sum((q[i][a] * k[j][a] for a in range(dk)), sp.Integer(0)) for j in range(src)] for i in range(tgt)]
         scaled = [[s * scale for s in row] for row in raw]
@@ -418,7 +426,7 @@ class Transformer(Family):
              "PE(pos, 2i+1) = cos(...); dimensions are numbered from 0.")
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return missing_companions(given, self.needs) or super().check_given(given)
+        return missing_companions(given, self.needs)
 
     def solve(self, given: dict, conventions: TransformerConventions) -> Solution:
         _require_companions(given, self.needs)
@@ -485,7 +493,7 @@ class Transformer(Family):
         positional = given.get("positional", "learned" if "max_len" in given else "sinusoidal")
         if positional == "learned":
             if "max_len" not in given:
-                raise FamilyError("a learned positional embedding needs max_len")
+                raise given_error("positional", "a learned positional embedding needs max_len")
             results["params.positional"] = given["max_len"] * e
             total += given["max_len"] * e
             steps.append(Step("learned positional embedding", f"max_len·d_model = {given['max_len'] * e}"))
@@ -516,7 +524,8 @@ class Transformer(Family):
     def _encodings(self, given: dict, results: dict, steps: list[Step]) -> None:
         e, base = given["d_model"], sp.Integer(given.get("pe_base", 10000))
         if e * len(given["positions"]) > 16384:
-            raise FamilyError("positional encodings are listed for at most 16384 entries (d_model × positions)")
+            raise given_error("positions", "positional encodings are listed for at most 16384 entries "
+                                           "(d_model × positions)")
         for pos in given["positions"]:
             row = [positional_encoding(pos, dim, e, base) for dim in range(e)]
             results[f"pe.{pos}"] = row

@@ -22,6 +22,14 @@ import sympy as sp
 from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
 from examcheck.values import exact, show
 
+
+def given_error(key: str, message: str) -> FamilyError:
+    """A FamilyError that points at one given key (the loader reports that key's line)."""
+    error = FamilyError(message)
+    error.path = (key,)
+    return error
+
+
 ENTRY = NUMBER_VALUE
 
 
@@ -106,7 +114,7 @@ def conv2d(x: Matrix, w: Matrix, bias, stride, padding, dilation):  # one channe
     (h, wd), (kh, kw) = size(xp), size(w)
     span = (dr * (kh - 1) + 1, dc * (kw - 1) + 1)
     if span[0] > h or span[1] > wd:
-        raise FamilyError(f"the kernel spans {span[0]}×{span[1]} but the padded input is only {h}×{wd}")
+        raise given_error("kernel", f"the kernel spans {span[0]}×{span[1]} but the padded input is only {h}×{wd}")
     out_h, out_w = (h - span[0]) // sr + 1, (wd - span[1]) // sc + 1
     y = [[bias + sum((xp[sr * i + dr * a][sc * j + dc * b] * w[a][b] for a in range(kh) for b in range(kw)),
                      sp.Integer(0)) for j in range(out_w)] for i in range(out_h)]
@@ -170,9 +178,9 @@ def read_problem(given: dict):
     """(layout, X as C matrices, W as F×C matrices, biases per filter, ∂L/∂Y per filter or None)."""
     x_depth, k_depth = _depth(given["input"]), _depth(given["kernel"])
     if x_depth not in (2, 3):
-        raise FamilyError("input must be a matrix (one channel) or a list of matrices (one per channel)")
+        raise given_error("input", "input must be a matrix (one channel) or a list of matrices (one per channel)")
     if k_depth not in (2, 3, 4):
-        raise FamilyError("kernel must be a matrix, a list of matrices (one per input channel), or a list of "
+        raise given_error("kernel", "kernel must be a matrix, a list of matrices (one per input channel), or a list of "
                           "filters, each a list of matrices")
     x = _same_shapes(_nested(given["input"], 3, "input"), "input") if x_depth == 3 else \
         [read_matrix(given["input"], "input")]
@@ -180,19 +188,19 @@ def read_problem(given: dict):
     w = raw if k_depth == 4 else [raw] if k_depth == 3 else [[raw]]
     _same_shapes([m for f in w for m in f], "kernel")
     if any(len(f) != len(x) for f in w):
-        raise FamilyError(f"the input has {len(x)} channel(s) but a filter has {len(w[0])}: one kernel matrix "
+        raise given_error("kernel", f"the input has {len(x)} channel(s) but a filter has {len(w[0])}: one kernel matrix "
                           "per input channel")
     if len(x) > 4 or len(w) > 4:
         raise FamilyError("this family works on up to 4 channels and 4 filters")
     bias = given.get("bias", 0)
     biases = [exact(b) for b in bias] if isinstance(bias, list) else [exact(bias)] * len(w)
     if len(biases) != len(w):
-        raise FamilyError(f"bias: one value per filter ({len(w)}), not {len(biases)}")
+        raise given_error("bias", f"bias: one value per filter ({len(w)}), not {len(biases)}")
     upstream = None
     if "upstream" in given:
         u_depth = _depth(given["upstream"])
         if u_depth != (3 if k_depth == 4 else 2):
-            raise FamilyError("upstream: one matrix per filter" if k_depth == 4 else "upstream: one matrix")
+            raise given_error("upstream", "upstream: one matrix per filter" if k_depth == 4 else "upstream: one matrix")
         read = _nested(given["upstream"], u_depth, "upstream")
         upstream = _same_shapes(read, "upstream") if k_depth == 4 else [read]
     return Layout(x_depth == 3, k_depth), x, w, biases, upstream
@@ -274,7 +282,7 @@ class StridedConv2D(Family):
         if upstream is None:
             upstream = [[[sp.Integer(1)] * len(y[0][0]) for _ in y[0]] for _ in y]
         if len(upstream) != len(y) or any(size(u) != size(y[0]) for u in upstream):
-            raise FamilyError(f"the upstream gradient ∂L/∂Y must have the output's shape "
+            raise given_error("upstream", f"the upstream gradient ∂L/∂Y must have the output's shape "
                               f"{_shape_text(layout.output(y))}")
         g = [dilate(u, *stride) for u in upstream]
         kh, kw = size(w[0][0])
