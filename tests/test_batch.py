@@ -8,8 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from examcheck import batch as batch_module
-from examcheck.batch import VerdictCache, atomic_write, expand_inputs, grade_many
+from examcheck.batch import VerdictCache, grade_many
 from examcheck.cli import main
+from examcheck.inputs import expand_inputs
+from examcheck.outputs import atomic_write
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_GRADE_ONE = batch_module._grade_one  # kept before any test patches it

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from examcheck.render.escape import terminal_text
 from examcheck.render.latex import tex
 from examcheck.solving import ProblemSolution
 
@@ -26,7 +27,7 @@ def solution_text(sol: ProblemSolution) -> str:
             lines.append(f"    answer: {part.answer}")
         for point in part.rubric:
             lines.append(f"    rubric: {point}")
-    return "\n".join(lines)
+    return terminal_text("\n".join(lines))
 
 
 def solution_markdown(sol: ProblemSolution) -> str:
@@ -44,7 +45,7 @@ def solution_markdown(sol: ProblemSolution) -> str:
         for point in part.rubric:
             lines.append(f"- rubric: {point}")
         lines.append("")
-    return "\n".join(lines)
+    return terminal_text("\n".join(lines))
 
 
 def solution_latex(sol: ProblemSolution) -> str:
