@@ -99,6 +99,7 @@ def test_static_files_and_health(services):
     assert c.get("/static/../web/service.py").status_code == 404
     assert c.get("/static/service.py").status_code == 404
     assert c.get("/healthz").text == "ok"
+    assert c.get("/favicon.ico").status_code == 204
     assert c.get("/api/check").status_code == 405
 
 

@@ -5,7 +5,7 @@ GET  /static/...     app.js and app.css (no CDN, no external request)
 POST /api/read       {problem, part, text, seq} -> how the checker reads text (MathML)
 POST /api/check      {answers, problem?, part?}  -> status and feedback per --reveal
 POST /api/save       {student, answers}          -> the YAML answer file (and --collect)
-GET  /healthz        "ok"
+GET  /healthz        "ok"   (and /favicon.ico: 204, so browsers log no 404)
 
 Checks run in a bounded pool: WORKERS threads, each with its own sandbox
 worker process (examcheck.limits), admitted by a semaphore; past MAX_WAITING
@@ -142,6 +142,9 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
             return PlainTextResponse("not found", status_code=404)
         return Response(static[name], media_type=STATIC_TYPES[name])
 
+    async def no_icon(request: Request):
+        return Response(status_code=204)
+
     async def health(request: Request):
         return PlainTextResponse("ok")
 
@@ -187,6 +190,7 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
         Route("/", index, methods=["GET"]),
         Route("/static/{name}", static_file, methods=["GET"]),
         Route("/healthz", health, methods=["GET"]),
+        Route("/favicon.ico", no_icon, methods=["GET"]),
         Route("/api/read", read, methods=["POST"]),
         Route("/api/check", check, methods=["POST"]),
         Route("/api/save", save, methods=["POST"]),
