@@ -8,6 +8,7 @@ go through examcheck.parsing, the one door from text to SymPy.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from html.entities import html5
@@ -18,8 +19,9 @@ import sympy as sp
 from examcheck.answertests import Options, Verdict, read_or_verdict
 from examcheck.answertests.choices import resolve_choice
 from examcheck.answertests.expressions import read_expression
-from examcheck.answertests.numbers import read_number, shown_number
-from examcheck.parsing import ParseError, TooComplex, parse_boolean, parse_list, parse_shape
+from examcheck.answertests.numbers import read_number, shown_number, to_float
+from examcheck.answertests.structures import _flatten, _shape_of
+from examcheck.parsing import MAX_MATRIX_ENTRIES, ParseError, TooComplex, parse_boolean, parse_list, parse_shape
 from examcheck.values import show
 
 MATH_OPEN = '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">'
@@ -105,10 +107,17 @@ def _shape(text) -> Reading:
     return Reading(True, show(tuple(shape)), _math(f"<mrow>{inner}</mrow>"))
 
 
-def _number(text, options: Options) -> Reading:
+def _number(text, options: Options, answer_type: str) -> Reading:
     written = read_number(text, options)
     if isinstance(written, Verdict):
         return Reading(False, message=written.feedback)
+    if answer_type == "number":  # number_test refuses what has no finite float value, before comparing
+        try:
+            finite = math.isfinite(to_float(written.value))
+        except (TypeError, ValueError, OverflowError):
+            finite = False
+        if not finite:
+            return Reading(False, message="the value is not a finite number")
     return Reading(True, shown_number(text, written), _math(expr_mathml(written.value)))
 
 
@@ -123,6 +132,12 @@ def _entries(text, options: Options) -> Reading:
     entries = read_or_verdict(lambda: parse_list(text, options.vocab), "a list")
     if isinstance(entries, Verdict):
         return Reading(False, message=entries.feedback)
+    try:  # array_test's own structure checks, before any entry is compared
+        _shape_of(entries)
+    except ParseError as exc:
+        return Reading(False, message=str(exc))
+    if len(_flatten(entries)) > MAX_MATRIX_ENTRIES:
+        return Reading(False, message="too complex to check: too many entries")
     try:
         mathml = list_mathml(entries, options)
     except TooComplex as exc:
@@ -158,7 +173,7 @@ def read_answer(answer_type: str, text: str, options: Options) -> Reading:
     if answer_type == "shape":
         return _shape(text)
     if answer_type in ("number", "integer"):
-        return _number(text, options)
+        return _number(text, options, answer_type)
     if answer_type == "expression":
         return _expression(text, options)
     if answer_type in ("vector", "matrix", "tuple", "set"):
