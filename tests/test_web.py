@@ -61,6 +61,8 @@ def test_page_lists_every_prompt_with_one_labelled_input_per_part(services):
             assert f'<label for="in-{pid}">' in page
             assert f'id="msg-{pid}" role="status" aria-live="polite"' in page
     assert "Allowed names: <code>x_i, z</code>" in page
+    assert 'id="sym-q1--ii">Allowed names: <code>x_1, x_2, x_3, z</code>' in page  # a vector of expressions
+    assert 'id="sym-q3--a"' not in page  # a count: numbers only
     assert "http://" not in page.replace('xmlns="http://www.w3.org', "") and "https://" not in page
 
 

@@ -90,7 +90,8 @@ class ExamService:
             view = ProblemView(problem.id, problem.title, problem.statement.strip())
             for part in problem.parts:
                 ref = self._references.get((problem.id, part.id))
-                symbols = ref.options.vocab.describe() if ref is not None and part.answer == "expression" else ""
+                vocab = ref.options.vocab if ref is not None else None
+                symbols = vocab.describe() if vocab is not None and (vocab.symbols or vocab.functions) else ""
                 hint = _HINTS.get(part.answer, part.answer)
                 if part.answer == "choice" and part.choices:
                     hint = "one of: " + ", ".join(map(str, part.choices))
