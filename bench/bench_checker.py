@@ -28,6 +28,8 @@ LIMIT = Limits(seconds=2.0)
 
 def examcheck_judge(pair: Pair) -> bool:
     """Exactly as `grade` checks an answer: in the sandbox, under the time and memory limits."""
+    if pair.ref is None:  # the reference itself is unreadable: examcheck cannot judge the pair
+        return not pair.truth
     return bounded_verdict(pair.part, pair.answer, pair.ref, LIMIT).correct
 
 

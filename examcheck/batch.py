@@ -3,11 +3,9 @@ errors that skip one file without stopping the batch."""
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -18,30 +16,8 @@ from pathlib import Path
 from examcheck.answertests import Verdict
 from examcheck.limits import Limits
 from examcheck.model import ProblemSet, Report
+from examcheck.outputs import atomic_write
 from examcheck.yamlio import InputError
-
-ANSWER_SUFFIXES = (".yaml", ".yml")
-
-
-def expand_inputs(items: list[str]) -> tuple[list[Path], list[InputError]]:
-    """Files, folders (every .yaml inside) and globs, in order, without repeats."""
-    paths: list[Path] = []
-    errors: list[InputError] = []
-    for item in items:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in ANSWER_SUFFIXES and p.is_file())
-        elif path.is_file():
-            found = [path]
-        elif glob.has_magic(item):
-            found = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
-        else:
-            found = []
-        if not found:
-            errors.append(InputError(item, None, "no such file, or no answer files match"))
-        paths += [p for p in found if p not in paths]
-    return paths, errors
-
 
 # ----------------------------------------------------------------------------- verdict cache
 
@@ -99,19 +75,6 @@ class VerdictCache:
         atomic_write(Path(folder) / "verdicts.json", json.dumps({**self.entries, **self.fresh}))
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so an interrupted run never leaves half a file."""
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
 # ----------------------------------------------------------------------------- grading many files
 
 
@@ -137,11 +100,11 @@ def _init_worker(sets, limits, cache, resolver=None) -> None:
     _WORKER.update(sets=sets, limits=limits, cache=cache, resolver=resolver or Resolver())
 
 
-def warm_resolver(sets: list[ProblemSet]):
+def warm_resolver(sets: list[ProblemSet], resolver=None):
     """Every part's reference, computed once here so that forked workers inherit them."""
     from examcheck.reference import ProblemError, Resolver
 
-    resolver = Resolver()
+    resolver = resolver or Resolver()
     for problem_set in sets:
         for problem in problem_set.problems:
             for part in problem.parts:
@@ -184,7 +147,8 @@ def _isolated(path: Path, setup: dict):
 
 
 def grade_many(paths: list[Path], sets: list[ProblemSet], jobs: int = 1, limits: Limits = Limits(),
-               cache: VerdictCache | None = None, progress: Callable[[int], None] | None = None) -> BatchResult:
+               cache: VerdictCache | None = None, progress: Callable[[int], None] | None = None,
+               resolver=None) -> BatchResult:
     cache = cache or VerdictCache()
     outcomes: list = [None] * len(paths)
     hits = misses = 0
@@ -199,11 +163,11 @@ def grade_many(paths: list[Path], sets: list[ProblemSet], jobs: int = 1, limits:
             progress(1)
 
     if jobs <= 1 or len(paths) <= 1 or not hasattr(os, "fork"):
-        _init_worker(sets, limits, cache)
+        _init_worker(sets, limits, cache, resolver)
         for i, path in enumerate(paths):
             collect(i, _grade_one(path))
     else:
-        resolver = warm_resolver(sets)
+        resolver = warm_resolver(sets, resolver)
         context = get_context("fork")
         setup = {"mp_context": context, "initializer": _init_worker, "initargs": (sets, limits, cache, resolver)}
         done = 0

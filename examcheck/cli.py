@@ -13,6 +13,16 @@ from examcheck import __version__
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
 
+class FiniteFloatRange(click.FloatRange):
+    """A float range that also refuses nan (which every comparison lets through)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if number != number:
+            self.fail(f"{value!r} is not a number (expected a finite number from {self.min:g} to {self.max:g})", param, ctx)
+        return number
+
+
 problems_option = click.option(
     "--problems", "problem_paths", multiple=True, type=click.Path(path_type=Path),
     help="Problem set file or folder (repeatable). Default: ./problems, else the bundled library.",
@@ -28,9 +38,15 @@ def _console(color: str = "auto"):
                    highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 
 
+def _say_error(error, suffix: str = "") -> None:
+    from examcheck.render.escape import terminal_text
+
+    click.echo(f"error: {terminal_text(error)}{suffix}", err=True)
+
+
 def _fail_input(errors) -> None:
     for error in errors:
-        click.echo(f"error: {error}", err=True)
+        _say_error(error)
     sys.exit(EXIT_INPUT)
 
 
@@ -50,6 +66,18 @@ def _load_sets(paths):
     return sets
 
 
+def _computable(sets, only=None):
+    """A resolver holding every reference; exit 2 naming each part whose reference cannot be computed."""
+    from examcheck.preflight import reference_errors
+    from examcheck.reference import Resolver
+
+    resolver = Resolver()
+    errors = reference_errors(sets, resolver, only)
+    if errors:
+        _fail_input(errors)
+    return resolver
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="examcheck")
 def main() -> None:
@@ -65,7 +93,7 @@ def _batch_options(fn):
                      help="Parallel worker processes (default: the number of cores)."),
         click.option("--cache", "cache_dir", type=click.Path(path_type=Path),
                      help="Keep the verdict cache in this folder between runs."),
-        click.option("--time-limit", type=click.FloatRange(0.1, 60), default=2.0, show_default=True,
+        click.option("--time-limit", type=FiniteFloatRange(0.1, 60), default=2.0, show_default=True,
                      help="Seconds allowed for each answer check."),
         click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
                      help="Colour in the terminal (NO_COLOR and FORCE_COLOR are honoured too)."),
@@ -86,11 +114,16 @@ def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
     """(sets, batch result, input errors) for the answer files named by inputs."""
     import os
 
-    from examcheck.batch import VerdictCache, expand_inputs, grade_many
+    from examcheck.batch import VerdictCache, grade_many
+    from examcheck.inputs import expand_inputs
     from examcheck.limits import Limits
+    from examcheck.preflight import answered_sets
 
     sets = _load_sets(problem_paths)
     paths, errors = expand_inputs(list(inputs))
+    # One file is graded lazily: only its exam must be computable.  A batch computes every reference anyway.
+    targets = answered_sets(paths, sets) if len(paths) <= 1 else sets
+    resolver = _computable(sets, [(s, p) for s in targets for p in s.problems])
     cache = VerdictCache.load(cache_dir)
     jobs = jobs or os.cpu_count() or 1
     if _progress_wanted(len(paths)):
@@ -100,20 +133,38 @@ def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
         with Progress(console=Console(stderr=True), transient=True) as bar:
             task = bar.add_task("grading", total=len(paths))
             result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache,
-                                progress=lambda n: bar.advance(task, n))
+                                progress=lambda n: bar.advance(task, n), resolver=resolver)
     else:
-        result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache)
+        result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache, resolver=resolver)
     cache.save(cache_dir)
     return sets, result, errors + result.errors
 
 
-def _emit(text: str, output: Path | None) -> None:
-    from examcheck.batch import atomic_write
+def _emit(text: str, output: str | None) -> bool:
+    """Print text, or write it to the output file; False (after saying why) if it cannot be written."""
+    from examcheck.outputs import OutputError, write_output
+    from examcheck.render.escape import encodable
 
-    if output is None:
+    text = encodable(text)
+    if output is None or output == "-":
         click.echo(text, nl=not text.endswith("\n"))
-    else:
-        atomic_write(output, text)
+        return True
+    try:
+        write_output(output, text)
+    except OutputError as exc:
+        _say_error(exc)
+        return False
+    return True
+
+
+def _check_output(output: str | None, inputs=(), problem_paths=()) -> None:
+    """A bad -o (or one that would replace an input file) is a usage error before any grading starts."""
+    from examcheck.outputs import OutputError, check_output
+
+    try:
+        check_output(output, [*map(str, inputs), *map(str, problem_paths)])
+    except OutputError as exc:
+        _fail_input([exc])
 
 
 def _table_text(reports, reveal, summary, color, to_file: bool) -> str | None:
@@ -143,9 +194,9 @@ def _print_stats(reports, console) -> None:
 @main.command()
 @_batch_options
 @click.option("--format", "fmt", type=click.Choice(GRADE_FORMATS), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file (atomically).")
+@click.option("-o", "--output", type=click.Path(), help="Write to this regular file (atomically; a symlink is followed).")
 @click.option("--no-reveal", is_flag=True, help="Hide expected answers (for self-checks); feedback stays.")
-@click.option("--fail-under", type=click.FloatRange(0, 100), help="Exit 1 if any score is below this percent.")
+@click.option("--fail-under", type=FiniteFloatRange(0, 100), help="Exit 1 if any score is below this percent.")
 @click.option("--summary", is_flag=True, help="Add class statistics (table format).")
 @click.option("--points-row", is_flag=True, help="csv: add a Points Possible row.")
 @click.option("--assignment", default="examcheck", show_default=True, help="canvas: the assignment column's name.")
@@ -155,8 +206,10 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
     from examcheck.render import exports
     from examcheck.render.reports import reports_json
 
+    _check_output(output, inputs, problem_paths)
     _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
     reports, reveal = result.reports, not no_reveal
+    written = True
     renderers = {
         "json": lambda: reports_json(reports, reveal=reveal) if reports else "[]",
         "jsonl": lambda: exports.jsonl(reports, reveal),
@@ -171,14 +224,14 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
     if fmt == "table":
         text = _table_text(reports, reveal, summary, color, to_file=output is not None)
         if text is not None:
-            _emit(text, output)
+            written = _emit(text, output)
     elif fmt == "gradescope" and not reports:
-        _emit(exports.gradescope_failure([str(e) for e in errors]), output)
+        written = _emit(exports.gradescope_failure([str(e) for e in errors]), output)
     elif reports or fmt in ("json", "csv", "canvas", "junit"):
-        _emit(renderers[fmt](), output)
+        written = _emit(renderers[fmt](), output)
     for error in errors:
-        click.echo(f"error: {error} (skipped)", err=True)
-    if errors:
+        _say_error(error, " (skipped)")
+    if errors or not written:
         sys.exit(EXIT_INPUT)
     if fail_under is not None and any(
         (100 * r.score / r.max_score if r.max_score else 100.0) < fail_under for r in reports
@@ -189,27 +242,29 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
 @main.command()
 @_batch_options
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Write to this file (atomically).")
+@click.option("-o", "--output", type=click.Path(), help="Write to this regular file (atomically; a symlink is followed).")
 def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output) -> None:
     """Class statistics: per-part means and commonest mistakes, discrimination, a histogram."""
     from examcheck.render.stats import stats_json
     from examcheck.stats import class_stats
 
+    _check_output(output, inputs, problem_paths)
     _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
     reports = result.reports
+    written = True
     if fmt == "json":
         by_exam = {e: class_stats([r for r in reports if r.exam == e]) for e in dict.fromkeys(r.exam for r in reports)}
-        _emit(stats_json(by_exam), output)
+        written = _emit(stats_json(by_exam), output)
     else:
         console = _console("never" if output else color)
         if output:
             console.begin_capture()
         _print_stats(reports, console)
         if output:
-            _emit(console.end_capture(), output)
+            written = _emit(console.end_capture(), output)
     for error in errors:
-        click.echo(f"error: {error} (skipped)", err=True)
-    if errors:
+        _say_error(error, " (skipped)")
+    if errors or not written:
         sys.exit(EXIT_INPUT)
 
 
@@ -228,7 +283,7 @@ def solve(problem_id, problem_paths, fmt) -> None:
         problem_set, problem = find_problem(sets, problem_id)
     except LookupError as exc:
         _fail_input([exc.args[0]])
-    solution = solve_problem(problem_set, problem)
+    solution = solve_problem(problem_set, problem, _computable(sets, [(problem_set, problem)]))
     click.echo(solution_json([solution]) if fmt == "json" else RENDERERS[fmt](solution))
 
 
@@ -248,7 +303,7 @@ def check(paths, key_files, problem_paths, fmt) -> None:
     from examcheck.yamlio import InputError
 
     sets = _load_sets(tuple(paths) + tuple(problem_paths))
-    findings = check_sets(sets)
+    findings = check_sets(sets, _computable(sets))
     try:
         for key in key_files:
             findings += check_key_file(load_sheet(key), sets)
@@ -299,12 +354,31 @@ def template(exam, problem_paths) -> None:
 @main.command()
 @click.option("--answers", "which", flag_value="answers", help="The schema of answer files instead.")
 def schema(which) -> None:
-    """Print the JSON Schema of problem sets (for editor autocompletion)."""
+    """Print the JSON Schema of problem sets, with each family's given fields, layer types and results
+    (for editor autocompletion and checking)."""
     import json
 
-    from examcheck.schema import ANSWER_FILE_SCHEMA, PROBLEM_SET_SCHEMA
+    from examcheck.publish import problem_set_schema
+    from examcheck.schema import ANSWER_FILE_SCHEMA
 
-    click.echo(json.dumps(ANSWER_FILE_SCHEMA if which == "answers" else PROBLEM_SET_SCHEMA, indent=2))
+    click.echo(json.dumps(ANSWER_FILE_SCHEMA if which == "answers" else problem_set_schema(), indent=2,
+                          ensure_ascii=False))
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="markdown: the README's family table.")
+def families(names, fmt) -> None:
+    """List every family (or the named ones): given fields, layer types, results, conventions, an example."""
+    from examcheck.families import FamilyError, all_families, get
+    from examcheck.render.families import FORMATS
+
+    try:
+        chosen = [get(n) for n in names] if names else list(all_families().values())
+    except FamilyError as exc:
+        _fail_input([exc])
+    click.echo(FORMATS[fmt]([f.describe() for f in chosen]), nl=False)
 
 
 @main.command()

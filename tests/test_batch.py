@@ -8,8 +8,10 @@ import pytest
 from click.testing import CliRunner
 
 from examcheck import batch as batch_module
-from examcheck.batch import VerdictCache, atomic_write, expand_inputs, grade_many
+from examcheck.batch import VerdictCache, grade_many
 from examcheck.cli import main
+from examcheck.inputs import expand_inputs
+from examcheck.outputs import atomic_write
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_GRADE_ONE = batch_module._grade_one  # kept before any test patches it
@@ -22,7 +24,8 @@ def classroom(tmp_path):
     """A folder of answer files: the bundled examples, copies of them, and one broken file."""
     folder = tmp_path / "class"
     folder.mkdir()
-    for source in sorted((EXAMPLES / "answers").glob("*.yaml")) + sorted((EXAMPLES / "seeds").glob("*.yaml")):
+    bundled = [EXAMPLES / "answers" / name for name in ("flawed.yaml", "perfect.yaml")]  # not every example sheet
+    for source in bundled + sorted((EXAMPLES / "seeds").glob("*.yaml")):
         shutil.copy(source, folder / source.name)
     for i in range(3):
         text = (EXAMPLES / "answers" / "flawed.yaml").read_text().replace("flawed-fred", f"copy-{i}")
