@@ -8,7 +8,6 @@ go through examcheck.parsing, the one door from text to SymPy.
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from html.entities import html5
@@ -17,11 +16,20 @@ from xml.sax.saxutils import escape
 import sympy as sp
 
 from examcheck.answertests import Options, Verdict, read_or_verdict
-from examcheck.answertests.choices import resolve_choice
+from examcheck.answertests.choices import resolve_choice, unwrap
 from examcheck.answertests.expressions import read_expression
-from examcheck.answertests.numbers import read_number, shown_number, to_float
-from examcheck.answertests.structures import _flatten, _shape_of
-from examcheck.parsing import MAX_MATRIX_ENTRIES, ParseError, TooComplex, parse_boolean, parse_list, parse_shape
+from examcheck.answertests.numbers import read_number, shown_number
+from examcheck.answertests.structures import (
+    _element_text,
+    _flatten,
+    _leaf_value,
+    _read_entries,
+    _read_set,
+    _shape_of,
+    _shape_text,
+)
+from examcheck.answertests.tolerance import NotANumber, as_exact
+from examcheck.parsing import MAX_MATRIX_ENTRIES, ParseError, TooComplex, parse_boolean, parse_shape
 from examcheck.values import show
 
 MATH_OPEN = '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">'
@@ -74,8 +82,9 @@ def expr_mathml(expr) -> str:
     return _unicode_entities(sp.printing.mathml(expr, printer="presentation")).replace("<mi>sigma</mi>", "<mi>σ</mi>")
 
 
-def _entry_mathml(entry, options: Options) -> str:
-    """An entry of a list as its answer test reads it: SymPy values as they are, text through the number reader."""
+def _leaf_mathml(entry, options: Options) -> str:
+    """One entry as its answer test holds it: a written number's value, a SymPy value, or text read as a number."""
+    entry = _leaf_value(entry)
     if isinstance(entry, sp.Basic):
         return expr_mathml(entry)
     written = read_number(entry, options)
@@ -87,14 +96,14 @@ def _entry_mathml(entry, options: Options) -> str:
     return expr_mathml(written.value)
 
 
-def list_mathml(entries, options: Options) -> str:
+def list_mathml(entries, options: Options, open_: str = "[", close: str = "]") -> str:
     if entries and all(isinstance(row, list) for row in entries):
-        rows = "".join("<mtr>" + "".join(f"<mtd>{_entry_mathml(e, options)}</mtd>" for e in row) + "</mtr>"
+        rows = "".join("<mtr>" + "".join(f"<mtd>{_leaf_mathml(e, options)}</mtd>" for e in row) + "</mtr>"
                        for row in entries)
-        return f"<mrow><mo>[</mo><mtable>{rows}</mtable><mo>]</mo></mrow>"
+        return f"<mrow><mo>{open_}</mo><mtable>{rows}</mtable><mo>{close}</mo></mrow>"
     inner = "<mo>,</mo>".join(
-        list_mathml(e, options) if isinstance(e, list) else _entry_mathml(e, options) for e in entries)
-    return f"<mrow><mo>[</mo>{inner}<mo>]</mo></mrow>"
+        list_mathml(e, options) if isinstance(e, list) else _leaf_mathml(e, options) for e in entries)
+    return f"<mrow><mo>{escape(open_)}</mo>{inner}<mo>{escape(close)}</mo></mrow>"
 
 
 def _shape(text) -> Reading:
@@ -102,21 +111,19 @@ def _shape(text) -> Reading:
     if isinstance(shape, Verdict):
         return Reading(False, message=shape.feedback)
     if not shape:
-        return Reading(True, "scalar", _math(_mtext("scalar")))
+        return Reading(True, _shape_text(shape), _math(_mtext("scalar")))
     inner = "<mo>×</mo>".join(f"<mn>{d}</mn>" for d in shape)
-    return Reading(True, show(tuple(shape)), _math(f"<mrow>{inner}</mrow>"))
+    return Reading(True, _shape_text(shape), _math(f"<mrow>{inner}</mrow>"))
 
 
 def _number(text, options: Options, answer_type: str) -> Reading:
     written = read_number(text, options)
     if isinstance(written, Verdict):
         return Reading(False, message=written.feedback)
-    if answer_type == "number":  # number_test refuses what has no finite float value, before comparing
+    if answer_type == "number":  # judge_number refuses what has no finite exact value, before comparing
         try:
-            finite = math.isfinite(to_float(written.value))
-        except (TypeError, ValueError, OverflowError):
-            finite = False
-        if not finite:
+            as_exact(written.value)
+        except NotANumber:
             return Reading(False, message="the value is not a finite number")
     return Reading(True, shown_number(text, written), _math(expr_mathml(written.value)))
 
@@ -129,27 +136,42 @@ def _expression(text, options: Options) -> Reading:
 
 
 def _entries(text, options: Options) -> Reading:
-    entries = read_or_verdict(lambda: parse_list(text, options.vocab), "a list")
+    """array_test's reading: its reader, then its structure checks, before any entry is compared."""
+    entries = _read_entries(text, options)
     if isinstance(entries, Verdict):
         return Reading(False, message=entries.feedback)
-    try:  # array_test's own structure checks, before any entry is compared
+    try:
         _shape_of(entries)
     except ParseError as exc:
         return Reading(False, message=str(exc))
     if len(_flatten(entries)) > MAX_MATRIX_ENTRIES:
         return Reading(False, message="too complex to check: too many entries")
+    return _listed(entries, show(entries), options, "[", "]")
+
+
+def _set(text, options: Options) -> Reading:
+    """set_test's reading: its reader and its size limit."""
+    elements = _read_set(text, options)
+    if isinstance(elements, Verdict):
+        return Reading(False, message=elements.feedback)
+    if len(elements) > MAX_MATRIX_ENTRIES:
+        return Reading(False, message="too complex to check: too many elements")
+    return _listed(list(elements), "{" + ", ".join(_element_text(e) for e in elements) + "}", options, "{", "}")
+
+
+def _listed(entries: list, shown: str, options: Options, open_: str, close: str) -> Reading:
     try:
-        mathml = list_mathml(entries, options)
+        mathml = list_mathml(entries, options, open_, close)
     except TooComplex as exc:
         return Reading(False, message=f"too complex to check: {exc}")
     except ParseError as exc:
         return Reading(False, message=f"could not read an entry: {exc}")
-    return Reading(True, show(entries), _math(mathml))
+    return Reading(True, shown, _math(mathml))
 
 
 def _boolean(text) -> Reading:
     try:
-        value = parse_boolean(text)
+        value = parse_boolean(unwrap(text))
     except ParseError as exc:
         return Reading(False, message=str(exc))
     shown = "true" if value else "false"
@@ -176,8 +198,10 @@ def read_answer(answer_type: str, text: str, options: Options) -> Reading:
         return _number(text, options, answer_type)
     if answer_type == "expression":
         return _expression(text, options)
-    if answer_type in ("vector", "matrix", "tuple", "set"):
+    if answer_type in ("vector", "matrix", "tuple"):
         return _entries(text, options)
+    if answer_type == "set":
+        return _set(text, options)
     if answer_type == "boolean":
         return _boolean(text)
     if answer_type == "choice":
