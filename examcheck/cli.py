@@ -380,5 +380,45 @@ def families(names, fmt) -> None:
     click.echo(FORMATS[fmt]([f.describe() for f in chosen]), nl=False)
 
 
+@main.command()
+@click.argument("exam")
+@problems_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0 for a lab).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option("--reveal", type=click.Choice(["none", "feedback", "answers"]), default="feedback", show_default=True,
+              help="none: only whether answers were read; feedback: right/wrong and feedback; answers: also the keys.")
+@click.option("--student", help="Fix the student ID (else the page asks for it).")
+@click.option("--collect", "collect_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Also store each student's saved answer file in this folder.")
+@click.option("--time-limit", type=click.FloatRange(0.1, 60), default=2.0, show_default=True,
+              help="Seconds allowed for each answer check.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Checks run at once (default: up to 4).")
+def serve(exam, problem_paths, host, port, reveal, student, collect_dir, time_limit, workers) -> None:
+    """Serve a page where students type answers, see them as read, check and save them."""
+    from examcheck.web import WebExtraMissing
+    from examcheck.web.service import BadRequest, check_student
+
+    if Path(exam).suffix in (".yaml", ".yml") and Path(exam).is_file():
+        problem_paths, exam = (*problem_paths, Path(exam)), None
+    sets = _load_sets(problem_paths)
+    matches = [s for s in sets if exam is None or s.exam == exam]
+    if not matches or (exam is None and len(matches) != 1):
+        _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})"])
+    try:
+        if student is not None:
+            check_student(student)
+        if collect_dir is not None:
+            collect_dir.mkdir(parents=True, exist_ok=True)
+        from examcheck.web.serve import build_app, run
+
+        app = build_app(matches[0], reveal, student, collect_dir, time_limit, workers)
+    except (BadRequest, OSError) as exc:
+        _fail_input([exc])
+    except WebExtraMissing as exc:
+        _fail_input([exc])
+    click.echo(f"examcheck: serving {matches[0].exam} on http://{host}:{port}/ (Ctrl+C stops)", err=True)
+    run(app, host, port)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,153 @@
+"""Load test of `examcheck serve` on loopback (a benchmark, not a unit test).
+
+    pip install ".[web]"
+    python bench/bench_serve.py [--students 50] [--validations 20] [--workers 2]
+
+Starts `examcheck serve seed000-quiz` as its own process on 127.0.0.1, then 50
+simulated students each send 20 "as read" validations (POST /api/read) at once,
+about one in five of them hostile (deep nesting, huge powers, 4000-character
+inputs, towers of exponents, bad escapes), plus one whole-sheet check each.
+Reports p50/p95/max latency for benign and hostile requests, requests per second,
+and the number of failed requests (any non-200 reply or connection error), which
+must be 0.  Baseline in the same run: one student alone, the same benign requests,
+so the ratio p50(load)/p50(alone) shows what sharing the server costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+import httpx
+
+BENIGN = [
+    ("q1", "i", "x_i sigma(z)(1 - sigma(z))"), ("q1", "i", "\\frac{e^{-z}}{(1+e^{-z})^2} x_i"),
+    ("q1", "i", "1-sigma(z)sigma(z)"), ("q1", "ii", "[sigma(z)(1-sigma(z)), x_1 sigma(z)(1-sigma(z)), x_2, x_3]"),
+    ("q2", "i", "99.9%"), ("q2", "ii", "0.999"), ("q3", "a", "7,600"), ("q3", "d", "254 x 254 x 100"),
+    ("q4", "a", "yes"), ("q4", "c", "0.173"), ("q1", "i", "sigma(z)(1-"),
+]
+HOSTILE = [
+    ("q1", "i", "(" * 2000 + "z" + ")" * 1999),
+    ("q1", "i", "9^9^9^9^9^9^9"),
+    ("q1", "i", "z^" * 1300 + "z"),
+    ("q1", "i", "x_i" * 1333),
+    ("q3", "a", "9" * 3999),
+    ("q2", "i", "1e999999999"),
+    ("q1", "ii", "[" * 1000 + "]" * 1000),
+    ("q1", "i", "\\frac{" * 600),
+    ("q1", "i", "exp(exp(exp(exp(exp(exp(z))))))^(10^10)"),
+    ("q4", "c", "10^(10^(10^10))"),
+]
+BENIGN_SHEET = {"q1": {"i": "x_i sigma(z)(1-sigma(z))"}, "q3": {"a": "7600", "d": "254x254x100"}, "q4": {"c": "0.173"}}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(workers: int) -> tuple[subprocess.Popen, str]:
+    port = _free_port()
+    cmd = [sys.executable, "-m", "examcheck", "serve", "seed000-quiz", "--port", str(port)]
+    if workers:
+        cmd += ["--workers", str(workers)]
+    process = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(base + "/healthz", timeout=2).text == "ok":
+                return process, base
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise SystemExit("the server did not start")
+
+
+async def student(client: httpx.AsyncClient, rng: random.Random, validations: int, hostile_share: float,
+                  results: list, failures: list) -> None:
+    for seq in range(validations):
+        hostile = rng.random() < hostile_share
+        problem, part, text = rng.choice(HOSTILE if hostile else BENIGN)
+        start = time.perf_counter()
+        try:
+            reply = await client.post("/api/read", json={"problem": problem, "part": part, "text": text, "seq": seq})
+            ok = reply.status_code == 200 and reply.json().get("seq") == seq
+        except httpx.HTTPError as exc:
+            ok, reply = False, exc
+        results.append(("hostile" if hostile else "benign", time.perf_counter() - start))
+        if not ok:
+            failures.append(f"{problem}.{part}: {reply}")
+        await asyncio.sleep(rng.uniform(0, 0.05))  # a student types between pauses
+    start = time.perf_counter()
+    try:
+        reply = await client.post("/api/check", json={"answers": BENIGN_SHEET})
+        if reply.status_code != 200:
+            failures.append(f"check: {reply.status_code}")
+    except httpx.HTTPError as exc:
+        failures.append(f"check: {exc}")
+    results.append(("check", time.perf_counter() - start))
+
+
+async def run(base: str, students: int, validations: int, hostile_share: float, seed: int):
+    results: list = []
+    failures: list = []
+    limits = httpx.Limits(max_connections=students, max_keepalive_connections=students)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        start = time.perf_counter()
+        await asyncio.gather(*(student(client, random.Random(seed + i), validations, hostile_share, results, failures)
+                               for i in range(students)))
+        wall = time.perf_counter() - start
+    return results, failures, wall
+
+
+def _quantiles(times: list[float]) -> str:
+    if not times:
+        return "n=0"
+    ordered = sorted(times)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return (f"n={len(times):5d}  p50 {1000 * statistics.median(times):7.1f} ms  p95 {1000 * p95:7.1f} ms  "
+            f"max {1000 * ordered[-1]:7.1f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--students", type=int, default=50)
+    parser.add_argument("--validations", type=int, default=20)
+    parser.add_argument("--hostile", type=float, default=0.2, help="share of hostile inputs")
+    parser.add_argument("--workers", type=int, default=0, help="--workers of the server (default: its own)")
+    parser.add_argument("--seed", type=int, default=14)
+    args = parser.parse_args()
+    process, base = start_server(args.workers)
+    try:
+        asyncio.run(run(base, 1, 5, 0.0, args.seed))  # warm-up, untimed
+        alone, _, _ = asyncio.run(run(base, 1, args.validations, 0.0, args.seed))
+        results, failures, wall = asyncio.run(run(base, args.students, args.validations, args.hostile, args.seed))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    baseline = [t for kind, t in alone if kind == "benign"]
+    print(f"examcheck serve on loopback: {args.students} students x {args.validations} validations "
+          f"(~{args.hostile:.0%} hostile) + 1 sheet check each, in {wall:.1f} s "
+          f"({len(results) / wall:.0f} requests/s)")
+    print(f"  baseline, one student alone:  {_quantiles(baseline)}")
+    for kind in ("benign", "hostile", "check"):
+        print(f"  {kind:8s} under load:        {_quantiles([t for k, t in results if k == kind])}")
+    benign = [t for k, t in results if k == "benign"]
+    if baseline and benign:
+        print(f"  benign p50 under load / alone: {statistics.median(benign) / statistics.median(baseline):.1f}x")
+    print(f"  failed requests: {len(failures)} of {len(results)}")
+    for failure in failures[:10]:
+        print("   ", failure)
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
