@@ -77,8 +77,6 @@ def test_flawed_sheet_names_each_mistake(exam):
     assert sum(v.score for v in graded.values()) == 17
 
 
-@pytest.mark.xfail(strict=True, reason="answer tests: a finite answer against an infinite reference is `undecided`, "
-                                       "so the declared mistake is never matched (notes/syllabus-needs.md item 2)")
 def test_finite_answer_to_an_infinite_divergence_names_the_skipped_term(exam):
     sheet = sheet_from_text("exam: dl-modern\nanswers:\n  kl_support: {kl_reverse: '-0.5'}\n")
     part = parts(grade_file(sheet, exam))["kl_support.kl_reverse"]

@@ -168,7 +168,7 @@ class ActivationCatalogue(Family):
     }
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return number_errors(given, self.given_schema)
+        return number_errors(given, self.given_schema) or super().check_given(given)
 
     def solve(self, given: dict, conventions: Conventions) -> Solution:
         name = given["function"]

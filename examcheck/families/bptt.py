@@ -91,7 +91,7 @@ class Bptt(Family):
     }
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return number_errors(given, self.given_schema)
+        return number_errors(given, self.given_schema) or super().check_given(given)
 
     def solve(self, given: dict, conventions: BpttConventions) -> Solution:
         w, u, b = bounded([exact(given["w"]), exact(given.get("u", 1)), exact(given.get("b", 0))], "w, u, b")

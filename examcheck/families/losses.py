@@ -170,7 +170,7 @@ class Loss(Family):
     }
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return number_errors(given, self.given_schema)
+        return number_errors(given, self.given_schema) or super().check_given(given)
 
     def solve(self, given: dict, conventions: LossConventions) -> Solution:
         given = {**given, **{f.name: getattr(conventions, f.name) for f in dataclasses.fields(conventions)

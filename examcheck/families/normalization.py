@@ -140,7 +140,7 @@ class BatchNorm(Family):
             self._channels(given)
         except FamilyError as exc:
             return [GivenError(("inputs",) if "inputs" in given else (), str(exc))]
-        return []
+        return super().check_given(given)
 
     def _channels(self, given: dict) -> tuple[int, list | None]:
         """C, and the values of each channel (None without inputs); every shape problem is a FamilyError."""
@@ -299,7 +299,7 @@ class Dropout(Family):
     }
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return number_errors(given, self.given_schema)
+        return number_errors(given, self.given_schema) or super().check_given(given)
 
     def solve(self, given: dict, conventions: DropoutConventions) -> Solution:
         if ("p" in given) == ("keep_prob" in given):
@@ -381,7 +381,7 @@ class Regularization(Family):
     }
 
     def check_given(self, given: dict) -> list[GivenError]:
-        return number_errors(given, self.given_schema)
+        return number_errors(given, self.given_schema) or super().check_given(given)
 
     def solve(self, given: dict, conventions: PenaltyConventions) -> Solution:
         w = [exact(v) for v in given["weights"]]

@@ -353,7 +353,7 @@ class Optimizer(Family):
                 expression(given["f"], {n: sp.Symbol(n, real=True) for n in given["variables"]})
             except ValueError as exc:
                 errors.append(GivenError(("f",), f"cannot read f: {exc}"))
-        return errors
+        return errors or super().check_given(given)
 
     def solve(self, given: dict, conventions: OptimizerConventions) -> Solution:
         problem = _Problem(given)
