@@ -28,6 +28,16 @@ def _console(color: str = "auto"):
                    highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
 
 
+def _exit_for_bugs(bugs) -> None:
+    """Internal errors are bugs: each said as such (with its traceback file), and their own exit code."""
+    from examcheck.bugs import EXIT_INTERNAL
+
+    for bug in dict.fromkeys(str(b) for b in bugs):
+        click.echo(f"error: {bug}", err=True)
+    if bugs:
+        sys.exit(EXIT_INTERNAL)
+
+
 def _fail_input(errors) -> None:
     for error in errors:
         click.echo(f"error: {error}", err=True)
@@ -84,31 +94,28 @@ def _progress_wanted(files: int) -> bool:
 
 def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
     """(sets, batch result, input errors) for the answer files named by inputs."""
-    import os
-
-    from examcheck.batch import VerdictCache, expand_inputs, grade_many
+    from examcheck.engine import Engine
+    from examcheck.inputs import expand_inputs
     from examcheck.limits import Limits
 
     sets = _load_sets(problem_paths)
     paths, errors = expand_inputs(list(inputs))
-    cache = VerdictCache.load(cache_dir)
-    jobs = jobs or os.cpu_count() or 1
-    if _progress_wanted(len(paths)):
-        from rich.console import Console
-        from rich.progress import Progress
+    warn = lambda message: click.echo(f"warning: {message}", err=True)  # noqa: E731
+    with Engine(sets, jobs=jobs, limits=Limits(seconds=time_limit), cache_dir=cache_dir, warn=warn) as engine:
+        if _progress_wanted(len(paths)):
+            from rich.console import Console
+            from rich.progress import Progress
 
-        with Progress(console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("grading", total=len(paths))
-            result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache,
-                                progress=lambda n: bar.advance(task, n))
-    else:
-        result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache)
-    cache.save(cache_dir)
+            with Progress(console=Console(stderr=True), transient=True) as bar:
+                task = bar.add_task("grading", total=len(paths))
+                result = engine.grade_paths(paths, progress=lambda n: bar.advance(task, n))
+        else:
+            result = engine.grade_paths(paths)
     return sets, result, errors + result.errors
 
 
 def _emit(text: str, output: Path | None) -> None:
-    from examcheck.batch import atomic_write
+    from examcheck.outputs import atomic_write
 
     if output is None:
         click.echo(text, nl=not text.endswith("\n"))
@@ -178,6 +185,7 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
         _emit(renderers[fmt](), output)
     for error in errors:
         click.echo(f"error: {error} (skipped)", err=True)
+    _exit_for_bugs(result.bugs)
     if errors:
         sys.exit(EXIT_INPUT)
     if fail_under is not None and any(
@@ -209,6 +217,7 @@ def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
             _emit(console.end_capture(), output)
     for error in errors:
         click.echo(f"error: {error} (skipped)", err=True)
+    _exit_for_bugs(result.bugs)
     if errors:
         sys.exit(EXIT_INPUT)
 
@@ -220,16 +229,18 @@ def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
               show_default=True)
 def solve(problem_id, problem_paths, fmt) -> None:
     """Print the worked reference solution of a problem (q3, or EXAM/q3)."""
+    from examcheck.engine import Engine
     from examcheck.render.solutions import RENDERERS, solution_json
-    from examcheck.solving import find_problem, solve_problem
 
     sets = _load_sets(problem_paths)
-    try:
-        problem_set, problem = find_problem(sets, problem_id)
-    except LookupError as exc:
-        _fail_input([exc.args[0]])
-    solution = solve_problem(problem_set, problem)
+    with Engine(sets, jobs=1) as engine:
+        try:
+            solution = engine.solve(problem_id)
+        except LookupError as exc:
+            _fail_input([exc.args[0]])
+        bugs = list(engine.bugs)
     click.echo(solution_json([solution]) if fmt == "json" else RENDERERS[fmt](solution))
+    _exit_for_bugs(bugs)
 
 
 @main.command()
@@ -242,20 +253,24 @@ def solve(problem_id, problem_paths, fmt) -> None:
 def check(paths, key_files, problem_paths, fmt) -> None:
     """Validate problem sets, recompute every part, and verify stated keys."""
     from examcheck.answers import load_sheet
-    from examcheck.checking import check_key_file, check_sets
+    from examcheck.engine import Engine
     from examcheck.render.listings import finding_text, findings_json
     from examcheck.schema import ValidationFailed
     from examcheck.yamlio import InputError
 
     sets = _load_sets(tuple(paths) + tuple(problem_paths))
-    findings = check_sets(sets)
     try:
-        for key in key_files:
-            findings += check_key_file(load_sheet(key), sets)
+        keys = [load_sheet(key) for key in key_files]
     except ValidationFailed as exc:
         _fail_input(exc.errors)
     except InputError as exc:
         _fail_input([exc])
+    with Engine(sets) as engine:
+        try:
+            findings = engine.check_sets(keys)
+        except InputError as exc:
+            _fail_input([exc])
+        bugs = list(engine.bugs)
     if fmt == "json":
         click.echo(findings_json(findings))
     elif fmt == "github":
@@ -266,9 +281,10 @@ def check(paths, key_files, problem_paths, fmt) -> None:
         for finding in findings:
             click.echo(finding_text(finding))
         parts = sum(len(p.parts) for s in sets for p in s.problems)
-        keys = sum(1 for s in sets for p in s.problems for part in p.parts if part.has_key)
+        stated = sum(1 for s in sets for p in s.problems for part in p.parts if part.has_key)
         verdict = f"{len(findings)} finding(s)" if findings else "all keys agree"
-        click.echo(f"checked {len(sets)} problem set(s), {parts} parts, {keys} stated keys: {verdict}")
+        click.echo(f"checked {len(sets)} problem set(s), {parts} parts, {stated} stated keys: {verdict}")
+    _exit_for_bugs(bugs)
     if findings:
         sys.exit(EXIT_FINDINGS)
 

@@ -2,12 +2,57 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from examcheck.answertests import Precision
+if TYPE_CHECKING:  # the model imports no SymPy, so that renderers need none
+    from examcheck.answertests import Precision
 
-STATUSES = ("correct", "partial", "incorrect", "missing", "invalid", "undecided", "ungraded")
+
+def _default_precision() -> Precision:
+    from examcheck.answertests import Precision
+
+    return Precision()
+
+
+class Status(StrEnum):
+    """A part's verdict.  The values are the stable strings of every output format."""
+
+    CORRECT = "correct"
+    PARTIAL = "partial"
+    INCORRECT = "incorrect"
+    MISSING = "missing"
+    INVALID = "invalid"
+    UNDECIDED = "undecided"
+    UNGRADED = "ungraded"
+
+    @property
+    def is_correct(self) -> bool:
+        return self is Status.CORRECT
+
+    @property
+    def is_wrong(self) -> bool:
+        """Lost marks on an answer that was given (counted among a part's wrong answers)."""
+        return self in (Status.INCORRECT, Status.PARTIAL, Status.INVALID, Status.UNDECIDED)
+
+    @property
+    def is_skipped(self) -> bool:
+        """Nothing to judge automatically: no answer, or marked by hand."""
+        return self in (Status.MISSING, Status.UNGRADED)
+
+    @property
+    def is_failure(self) -> bool:
+        """A failed test in CI-style formats (JUnit, Gradescope, annotations)."""
+        return not (self.is_correct or self.is_skipped)
+
+    @property
+    def is_warning(self) -> bool:
+        """Worth a warning rather than an error in annotations."""
+        return self in (Status.MISSING, Status.PARTIAL)
+
+
+STATUSES = tuple(s.value for s in Status)
 
 
 @dataclass
@@ -30,7 +75,7 @@ class Part:
     result: str | None = None
     reference: Any = None
     given: dict = field(default_factory=dict)
-    precision: Precision = field(default_factory=Precision)
+    precision: Precision = field(default_factory=_default_precision)
     variables: dict[str, str] = field(default_factory=dict)
     functions: list[str] = field(default_factory=list)
     log_base: Any = "e"
@@ -81,7 +126,7 @@ class ProblemSet:
 @dataclass
 class PartResult:
     id: str
-    status: str
+    status: Status
     score: float
     max_score: float
     given: Any = None
@@ -122,27 +167,6 @@ class Report:
     def max_score(self) -> float:
         return sum(p.max_score for p in self.problems)
 
-    def to_dict(self, reveal: bool = True) -> dict:
-        """The stable JSON report."""
-        problems = []
-        for problem in self.problems:
-            parts = []
-            for part in problem.parts:
-                row = asdict(part)
-                row.pop("line")
-                if not reveal:
-                    row["expected"] = None
-                parts.append(row)
-            problems.append({"id": problem.id, "score": _num(problem.score),
-                             "max_score": _num(problem.max_score), "parts": parts})
-        return {"student": self.student, "exam": self.exam, "score": _num(self.score),
-                "max_score": _num(self.max_score), "problems": problems, "source": self.source,
-                "warnings": self.warnings}
-
-
-def _num(x: float):
-    return int(x) if float(x).is_integer() else round(x, 4)
-
 
 @dataclass
 class Finding:
@@ -169,3 +193,28 @@ class Finding:
         if self.diagnosis:
             out.append(f"why: {self.diagnosis}")
         return out
+
+
+# ----------------------------------------------------------------------------- worked solutions
+
+
+@dataclass
+class PartSolution:
+    id: str
+    prompt: str
+    marks: float
+    answer_type: str
+    answer: str | None
+    steps: list = field(default_factory=list)  # each with .text and .math
+    error: str = ""
+    rubric: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProblemSolution:
+    exam: str
+    id: str
+    title: str
+    statement: str
+    family: str | None
+    parts: list[PartSolution]

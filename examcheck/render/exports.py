@@ -9,6 +9,7 @@ import json
 from xml.etree import ElementTree as ET
 
 from examcheck.model import Finding, Report
+from examcheck.render.reports import report_dict
 
 
 def _num(x: float):
@@ -16,7 +17,7 @@ def _num(x: float):
 
 
 def jsonl(reports: list[Report], reveal: bool = True) -> str:
-    return "".join(json.dumps(r.to_dict(reveal), ensure_ascii=False) + "\n" for r in reports)
+    return "".join(json.dumps(report_dict(r, reveal), ensure_ascii=False) + "\n" for r in reports)
 
 
 def _part_columns(reports: list[Report]) -> list[tuple[str, float]]:

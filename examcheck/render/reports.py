@@ -46,6 +46,27 @@ def print_report(report: Report, console: Console, reveal: bool = True) -> None:
         console.print(f"[yellow]warning:[/yellow] {warning}", markup=True, highlight=False)
 
 
+def num(x: float):
+    """A mark for JSON: an int when whole."""
+    return int(x) if float(x).is_integer() else round(x, 4)
+
+
+def report_dict(report: Report, reveal: bool = True) -> dict:
+    """The stable JSON report."""
+    problems = []
+    for problem in report.problems:
+        parts = []
+        for part in problem.parts:
+            parts.append({"id": part.id, "status": str(part.status), "score": part.score, "max_score": part.max_score,
+                          "given": part.given, "expected": part.expected if reveal else None, "feedback": part.feedback,
+                          "interpreted": part.interpreted, "note": part.note})
+        problems.append({"id": problem.id, "score": num(problem.score), "max_score": num(problem.max_score),
+                         "parts": parts})
+    return {"student": report.student, "exam": report.exam, "score": num(report.score),
+            "max_score": num(report.max_score), "problems": problems, "source": report.source,
+            "warnings": report.warnings}
+
+
 def reports_json(reports: list[Report], reveal: bool = True) -> str:
-    data = [r.to_dict(reveal) for r in reports]
+    data = [report_dict(r, reveal) for r in reports]
     return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False)

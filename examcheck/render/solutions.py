@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from examcheck.solving import ProblemSolution
+from examcheck.model import ProblemSolution
 
 
 def _marks(marks: float) -> str:
@@ -71,8 +71,17 @@ def solution_latex(sol: ProblemSolution) -> str:
     return "\n".join(lines)
 
 
+def solution_dict(sol: ProblemSolution) -> dict:
+    return {
+        "exam": sol.exam, "id": sol.id, "title": sol.title, "statement": sol.statement, "family": sol.family,
+        "parts": [{"id": p.id, "prompt": p.prompt, "marks": p.marks, "answer_type": p.answer_type,
+                   "answer": p.answer, "error": p.error or None, "rubric": p.rubric,
+                   "steps": [{"text": s.text, "math": s.math} for s in p.steps]} for p in sol.parts],
+    }
+
+
 def solution_json(sols: list[ProblemSolution]) -> str:
-    data = [s.to_dict() for s in sols]
+    data = [solution_dict(s) for s in sols]
     return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False)
 
 

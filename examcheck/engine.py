@@ -1,0 +1,168 @@
+"""The engine: the one way in to grading, checking and solving.
+
+An :class:`Engine` owns, for one run over unchanging problem sets, a sandbox session (the worker
+processes every bounded computation runs in; see examcheck.sandbox), the references of every
+part (computed in those workers, once) and the verdict cache.  The CLI, the statistics and the
+benchmarks call only its public calls: grade_paths(), grade_sheet(), check_sets(), solve().
+
+    with Engine(sets, jobs=2, cache_dir=folder) as engine:
+        result = engine.grade_paths(paths)
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from examcheck.batch import BatchResult, Pipeline
+from examcheck.bugs import InternalError
+from examcheck.cache import VerdictCache
+from examcheck.grading import ScannedSheet, scan_sheet
+from examcheck.limits import Limits, describe_limit
+from examcheck.model import Finding, ProblemSet, Report
+from examcheck.reference import FAMILY_LIMITS
+from examcheck.sandbox import Session, Task
+from examcheck.tasks import check_problem_task, solve_task
+from examcheck.yamlio import InputError
+
+WINDOW_PER_JOB = 32  # files read, checked and reported together
+
+
+class Engine:
+    def __init__(self, sets: list[ProblemSet], *, jobs: int | None = None, limits: Limits = Limits(),
+                 cache_dir: Path | None = None, warn: Callable[[str], None] | None = None):
+        self.sets = list(sets)
+        self.jobs = jobs or os.cpu_count() or 1
+        self.limits = limits
+        self.session = Session(self.jobs, limits.memory_mb, data={"sets": self.sets})
+        self.cache = VerdictCache(cache_dir, warn)
+        self.result = BatchResult()
+        self.pipeline = Pipeline(self.sets, self.session, limits, self.cache, self.result)
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+        self.cache.close()
+
+    # grading ----------------------------------------------------------------------------------
+
+    def grade_paths(self, paths: Iterable[Path], progress: Callable[[int], None] | None = None,
+                    on_outcome: Callable[[Report | InputError | InternalError], None] | None = None) -> BatchResult:
+        """Grade answer files; each outcome (report, input error or internal error) in the order given."""
+        paths = list(paths)
+        window = max(1, WINDOW_PER_JOB * self.jobs)
+        for start in range(0, len(paths), window):
+            chunk = paths[start:start + window]
+            outcomes: list = [None] * len(chunk)
+            scans: list[tuple[int, ScannedSheet]] = []
+            for index, found in self.pipeline.scan(chunk):
+                if isinstance(found, ScannedSheet):
+                    scans.append((index, found))
+                else:
+                    outcomes[index] = found
+            for (index, _), report in zip(scans, self.pipeline.grade([s for _, s in scans])):
+                outcomes[index] = report
+            for outcome in outcomes:
+                self._collect(outcome, on_outcome)
+            if progress:
+                progress(len(chunk))
+        self.cache.flush()
+        return self.result
+
+    def _collect(self, outcome, on_outcome) -> None:
+        if isinstance(outcome, Report):
+            self.result.reports.append(outcome)
+        elif isinstance(outcome, InternalError):
+            pass  # already among result.bugs
+        else:
+            self.result.errors.append(outcome)
+        if on_outcome:
+            on_outcome(outcome)
+
+    def grade_sheet(self, sheet) -> Report:
+        """One answer sheet already read (examcheck.answers.AnswerSheet)."""
+        return self.pipeline.grade([scan_sheet(sheet, self.sets)])[0]
+
+    # checking and solving ------------------------------------------------------------------------
+
+    def check_sets(self, key_sheets: Iterable = ()) -> list[Finding]:
+        """Every part recomputed and every stated key verified; then key files graded (all must be correct)."""
+        from examcheck.checking import key_findings
+
+        tasks = [Task(check_problem_task, (si, pi), FAMILY_LIMITS.seconds, tag=(si, pi))
+                 for si, problem_set in enumerate(self.sets) for pi, _ in enumerate(problem_set.problems)]
+        found: dict[tuple, list[Finding]] = {}
+        for task, outcome in self.session.run_many(tasks):
+            si, pi = task.tag
+            problem_set, problem = self.sets[si], self.sets[si].problems[pi]
+            where = f"{problem_set.exam}/{problem.id}"
+            if outcome.ok:
+                found[task.tag] = outcome.value
+            elif outcome.kind == "limit":
+                limit = describe_limit(outcome.what, FAMILY_LIMITS.seconds, self.limits.memory_mb)
+                found[task.tag] = [Finding(problem_set.source, problem.line, where, f"cannot be checked within {limit}")]
+            else:
+                bug = self.pipeline._bug(outcome, problem_set.source, f"checking {where}")
+                found[task.tag] = [Finding(problem_set.source, problem.line, where, str(bug))]
+        findings = [f for tag in sorted(found) for f in found[tag]]
+        for sheet in key_sheets:
+            findings += key_findings(self.grade_sheet(sheet))
+        return findings
+
+    def solve(self, problem_id: str):
+        """The worked solution of a problem ('q3' or 'EXAM/q3'); LookupError if there is no such problem."""
+        from examcheck.model import PartSolution, ProblemSolution
+        from examcheck.solving import find_problem
+
+        problem_set, problem = find_problem(self.sets, problem_id)
+        si = self.sets.index(problem_set)
+        pi = problem_set.problems.index(problem)
+        outcome = self.session.run(solve_task, si, pi, seconds=FAMILY_LIMITS.seconds)
+        if outcome.ok:
+            return outcome.value
+        if outcome.kind == "limit":
+            error = f"cannot be computed within {describe_limit(outcome.what, FAMILY_LIMITS.seconds, self.limits.memory_mb)}"
+        else:
+            error = str(self.pipeline._bug(outcome, problem_set.source, f"solving {problem_id}"))
+        parts = [PartSolution(p.id, p.prompt, p.marks, p.answer, None, error=error, rubric=p.rubric) for p in problem.parts]
+        return ProblemSolution(problem_set.exam, problem.id, problem.title, problem.statement, problem.family, parts)
+
+    @property
+    def bugs(self) -> list[InternalError]:
+        return self.result.bugs
+
+
+# ----------------------------------------------------------------------------- one-call conveniences
+
+
+def grade_paths(paths: Iterable[Path], sets: list[ProblemSet], jobs: int = 1, limits: Limits = Limits(),
+                cache_dir: Path | None = None, progress: Callable[[int], None] | None = None) -> BatchResult:
+    with Engine(sets, jobs=jobs, limits=limits, cache_dir=cache_dir) as engine:
+        return engine.grade_paths(paths, progress)
+
+
+def grade_sheet(sheet, sets: list[ProblemSet] | ProblemSet, limits: Limits = Limits(), jobs: int = 1) -> Report:
+    sets = [sets] if isinstance(sets, ProblemSet) else sets
+    with Engine(sets, jobs=jobs, limits=limits) as engine:
+        return engine.grade_sheet(sheet)
+
+
+def grade_file(sheet, sets: list[ProblemSet], resolver=None, limits: Limits = Limits(), cache=None) -> Report:
+    """As grade_sheet (the resolver and cache arguments of older call sites are not needed)."""
+    return grade_sheet(sheet, sets, limits)
+
+
+def check_sets(sets: list[ProblemSet], key_sheets: Iterable = ()) -> list[Finding]:
+    with Engine(sets, jobs=None) as engine:
+        return engine.check_sets(key_sheets)
+
+
+def solve(sets: list[ProblemSet], problem_id: str):
+    with Engine(sets, jobs=1) as engine:
+        return engine.solve(problem_id)
