@@ -23,7 +23,6 @@ from examcheck.grading import (
 )
 from examcheck.limits import Limits, describe_limit
 from examcheck.model import ProblemSet, Report
-from examcheck.reference import FAMILY_LIMITS
 from examcheck.sandbox import Outcome, Session, Task
 from examcheck.tasks import check_task, reference_key, reference_task, references_task, scan_task
 from examcheck.yamlio import InputError
@@ -72,7 +71,8 @@ class Pipeline:
                         self.plans[key] = PartPlan(fingerprint=part_fingerprint(problem_set, problem, part))
                         todo.append(qi)
                 if todo:
-                    tasks.append(Task(references_task, (si, pi, tuple(todo)), FAMILY_LIMITS.seconds, tag=(si, pi, tuple(todo))))
+                    tag = (si, pi, tuple(todo))
+                    tasks.append(Task(references_task, tag, self.limits.family_seconds, tag=tag))
         alone = []
         for task, outcome in self.session.run_many(tasks):
             si, pi, todo = task.tag
@@ -82,7 +82,7 @@ class Pipeline:
             elif len(todo) == 1:
                 self._planned(reference_key(si, pi, todo[0]), outcome)
             else:  # find the part at fault: each on its own
-                alone += [Task(reference_task, (si, pi, qi), FAMILY_LIMITS.seconds, tag=reference_key(si, pi, qi))
+                alone += [Task(reference_task, (si, pi, qi), self.limits.family_seconds, tag=reference_key(si, pi, qi))
                           for qi in todo]
         for task, outcome in self.session.run_many(alone):
             self._planned(task.tag, outcome)
@@ -95,7 +95,7 @@ class Pipeline:
             if slim is not None:
                 self.session.define(key, (self._part(key), slim))
         elif outcome.kind == "limit":
-            plan.error = f"its answer cannot be computed within {describe_limit(outcome.what, FAMILY_LIMITS.seconds)}"
+            plan.error = f"its answer cannot be computed within {describe_limit(outcome.what, self.limits.family_seconds)}"
         else:
             plan.bug = self._bug(outcome, self.sets[key[1]].source, "computing the answer of a part").trace
 

@@ -293,8 +293,14 @@ class VerdictCache:
 
     def close(self) -> None:
         if self._db is not None and self._pending and self.writable:
-            self._db.execute(f"PRAGMA busy_timeout = {int(1000 * 1.0)}")  # a last, patient try
+            try:
+                self._db.execute("PRAGMA busy_timeout = 1000")  # a last, patient try
+            except sqlite3.Error:
+                pass
             self.flush()
+            if self._pending:
+                self._fault(f"is busy (another run is writing); {len(self._pending)} verdict(s) not saved", reading=False)
+                self._pending.clear()
         self._close_db()
 
     def _close_db(self) -> None:

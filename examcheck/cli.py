@@ -60,10 +60,35 @@ def _load_sets(paths):
     return sets
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Main(click.Group):
+    """Any exception that escapes a command is a bug: said so, its traceback kept in a file, exit 70."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
+                KeyboardInterrupt, GeneratorExit):
+            raise
+        except Exception:  # noqa: BLE001 - reported as the bug it is
+            import traceback
+
+            from examcheck.bugs import EXIT_INTERNAL, from_traceback
+
+            bug = from_traceback("examcheck " + " ".join(sys.argv[1:])[:200], traceback.format_exc())
+            click.echo(f"error: {bug}", err=True)
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="examcheck")
 def main() -> None:
-    """Check and grade mathematical exam answers (deep learning and ML)."""
+    """Check and grade mathematical exam answers (deep learning and ML).
+
+    \b
+    Exit codes: 0 success; 1 findings (check), or a score under --fail-under;
+    2 usage or input errors (file:line: what was expected); 70 internal error:
+    a bug in examcheck, never a fault of the input, with its traceback file named.
+    """
 
 
 GRADE_FORMATS = ["table", "json", "jsonl", "csv", "canvas", "gradescope", "junit", "github", "markdown"]
@@ -310,6 +335,39 @@ def template(exam, problem_paths) -> None:
     if not matches:
         _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})"])
     click.echo(template_yaml(matches[0]), nl=False)
+
+
+@main.group(name="cache")
+def cache_group() -> None:
+    """The verdict cache (a folder given with --cache): statistics, or empty it."""
+
+
+_cache_folder = click.argument("folder", required=False, type=click.Path(path_type=Path))
+
+
+@cache_group.command(name="stats")
+@_cache_folder
+def cache_stats(folder) -> None:
+    """Entries and size of the cache in FOLDER (default: $XDG_CACHE_HOME/examcheck)."""
+    from examcheck.cache import VerdictCache, default_cache_dir
+
+    store = VerdictCache(folder or default_cache_dir(), warn=lambda m: click.echo(f"warning: {m}", err=True))
+    info = store.stats()
+    store.close()
+    click.echo(f"{info['folder']}: {info['entries']} verdict(s), {info['bytes']} bytes"
+               + ("" if info["writable"] else " (read-only)"))
+
+
+@cache_group.command(name="clear")
+@_cache_folder
+def cache_clear(folder) -> None:
+    """Remove every verdict from the cache in FOLDER."""
+    from examcheck.cache import VerdictCache, default_cache_dir
+
+    store = VerdictCache(folder or default_cache_dir(), warn=lambda m: click.echo(f"warning: {m}", err=True))
+    removed = store.clear()
+    store.close()
+    click.echo(f"{store.folder}: removed {removed} verdict(s)")
 
 
 @main.command()

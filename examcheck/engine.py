@@ -21,7 +21,6 @@ from examcheck.cache import VerdictCache
 from examcheck.grading import ScannedSheet, scan_sheet
 from examcheck.limits import Limits, describe_limit
 from examcheck.model import Finding, ProblemSet, Report
-from examcheck.reference import FAMILY_LIMITS
 from examcheck.sandbox import Session, Task
 from examcheck.tasks import check_problem_task, solve_task
 from examcheck.yamlio import InputError
@@ -95,7 +94,7 @@ class Engine:
         """Every part recomputed and every stated key verified; then key files graded (all must be correct)."""
         from examcheck.checking import key_findings
 
-        tasks = [Task(check_problem_task, (si, pi), FAMILY_LIMITS.seconds, tag=(si, pi))
+        tasks = [Task(check_problem_task, (si, pi), self.limits.family_seconds, tag=(si, pi))
                  for si, problem_set in enumerate(self.sets) for pi, _ in enumerate(problem_set.problems)]
         found: dict[tuple, list[Finding]] = {}
         for task, outcome in self.session.run_many(tasks):
@@ -105,7 +104,7 @@ class Engine:
             if outcome.ok:
                 found[task.tag] = outcome.value
             elif outcome.kind == "limit":
-                limit = describe_limit(outcome.what, FAMILY_LIMITS.seconds, self.limits.memory_mb)
+                limit = describe_limit(outcome.what, self.limits.family_seconds, self.limits.memory_mb)
                 found[task.tag] = [Finding(problem_set.source, problem.line, where, f"cannot be checked within {limit}")]
             else:
                 bug = self.pipeline._bug(outcome, problem_set.source, f"checking {where}")
@@ -123,11 +122,11 @@ class Engine:
         problem_set, problem = find_problem(self.sets, problem_id)
         si = self.sets.index(problem_set)
         pi = problem_set.problems.index(problem)
-        outcome = self.session.run(solve_task, si, pi, seconds=FAMILY_LIMITS.seconds)
+        outcome = self.session.run(solve_task, si, pi, seconds=self.limits.family_seconds)
         if outcome.ok:
             return outcome.value
         if outcome.kind == "limit":
-            error = f"cannot be computed within {describe_limit(outcome.what, FAMILY_LIMITS.seconds, self.limits.memory_mb)}"
+            error = f"cannot be computed within {describe_limit(outcome.what, self.limits.family_seconds, self.limits.memory_mb)}"
         else:
             error = str(self.pipeline._bug(outcome, problem_set.source, f"solving {problem_id}"))
         parts = [PartSolution(p.id, p.prompt, p.marks, p.answer, None, error=error, rubric=p.rubric) for p in problem.parts]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 DEFAULT_SECONDS = 2.0
 DEFAULT_MEMORY_MB = 768
 DEFAULT_FILE_SECONDS = 10.0
+DEFAULT_FAMILY_SECONDS = 60.0
 LIMIT_KINDS = ("time", "memory", "recursion", "size")
 
 
@@ -17,6 +18,7 @@ class Limits:
     seconds: float = DEFAULT_SECONDS          # each answer check
     memory_mb: int = DEFAULT_MEMORY_MB        # each sandbox worker's address space, above its size at start
     file_seconds: float = DEFAULT_FILE_SECONDS  # reading one answer file
+    family_seconds: float = DEFAULT_FAMILY_SECONDS  # computing one problem's answers (checking, solving it)
 
 
 class LimitExceeded(Exception):

@@ -14,19 +14,21 @@ from examcheck.answertests import Options, read_reference
 from examcheck.domains import parse_domain
 from examcheck.families import FamilyError, Solution
 from examcheck.families import get as get_family
-from examcheck.limits import CheckFailed, LimitExceeded, Limits
+from examcheck.limits import DEFAULT_FAMILY_SECONDS, CheckFailed, LimitExceeded, Limits
 from examcheck.model import Mistake, Part, Problem
 from examcheck.parsing import ParseError, Vocabulary
 from examcheck.sandbox import Session, run_bounded
 from examcheck.values import exact
 
-FAMILY_LIMITS = Limits(seconds=60.0)
+FAMILY_LIMITS = Limits(seconds=DEFAULT_FAMILY_SECONDS)
 
 
 def solve_family(family: str, given: dict, log_base) -> Solution:
+    """A family's solution; what the problem gives it wrongly is a FamilyError.  Anything else a family
+    raises (TypeError, KeyError, ...) is a bug in the family, and reaches the engine as an internal error."""
     try:
         return get_family(family).solve(given, {"log_base": log_base})
-    except (FamilyError, ParseError, ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
+    except (FamilyError, ParseError, ValueError, ArithmeticError) as exc:
         raise FamilyError(str(exc)) from None
 
 

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 
 from examcheck.model import Report
 
-WRONG = ("incorrect", "partial", "invalid", "undecided")
-
 
 @dataclass
 class PartStats:
@@ -67,13 +65,13 @@ def class_stats(reports: list[Report], group_fraction: float = 0.27) -> ClassSta
         wrong = Counter()
         diagnosis: dict[str, str] = {}
         for p in results:
-            if p.status in WRONG:
+            if p.status.is_wrong:
                 shown = (p.interpreted or str(p.given or "")).strip()
                 wrong[shown] += 1
                 diagnosis.setdefault(shown, p.feedback or p.note)
         part_stats.append(PartStats(
             name, results[0].max_score, statistics.fmean(scores), statistics.median(scores),
-            100 * sum(p.status == "correct" for p in results) / len(results),
+            100 * sum(p.status.is_correct for p in results) / len(results),
             [(answer, count, diagnosis[answer]) for answer, count in wrong.most_common(5)]))
     ranked = sorted(reports, key=lambda r: r.score)
     size = max(1, round(group_fraction * len(ranked))) if len(ranked) >= 2 else 0

@@ -8,7 +8,7 @@ import io
 import json
 from xml.etree import ElementTree as ET
 
-from examcheck.model import Finding, Report
+from examcheck.model import Finding, Report, Status
 from examcheck.render.reports import report_dict
 
 
@@ -76,7 +76,7 @@ def gradescope_json(report: Report, reveal: bool = True) -> str:
             tests.append({
                 "name": f"{problem.id}.{part.id}", "number": f"{problem.id}.{part.id}",
                 "score": _num(part.score), "max_score": _num(part.max_score),
-                "status": "passed" if part.status == "correct" else "failed",
+                "status": "passed" if part.status.is_correct else "failed",
                 "output": "\n".join(lines), "visibility": "visible",
             })
     summary = f"{report.student}: {_num(report.score)}/{_num(report.max_score)} on {report.exam}"
@@ -96,8 +96,8 @@ def junit_xml(reports: list[Report]) -> str:
     suites = ET.Element("testsuites", name="examcheck")
     for report in reports:
         parts = [(p, q) for p in report.problems for q in p.parts]
-        failed = [q for _, q in parts if q.status not in ("correct", "ungraded", "missing")]
-        skipped = [q for _, q in parts if q.status in ("ungraded", "missing")]
+        failed = [q for _, q in parts if q.status.is_failure]
+        skipped = [q for _, q in parts if q.status.is_skipped]
         suite = ET.SubElement(suites, "testsuite", name=report.student, tests=str(len(parts)),
                               failures=str(len(failed)), errors="0", skipped=str(len(skipped)))
         for problem, part in parts:
@@ -105,9 +105,9 @@ def junit_xml(reports: list[Report]) -> str:
                                  file=report.source)
             if part.line:
                 case.set("line", str(part.line))
-            if part.status in ("ungraded", "missing"):
+            if part.status.is_skipped:
                 ET.SubElement(case, "skipped", message=part.status)
-            elif part.status != "correct":
+            elif part.status.is_failure:
                 failure = ET.SubElement(case, "failure", message=f"{part.status}: {part.feedback}"[:500],
                                         type=part.status)
                 failure.text = f"score {_num(part.score)}/{_num(part.max_score)}; read as {part.interpreted}"
@@ -144,9 +144,9 @@ def github_reports(reports: list[Report]) -> str:
     for report in reports:
         for problem in report.problems:
             for part in problem.parts:
-                if part.status in ("correct", "ungraded"):
+                if part.status.is_correct or part.status is Status.UNGRADED:
                     continue
-                level = "warning" if part.status in ("missing", "partial") else "error"
+                level = "warning" if part.status.is_warning else "error"
                 lines.append(github_annotation(level, report.source, part.line, f"{problem.id}.{part.id}",
                                                f"{part.status}: {part.feedback}".strip()))
     return "\n".join(lines) + ("\n" if lines else "")

@@ -8,11 +8,11 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from examcheck.model import Report
+from examcheck.model import Report, Status
 
 STATUS_STYLE = {
-    "correct": "green", "partial": "yellow", "incorrect": "red", "missing": "magenta",
-    "invalid": "red", "undecided": "cyan", "ungraded": "blue",
+    Status.CORRECT: "green", Status.PARTIAL: "yellow", Status.INCORRECT: "red", Status.MISSING: "magenta",
+    Status.INVALID: "red", Status.UNDECIDED: "cyan", Status.UNGRADED: "blue",
 }
 
 

@@ -7,7 +7,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from examcheck.model import Report
+from examcheck.model import Report, Status
 from examcheck.stats import ClassStats
 
 
@@ -17,14 +17,14 @@ def _g(x: float) -> str:
 
 def print_class_table(reports: list[Report], console: Console) -> None:
     table = Table(title="students", title_justify="left")
+    counted = (Status.CORRECT, Status.PARTIAL, Status.INCORRECT, Status.MISSING, Status.INVALID, Status.UNGRADED)
     for name in ("student", "exam", "score", "%", "correct", "partial", "wrong", "missing", "invalid", "ungraded"):
         table.add_column(name, justify="left" if name in ("student", "exam") else "right")
     for r in reports:
         statuses = [q.status for p in r.problems for q in p.parts]
         percent = 100 * r.score / r.max_score if r.max_score else 0.0
         table.add_row(r.student, r.exam, f"{_g(r.score)}/{_g(r.max_score)}", f"{percent:.1f}",
-                      *(str(statuses.count(s)) for s in ("correct", "partial", "incorrect", "missing", "invalid",
-                                                          "ungraded")))
+                      *(str(statuses.count(s)) for s in counted))
     console.print(table)
 
 
