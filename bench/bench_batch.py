@@ -25,7 +25,8 @@ from make_class import make_class  # noqa: E402
 RUNNER = r"""
 import json, resource, sys, time
 from pathlib import Path
-from examcheck.batch import VerdictCache, expand_inputs, grade_many
+from examcheck.batch import VerdictCache, grade_many
+from examcheck.inputs import expand_inputs
 from examcheck.loader import load_sets
 folder, jobs, cache_dir = sys.argv[1], int(sys.argv[2]), sys.argv[3] or None
 start = time.perf_counter()

@@ -9,7 +9,7 @@ from typing import Any
 from examcheck.loader import written
 from examcheck.model import ProblemSet
 from examcheck.schema import ANSWER_FILE_SCHEMA, validate
-from examcheck.yamlio import InputError, YamlDoc, load_file, load_text
+from examcheck.yamlio import MAX_ANSWER_BYTES, InputError, YamlDoc, load_file, load_text
 
 
 @dataclass
@@ -32,11 +32,11 @@ class AnswerSheet:
 
 
 def load_sheet(path: str | Path) -> AnswerSheet:
-    return _sheet(load_file(path), Path(path).stem)
+    return _sheet(load_file(path, MAX_ANSWER_BYTES), Path(path).stem)
 
 
 def sheet_from_text(text: str, source: str = "<answers>") -> AnswerSheet:
-    return _sheet(load_text(text, source), Path(source).stem)
+    return _sheet(load_text(text, source, MAX_ANSWER_BYTES), Path(source).stem)
 
 
 def _sheet(doc: YamlDoc, default_student: str) -> AnswerSheet:

@@ -3,10 +3,10 @@ full marks and that declared mistakes do not."""
 
 from __future__ import annotations
 
-from examcheck.answertests import run_test
 from examcheck.grading import expected_text
+from examcheck.limits import Limits
 from examcheck.model import Finding, Part, Problem, ProblemSet, Report
-from examcheck.reference import PartReference, ProblemError, Resolver, convert, equal_values, result_of
+from examcheck.reference import PartReference, ProblemError, Resolver, bounded_test, convert, equal_values, result_of
 from examcheck.values import show
 
 LOG_BASES = ("e", 2, 10)
@@ -47,14 +47,28 @@ def check_problem(problem_set: ProblemSet, problem: Problem, resolver: Resolver)
     return findings
 
 
+def grading_seconds(part: Part) -> float:
+    """The time limit a student's answer to this part gets: keys and mistakes are checked under it too."""
+    return float(part.options.get("time_limit", Limits().seconds))
+
+
+def _expected(part: Part, ref: PartReference) -> str:
+    return ref.expected if ref.expected is not None else expected_text(part, ref.display)
+
+
 def check_key(problem_set, problem, part: Part, ref: PartReference, resolver: Resolver, where: str):
-    verdict = run_test(part.answer, part.key, ref.value, ref.options)
+    verdict = bounded_test(part.answer, part.key, ref.value, ref.options, grading_seconds(part))
     if verdict.correct:
         return None
+    if verdict.note in ("too_complex", "checker_error"):
+        return Finding(problem_set.source, part.key_line or part.line, where,
+                       "the stated key cannot be verified within the grading limits "
+                       "(a student writing it would get the same verdict)",
+                       stated=show_written(part.key), computed=_expected(part, ref), diagnosis=verdict.feedback)
     diagnosis = convention_diagnosis(problem, part, resolver, ref) or verdict.feedback
     return Finding(problem_set.source, part.key_line or part.line, where,
                    "the stated key disagrees with the computed answer",
-                   stated=show_written(part.key), computed=expected_text(part, ref.display), diagnosis=diagnosis)
+                   stated=show_written(part.key), computed=_expected(part, ref), diagnosis=diagnosis)
 
 
 def convention_diagnosis(problem: Problem, part: Part, resolver: Resolver, ref: PartReference) -> str:
@@ -69,7 +83,7 @@ def convention_diagnosis(problem: Problem, part: Part, resolver: Resolver, ref: 
             value = convert(result_of(solution, part.result, problem.family), part.answer)
         except ProblemError:
             continue
-        if value != ref.value and run_test(part.answer, part.key, value, ref.options).correct:
+        if value != ref.value and bounded_test(part.answer, part.key, value, ref.options, grading_seconds(part)).correct:
             name = "the natural log" if base == "e" else f"log base {base}"
             return f"{show_written(part.key)} matches only if the computation uses {name}"
     return ""
@@ -80,14 +94,14 @@ def check_mistakes(problem_set, part: Part, ref: PartReference, where: str) -> l
     declared = ref.mistakes[:len(part.mistakes)]  # declared mistakes come first, then the family's own
     for mistake, spec in zip(declared, part.mistakes):
         if spec.answer is not None:
-            earns_full = run_test(part.answer, spec.answer, ref.value, ref.options).correct
+            earns_full = bounded_test(part.answer, spec.answer, ref.value, ref.options, grading_seconds(part)).correct
         else:
-            earns_full = equal_values(mistake.value, ref.value)
+            earns_full = equal_values(mistake.value, ref.value) is True
         if earns_full:
             findings.append(Finding(problem_set.source, spec.line, where,
                                     "a declared mistake earns full marks: it equals the computed answer",
                                     stated=show_written(spec.answer) if spec.answer is not None else show(mistake.value),
-                                    computed=expected_text(part, ref.value)))
+                                    computed=_expected(part, ref)))
     return findings
 
 

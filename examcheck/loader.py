@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from examcheck.answertests import Precision
@@ -27,23 +28,20 @@ def default_paths() -> list[Path]:
     return []
 
 
-def problem_files(paths: list[Path]) -> list[Path]:
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml"))
-        elif path.exists():
-            files.append(path)
-        else:
-            raise InputError(str(path), None, "no such file or folder")
-    return files
+def problem_files(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
+    """The problem files under paths, and what could not be read (FIFOs, dangling symlinks,
+    unreadable folders: reported, never read, never skipped silently)."""
+    from examcheck.inputs import expand_inputs
+
+    files, errors = expand_inputs([str(p) for p in paths])
+    return files, errors
 
 
 def load_sets(paths: list[Path] | None = None) -> list[ProblemSet]:
     """Load every problem set; raise ValidationFailed listing all errors found."""
-    errors: list[InputError] = []
     sets: list[ProblemSet] = []
-    for file in problem_files(paths or default_paths()):
+    files, errors = problem_files(paths or default_paths())
+    for file in files:
         try:
             sets.append(load_set(file))
         except ValidationFailed as exc:
@@ -64,6 +62,9 @@ def load_set(path: Path) -> ProblemSet:
     doc = load_file(path)
     if not isinstance(doc.data, dict):
         raise InputError(doc.source, 1, "expected a problem set (a mapping with exam, title, problems)")
+    bad_numbers = number_errors(doc)
+    if bad_numbers:
+        raise ValidationFailed(bad_numbers)
     validate(doc, PROBLEM_SET_SCHEMA)
     data = doc.data
     errors: list[InputError] = []
@@ -108,6 +109,33 @@ def _problem(doc: YamlDoc, raw: dict, path: tuple, log_base, errors: list) -> Pr
         errors.append(doc.error((*path, "marks"), f"marks is {marks:g} but the parts add up to {total:g}"))
     return Problem(str(raw["id"]), raw["title"], parts, raw.get("statement", ""), marks, family,
                    raw.get("given", {}), doc.line(path))
+
+
+MAX_MARKS = 10_000
+WRITTEN_FIELDS = {"reference", "key", "answer", "choices"}  # read later from the text as written
+NUMBER_RANGES = {"marks": (0, MAX_MARKS), "rtol": (0, 1), "atol": (0, 1e12), "time_limit": (0, 60)}
+
+
+def number_errors(doc: YamlDoc) -> list[InputError]:
+    """Every number in a problem file must be finite, and marks, tolerances and limits within range
+    (NaN slips through every comparison, so it is caught here, before the schema)."""
+    errors: list[InputError] = []
+    pending: list[tuple[tuple, object]] = [((), doc.data)]
+    while pending:
+        path, value = pending.pop()
+        if path and isinstance(path[-1], str) and path[-1] in WRITTEN_FIELDS:
+            continue
+        if isinstance(value, dict):
+            pending += [((*path, k), v) for k, v in value.items()]
+        elif isinstance(value, list):
+            pending += [((*path, i), v) for i, v in enumerate(value)]
+        elif isinstance(value, float) and not math.isfinite(value):
+            errors.append(doc.error(path, f"expected a finite number, found {doc.raw.get(path, value)}"))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool) and path and path[-1] in NUMBER_RANGES:
+            low, high = NUMBER_RANGES[path[-1]]
+            if not low <= value <= high:
+                errors.append(doc.error(path, f"expected a number from {low:g} to {high:g}"))
+    return sorted(errors, key=lambda e: e.line or 0)
 
 
 def _is_scalar(value) -> bool:

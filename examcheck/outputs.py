@@ -1,16 +1,186 @@
-"""Writing output files (temporary until the hardening branch lands)."""
+"""Writing output files safely.
+
+`write_output` writes only regular files: a folder, device, FIFO or socket is refused;
+a symlink is followed to the regular file it points to (a dangling symlink is refused).
+The text goes to a temporary file in the target's folder, which is renamed over the
+target, so readers see the old file or the new one, never half of one.  An existing
+file keeps its mode; a new file gets the mode the umask gives.  The temporary file is
+removed on every way out (an error, Ctrl-C, SIGTERM).  Every failure is an
+`OutputError` with a plain reason, never a traceback.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import signal
+import stat
 import tempfile
+import threading
 from pathlib import Path
+
+MAX_NAME_BYTES = 255
+
+
+class OutputError(Exception):
+    """The output cannot be written; the message says why, naming the path."""
+
+
+def _reason(exc: OSError, folder: bool = True) -> str:
+    reasons = {
+        errno.ENOENT: "the folder does not exist" if folder else "no such file or folder",
+        errno.ENOTDIR: "a part of the path is not a folder",
+        errno.EACCES: "permission denied",
+        errno.EPERM: "permission denied",
+        errno.EROFS: "the file system is read-only",
+        errno.ENOSPC: "no space left on the device",
+        errno.EDQUOT: "disk quota exceeded",
+        errno.ENAMETOOLONG: "the file name is too long",
+        errno.EISDIR: "it is a folder",
+        errno.ELOOP: "too many levels of symlinks",
+    }
+    return reasons.get(exc.errno, exc.strerror or type(exc).__name__)
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def resolve_target(path: str | os.PathLike) -> tuple[Path, os.stat_result | None]:
+    """(the regular file to write, its stat if it exists).  Raises OutputError for anything
+    that is not, or cannot become, a regular file.  Nothing is created."""
+    name = os.fspath(path)
+    if isinstance(name, bytes):
+        name = os.fsdecode(name)
+    if not name or not name.strip():
+        raise OutputError("the output file name is empty")
+    if "\x00" in name:
+        raise OutputError("the output file name contains a NUL character")
+    if name.endswith(os.sep):
+        raise OutputError(f"cannot write {name}: it names a folder")
+    try:
+        target = Path(os.path.realpath(name))
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"cannot write {name}: {exc}") from None
+    if len(os.fsencode(target.name)) > MAX_NAME_BYTES:
+        raise OutputError(f"cannot write {name}: the file name is longer than {MAX_NAME_BYTES} bytes")
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        info = None
+    except OSError as exc:
+        raise OutputError(f"cannot write {name}: {_reason(exc)}") from None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        raise OutputError(f"cannot write {name}: it is {_kind(info.st_mode)}, not a regular file")
+    if info is None and os.path.islink(name):
+        raise OutputError(f"cannot write {name}: it is a symlink to a missing file ({target})")
+    folder = target.parent
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {name}: the folder {folder} does not exist")
+    return target, info
+
+
+def check_output(path: str | os.PathLike | None) -> None:
+    """Fail early (before a long run) if path can never be written."""
+    if path is None or os.fspath(path) == "-":
+        return
+    target, _ = resolve_target(path)
+    if not os.access(target.parent, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {os.fspath(path)}: the folder {target.parent} is not writable")
+
+
+def _umask() -> int:
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+class _Interrupted(BaseException):
+    pass
+
+
+@contextlib.contextmanager
+def _termination_as_exception():
+    """SIGTERM (and SIGHUP) raise inside the block, so the temporary file is cleaned up."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {}
+
+    def handler(signum, _frame):
+        raise _Interrupted(signum)
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            try:
+                previous[sig] = signal.signal(sig, handler)
+            except (ValueError, OSError):
+                pass
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+def write_output(path: str | os.PathLike, text: str) -> Path:
+    """Write text to path atomically (see the module's rules); returns the file written."""
+    target, info = resolve_target(path)
+    mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
+    data = text.encode("utf-8", "surrogateescape")
+    temp = None
+    try:
+        with _termination_as_exception():
+            try:
+                handle, temp = tempfile.mkstemp(dir=target.parent, prefix=".examcheck-", suffix=".tmp")
+            except OSError as exc:
+                raise OutputError(f"cannot write {os.fspath(path)}: cannot create a file in {target.parent}: "
+                                  f"{_reason(exc, folder=False)}") from None
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.chmod(temp, mode)
+                if info is not None and os.geteuid() == 0:
+                    with contextlib.suppress(OSError):
+                        os.chown(temp, info.st_uid, info.st_gid)
+                os.replace(temp, target)
+                temp = None
+            except OSError as exc:
+                raise OutputError(f"cannot write {os.fspath(path)}: {_reason(exc)}") from None
+    except _Interrupted as exc:
+        _remove(temp)
+        signum = exc.args[0]
+        raise SystemExit(128 + signum) from None
+    finally:
+        _remove(temp)
+    return target
+
+
+def _remove(temp: str | None) -> None:
+    if temp is not None:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so an interrupted run never leaves half a file."""
+    """Write through a temporary file and rename, so an interrupted run never leaves half a file.
+    (Internal files such as caches; OSError propagates to the caller.)"""
     path = Path(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    handle, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=".examcheck-", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
@@ -18,4 +188,3 @@ def atomic_write(path: Path, text: str) -> None:
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
-

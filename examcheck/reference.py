@@ -10,17 +10,18 @@ from typing import Any
 
 import sympy as sp
 
-from examcheck.answertests import Options, read_reference
+from examcheck.answertests import Options, Verdict, read_reference, run_test
 from examcheck.domains import parse_domain
 from examcheck.families import FamilyError, Solution
 from examcheck.families import get as get_family
-from examcheck.limits import DEFAULT_FAMILY_SECONDS, CheckFailed, LimitExceeded, Limits
+from examcheck.limits import CheckFailed, LimitExceeded, Limits
 from examcheck.model import Mistake, Part, Problem
 from examcheck.parsing import ParseError, Vocabulary
 from examcheck.sandbox import Session, run_bounded
 from examcheck.values import exact
 
-FAMILY_LIMITS = Limits(seconds=DEFAULT_FAMILY_SECONDS)
+FAMILY_LIMITS = Limits(seconds=20.0)     # one family solve
+REFERENCE_LIMITS = Limits(seconds=10.0)  # reading a reference or a mistake, comparing two values, showing one
 
 
 def solve_family(family: str, given: dict, log_base) -> Solution:
@@ -51,6 +52,7 @@ class PartReference:
     solution: Solution | None = None
     mistakes: list[KnownMistake] = field(default_factory=list)
     shown: Any = None  # the family's readable form of the value, when it has one
+    expected: str | None = None  # the expected answer as shown to people (computed once, bounded)
 
     @property
     def display(self):
@@ -107,7 +109,12 @@ class Resolver:
         """The part's reference, computed once per run (references do not depend on answers)."""
         key = (id(problem), id(part), with_mistakes)
         if key not in self._references:
-            self._references[key] = (problem, part, self._compute(problem, part, with_mistakes))
+            try:
+                computed = self._compute(problem, part, with_mistakes)
+            except (RecursionError, MemoryError):
+                raise ProblemError("the reference is too large to compute") from None
+            # anything else unexpected is a bug: the engine reports it as such, for this part only
+            self._references[key] = (problem, part, computed)
         return self._references[key][2]
 
     def _compute(self, problem: Problem, part: Part, with_mistakes: bool) -> PartReference:
@@ -122,15 +129,17 @@ class Resolver:
         options = widen_vocabulary(options, value)
         shown = solution.display.get(part.result) if solution is not None and part.result else None
         ref = PartReference(value, options, solution, shown=shown)
+        ref.expected = bounded(_expected_text, part, ref.display, what="showing the expected answer")
         if with_mistakes:
             ref.mistakes = self.mistakes(problem, part, options, value)
         return ref
 
     def read(self, answer_type: str, written, options: Options, what: str):
-        try:
-            return read_reference(answer_type, written, options)
-        except (ParseError, ValueError, TypeError) as exc:
-            raise ProblemError(f"cannot read the {what} {written!r} as {answer_type}: {exc}") from exc
+        """An instructor-written answer read as a value, in the sandbox under REFERENCE_LIMITS."""
+        status, value = bounded(_read_written, answer_type, written, options, what=f"reading the {what}")
+        if status == "error":
+            raise ProblemError(f"cannot read the {what} {_short(written)} as {answer_type}: {value}")
+        return value
 
     def options(self, problem: Problem, part: Part, solution: Solution | None = None) -> Options:
         domains = {name: parse_domain(text) for name, text in part.variables.items()}
@@ -170,7 +179,7 @@ class Resolver:
                     value = convert(result_of(solution, part.result, problem.family), part.answer)
                 except ProblemError:
                     continue
-                if not equal_values(value, reference):
+                if equal_values(value, reference) is not True:
                     found.append(KnownMistake(value, variant.feedback, 0.0))
         return found
 
@@ -207,14 +216,69 @@ def scalar_results(results: dict) -> dict:
     return out
 
 
-def equal_values(a, b) -> bool:
-    """The same value: identical, or two SymPy expressions whose difference simplifies to 0."""
+def _simplifies_to_zero(a, b) -> bool:
+    try:
+        return sp.simplify(a - b) == 0
+    except (TypeError, ValueError):
+        return False
+
+
+def equal_values(a, b) -> bool | None:
+    """The same value: identical, or two SymPy expressions whose difference simplifies to 0
+    (simplify runs in the sandbox under REFERENCE_LIMITS; None when it cannot decide in time)."""
     if isinstance(a, sp.Basic) and isinstance(b, sp.Basic):
+        if a == b:
+            return True
         try:
-            return a == b or sp.simplify(a - b) == 0
-        except (TypeError, ValueError):
-            return False
-    return a == b
+            return run_bounded(_simplifies_to_zero, a, b, limits=REFERENCE_LIMITS)
+        except (LimitExceeded, CheckFailed):
+            return None
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _read_written(answer_type: str, written, options: Options):
+    """(status, value or message): runs in the sandbox."""
+    try:
+        return "ok", read_reference(answer_type, written, options)
+    except (ParseError, ValueError, TypeError, OverflowError, ZeroDivisionError) as exc:
+        return "error", str(exc)
+
+
+def _expected_text(part: Part, value) -> str:
+    from examcheck.grading import expected_text
+
+    return expected_text(part, value)
+
+
+def _short(written, limit: int = 200) -> str:
+    text = repr(written)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def bounded(fn, *args, what: str, limits: Limits | None = None):
+    """fn(*args) in the sandbox; past a limit or on a crash, a ProblemError that says what was being done."""
+    limits = limits or REFERENCE_LIMITS
+    try:
+        return run_bounded(fn, *args, limits=limits)
+    except LimitExceeded as exc:
+        limit = f"{limits.seconds:g} s time" if exc.what == "time" else f"{limits.memory_mb} MB memory"
+        raise ProblemError(f"{what} ran past the {limit} limit") from None
+    except CheckFailed as exc:
+        raise ProblemError(f"{what} failed ({exc})") from None
+
+
+def bounded_test(answer_type: str, written, reference, options: Options, seconds: float) -> Verdict:
+    """An answer test on an instructor-written answer (a key, a mistake) under the grading limits."""
+    try:
+        return run_bounded(run_test, answer_type, written, reference, options, limits=Limits(seconds=seconds))
+    except LimitExceeded as exc:
+        return Verdict(0.0, "invalid", f"too complex to check: over the {seconds:g} s {exc.what} limit",
+                       "too_complex")
+    except CheckFailed as exc:
+        return Verdict(0.0, "undecided", f"the checker failed on it ({exc})", "checker_error")
 
 
 def result_of(solution: Solution, name: str, family: str):

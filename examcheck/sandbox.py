@@ -162,7 +162,16 @@ def run_task(context: WorkerContext, fn: Callable, args: tuple) -> tuple:
         return ("bug", traceback.format_exc())
 
 
+WORKER_ENV = "EXAMCHECK_SANDBOX_WORKER"
+
+
+def in_worker() -> bool:
+    """Whether this process is a sandbox worker (its limits already hold for everything it runs)."""
+    return os.environ.get(WORKER_ENV) == str(os.getpid())
+
+
 def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, context: WorkerContext) -> None:
+    os.environ[WORKER_ENV] = str(os.getpid())
     _die_with_parent(parent)
     faulthandler.disable()  # a crash is reported by the parent, not dumped onto its terminal
     _limit_memory(memory_mb)
@@ -413,8 +422,41 @@ def _plain(context: WorkerContext, fn: Callable, args: tuple):
     return fn(*args)
 
 
+class _Alarm(BaseException):
+    pass
+
+
+def _raise_alarm(signum, frame):
+    raise _Alarm
+
+
+def _run_here(fn, args: tuple, seconds: float):
+    """Inside a worker: fn(*args) under a time limit of its own (SIGALRM), no second layer of processes.
+    The worker's memory limit and the parent's deadline for the whole task still hold around it."""
+    nested = signal.getitimer(signal.ITIMER_REAL)[0] > 0 or threading.current_thread() is not threading.main_thread()
+    if not nested:
+        previous = signal.signal(signal.SIGALRM, _raise_alarm)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        return fn(*args)
+    except _Alarm:
+        raise LimitExceeded("time") from None
+    except MemoryError:
+        raise LimitExceeded("memory") from None
+    except RecursionError:
+        raise LimitExceeded("recursion") from None
+    finally:
+        if not nested:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
 def run_bounded(fn, *args, limits: Limits = Limits(), session: Session | None = None):
-    """fn(*args) in a sandbox (the session's, else one of its own); raises LimitExceeded or CheckFailed."""
+    """fn(*args) in a sandbox (the session's, else one of its own); raises LimitExceeded or CheckFailed.
+    In a sandbox worker it runs right there, under a time limit of its own (one layer of processes);
+    an exception that is not a limit then propagates as it is (a bug stays a bug)."""
+    if session is None and in_worker():
+        return _run_here(fn, args, limits.seconds)
     if session is None:
         with Session(1, limits.memory_mb) as own:
             return run_bounded(fn, *args, limits=limits, session=own)

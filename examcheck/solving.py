@@ -41,7 +41,7 @@ def solve_problem(problem_set: ProblemSet, problem: Problem, resolver: Resolver 
             parts.append(entry)
             continue
         if part.answer != "text":
-            entry.answer = expected_text(part, ref.display)
+            entry.answer = ref.expected if ref.expected is not None else expected_text(part, ref.display)
         if ref.solution is not None and id(ref.solution) not in shown_steps:
             shown_steps.add(id(ref.solution))
             entry.steps = list(ref.solution.steps)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from examcheck.grading import PartPlan, ScannedSheet, expected_text, scan_sheet, verdict_for
 from examcheck.reference import PartReference, ProblemError, Resolver
+from examcheck.sandbox import run_bounded
 from examcheck.yamlio import InputError
 
 
@@ -19,7 +20,7 @@ def _direct(fn, *args, limits=None):
 def resolver(context) -> Resolver:
     found = context.data.get("resolver")
     if found is None:
-        found = context.data["resolver"] = Resolver(runner=_direct)
+        found = context.data["resolver"] = Resolver(runner=run_bounded)  # in a worker: in-process, time-limited
     return found
 
 
@@ -40,8 +41,10 @@ def reference_task(context, set_index: int, problem_index: int, part_index: int)
         ref = resolver(context).reference(problem, part)
     except ProblemError as exc:
         return PartPlan(error=str(exc)), None
-    expected = expected_text(part, ref.display) if part.answer != "text" else None
-    slim = PartReference(ref.value, ref.options, None, ref.mistakes, ref.shown)
+    expected = None
+    if part.answer != "text":
+        expected = ref.expected if ref.expected is not None else expected_text(part, ref.display)
+    slim = PartReference(ref.value, ref.options, None, ref.mistakes, ref.shown, expected)
     context.table[reference_key(set_index, problem_index, part_index)] = (part, slim)
     return PartPlan(expected=expected), slim
 

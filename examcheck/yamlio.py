@@ -1,28 +1,51 @@
 """Safe YAML loading that remembers where every value came from.
 
-Only plain YAML is accepted: no tags such as ``!!python/object``, no
-duplicate keys, bounded size and nesting.  Each value's line and, for plain
-scalars, its text exactly as written (so ``1.40`` keeps its trailing zero) are
-kept beside the data.
+Scalars follow the YAML 1.2 core schema, not YAML 1.1: ``1:30`` (sexagesimal),
+``2024-01-01`` (timestamp), ``yes``/``on`` and ``1_000`` stay text, ``0123`` is
+decimal.  Each plain scalar's text exactly as written (so ``1.40`` keeps its
+trailing zero) is kept beside the data, and answers are read from that text.
+
+Only plain YAML is accepted: no anchors or aliases, no merge keys, no tags but
+the core ones (``!!str``; ``!!int``/``!!float``/``!!bool``/``!!null`` only on text
+of that type), no duplicate keys, one document per file.  The read is bounded:
+file size, number of values, nesting depth (block and flow alike) and the time
+taken; a very long value reaches the part's reader, which has its own limits.
+The document is built here from libyaml's events without recursion, so no
+input reaches a recursive composer.
 """
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+import stat
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from yaml import events
 
-MAX_FILE_BYTES = 5_000_000
-MAX_NODES = 200_000
-MAX_DEPTH = 64
+MAX_FILE_BYTES = 5_000_000       # a problem file
+MAX_ANSWER_BYTES = 5_000_000     # an answer file
+MAX_NODES = 200_000              # values in one document
+MAX_DEPTH = 64                   # nesting of mappings and lists
+MAX_INT_DIGITS = 1_000           # a longer integer stays text (the part's reader decides)
+READ_SECONDS = 10.0              # building one document
 
 Path_ = tuple  # a path into the data: ('problems', 2, 'parts', 0, 'marks')
 
-_STANDARD_TAGS = {
-    "tag:yaml.org,2002:" + t
-    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
-}
+_CORE = "tag:yaml.org,2002:"
+_NULL = re.compile(r"(?:~|null|Null|NULL|)\Z")
+_TRUE = re.compile(r"(?:true|True|TRUE)\Z")
+_FALSE = re.compile(r"(?:false|False|FALSE)\Z")
+_INT = re.compile(r"[-+]?[0-9]+\Z")
+_OCT = re.compile(r"0o[0-7]+\Z")
+_HEX = re.compile(r"0x[0-9a-fA-F]+\Z")
+_FLOAT = re.compile(r"[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?\Z")
+_INF = re.compile(r"[-+]?\.(?:inf|Inf|INF)\Z")
+_NAN = re.compile(r"\.(?:nan|NaN|NAN)\Z")
 
 
 class InputError(Exception):
@@ -70,98 +93,251 @@ def format_path(path: Path_) -> str:
     return out
 
 
-def load_file(path: str | Path) -> YamlDoc:
-    path = Path(path)
+def read_regular_file(path: str | Path, max_bytes: int) -> bytes:
+    """The bytes of a regular file of at most max_bytes.  A FIFO, device, socket or
+    folder is refused without reading from it (it could block or never end)."""
     source = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise InputError(source, None, f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB")
-        text = path.read_bytes().decode("utf-8")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except OSError as exc:
+        raise InputError(source, None, f"cannot read file: {_os_reason(exc)}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(source, None, f"not a regular file ({file_kind(info.st_mode)}); not read")
+        if info.st_size > max_bytes:
+            raise InputError(source, None, f"file is larger than {_size(max_bytes)} (the limit for this file)")
+        chunks, total = [], 0
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > max_bytes:
+                raise InputError(source, None, f"file is larger than {_size(max_bytes)} (the limit for this file)")
+            chunks.append(chunk)
+        return b"".join(chunks)
+    except OSError as exc:
+        raise InputError(source, None, f"cannot read file: {_os_reason(exc)}") from None
+    finally:
+        os.close(fd)
+
+
+def file_kind(mode: int) -> str:
+    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISLNK, "a symlink")):
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ENAMETOOLONG:
+        return "file name too long"
+    return exc.strerror or type(exc).__name__
+
+
+def _size(limit: int) -> str:
+    return f"{limit / 1_000_000:g} MB"
+
+
+def load_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> YamlDoc:
+    source = str(path)
+    data = read_regular_file(path, max_bytes)
+    try:
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(source, None, "file is not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(source, None, f"cannot read file: {exc.strerror or exc}") from None
-    return load_text(text, source)
+    return load_text(text, source, max_bytes)
 
 
-def load_text(text: str, source: str = "<text>") -> YamlDoc:
-    if len(text) > MAX_FILE_BYTES:
-        raise InputError(source, None, "document is too large")
+def load_text(text: str, source: str = "<text>", max_bytes: int = MAX_FILE_BYTES) -> YamlDoc:
+    if len(text) > max_bytes:
+        raise InputError(source, None, f"document is larger than {_size(max_bytes)}")
+    if "\x00" in text:
+        raise InputError(source, text.count("\n", 0, text.index("\x00")) + 1, "not valid YAML: a NUL character")
+    doc = YamlDoc(source, None)
+    parser = None
     try:
-        node = yaml.compose(text, Loader=_loader_for(text))
+        parser = _parser(text)
+        doc.data = _Composer(doc, parser).document()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        raise InputError(source, line, f"not valid YAML: {exc.problem or exc.context}") from None
+        problem = str(exc.problem or exc.context)
+        if "nesting depth" in problem:
+            raise InputError(source, line, f"document is nested too deeply (more than {MAX_DEPTH} levels)") from None
+        raise InputError(source, line, f"not valid YAML: {problem}") from None
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(source, None, f"not valid YAML: {first}") from None
-    except RecursionError:
-        raise InputError(source, None, "YAML is nested too deeply") from None
-    doc = YamlDoc(source, None)
-    if node is None:
-        return doc
-    builder = _Builder(doc)
-    doc.data = builder.build(node, (), 0)
+    except UnicodeError:
+        raise InputError(source, None, "text is not valid Unicode") from None
+    except (RecursionError, MemoryError):
+        raise InputError(source, None, "YAML is too large or nested too deeply") from None
+    finally:
+        dispose = getattr(parser, "dispose", None)
+        if dispose is not None:
+            dispose()
     return doc
 
 
-C_LOADER_MAX_DEPTH = 500
+def _parser(text: str):
+    """libyaml's event parser (a state machine: no recursion), else PyYAML's pure-Python one."""
+    try:
+        from yaml.cyaml import CParser
+    except ImportError:
+        return yaml.SafeLoader(text)
+    return CParser(text)
 
 
-def _loader_for(text: str):
-    """libyaml's composer is fast but recurses in C and crashes on absurdly deep flow nesting;
-    such text goes to the pure-Python composer, whose RecursionError is caught."""
-    depth = deepest = 0
-    for c in text:
-        if c in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif c in "]}":
-            depth -= 1
-    fast = getattr(yaml, "CSafeLoader", None)
-    return fast if fast is not None and deepest <= C_LOADER_MAX_DEPTH else yaml.SafeLoader
+class _Frame:
+    __slots__ = ("container", "path", "key", "is_map")
+
+    def __init__(self, container, path: Path_, is_map: bool):
+        self.container = container
+        self.path = path
+        self.key = None
+        self.is_map = is_map
 
 
-class _Builder:
-    def __init__(self, doc: YamlDoc):
+class _Composer:
+    """Builds plain data from parser events, iteratively, under the limits."""
+
+    def __init__(self, doc: YamlDoc, parser):
         self.doc = doc
+        self.parser = parser
         self.count = 0
-        self.constructor = yaml.SafeLoader("")
+        self.deadline = time.monotonic() + READ_SECONDS
 
-    def fail(self, node, message: str) -> InputError:
-        return InputError(self.doc.source, node.start_mark.line + 1, message)
+    def fail(self, event, message: str) -> InputError:
+        mark = getattr(event, "start_mark", None)
+        return InputError(self.doc.source, mark.line + 1 if mark else None, message)
 
-    def build(self, node, path: Path_, depth: int):
-        self.count += 1
-        if self.count > MAX_NODES:
-            raise self.fail(node, "document has too many values")
-        if depth > MAX_DEPTH:
-            raise self.fail(node, "document is nested too deeply")
-        if node.tag not in _STANDARD_TAGS:
-            raise self.fail(node, f"unsupported YAML tag {node.tag!r}")
-        self.doc.lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
-        if not node.style:  # plain (unquoted) scalar: keep the text as written
-            self.doc.raw[path] = node.value
-        try:
-            return self.constructor.construct_object(node, deep=True)
-        except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            raise self.fail(node, f"bad value: {exc}") from None
+    def document(self):
+        get = self.parser.get_event
+        get()  # stream start
+        event = get()
+        if isinstance(event, events.StreamEndEvent):
+            return None
+        root = self._body(get)
+        event = get()
+        if not isinstance(event, events.StreamEndEvent):
+            raise self.fail(event, "only one YAML document is allowed per file (found a second `---`)")
+        return root
 
-    def _mapping(self, node, path: Path_, depth: int) -> dict:
-        out: dict = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise self.fail(key_node, "YAML merge keys (<<) are not supported")
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self.fail(key_node, "mapping keys must be plain names")
-            key = str(key_node.value)
-            if key in out:
-                raise self.fail(key_node, f"duplicate key {key!r}")
-            out[key] = self.build(value_node, (*path, key), depth + 1)
-        return out
+    def _body(self, get):
+        root = None
+        stack: list[_Frame] = []
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is events.DocumentEndEvent:
+                return root
+            if kind is events.MappingEndEvent or kind is events.SequenceEndEvent:
+                stack.pop()
+                continue
+            if kind is events.AliasEvent:
+                raise self.fail(event, "YAML aliases (*name) are not supported")
+            if event.anchor is not None:
+                raise self.fail(event, "YAML anchors (&name) are not supported")
+            self.count += 1
+            if self.count > MAX_NODES:
+                raise self.fail(event, f"document has too many values (more than {MAX_NODES})")
+            if not self.count % 2048 and time.monotonic() > self.deadline:
+                raise self.fail(event, f"document took more than {READ_SECONDS:g} s to read")
+            top = stack[-1] if stack else None
+            if top is not None and top.is_map and top.key is None:
+                top.key = self._key(event, top)
+                continue
+            if top is None:
+                path: Path_ = ()
+            else:
+                path = (*top.path, top.key if top.is_map else len(top.container))
+            self.doc.lines[path] = event.start_mark.line + 1
+            if kind is events.ScalarEvent:
+                value = self._scalar(event, path)
+            else:
+                if len(stack) >= MAX_DEPTH:
+                    raise self.fail(event, f"document is nested too deeply (more than {MAX_DEPTH} levels)")
+                is_map = kind is events.MappingStartEvent
+                self._check_collection_tag(event, "map" if is_map else "seq")
+                value = {} if is_map else []
+            if top is None:
+                root = value
+            elif top.is_map:
+                top.container[top.key] = value
+                top.key = None
+            else:
+                top.container.append(value)
+            if kind is not events.ScalarEvent:
+                stack.append(_Frame(value, path, kind is events.MappingStartEvent))
+
+    def _key(self, event, top: _Frame) -> str:
+        if type(event) is not events.ScalarEvent:
+            raise self.fail(event, "mapping keys must be plain names")
+        if event.tag not in (None, "!", _CORE + "str"):
+            raise self.fail(event, f"unsupported tag {event.tag!r} on a mapping key")
+        key = event.value
+        if key == "<<" and not event.style:
+            raise self.fail(event, "YAML merge keys (<<) are not supported")
+        if len(key) > 1000:
+            raise self.fail(event, "mapping key is too long")
+        if key in top.container:
+            raise self.fail(event, f"duplicate key {key[:80]!r}")
+        return key
+
+    def _check_collection_tag(self, event, kind: str) -> None:
+        if event.tag not in (None, "!", _CORE + kind):
+            raise self.fail(event, f"unsupported YAML tag {event.tag!r}")
+
+    def _scalar(self, event, path: Path_):
+        text = event.value
+        tag = event.tag
+        plain = not event.style
+        if tag is None:
+            if not plain:
+                return text
+            self.doc.raw[path] = text
+            return core_value(text)
+        if tag == "!" or tag == _CORE + "str":
+            return text
+        expected = {_CORE + "int": int, _CORE + "float": float, _CORE + "bool": bool, _CORE + "null": type(None)}
+        if tag not in expected:
+            raise self.fail(event, f"unsupported YAML tag {tag!r}")
+        value = core_value(text)
+        wanted = expected[tag]
+        if wanted is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value) if len(text) < 300 else text
+        if not isinstance(value, wanted) or (wanted is int and isinstance(value, bool)):
+            name = tag[len(_CORE):]
+            raise self.fail(event, f"!!{name} {text[:40]!r}: not a YAML 1.2 {name}")
+        if plain:
+            self.doc.raw[path] = text
+        return value
+
+
+def core_value(text: str):
+    """A plain scalar under the YAML 1.2 core schema: null, bool, int, float or the text itself.
+    Integers longer than MAX_INT_DIGITS stay text."""
+    if len(text) > 400 and not text[:1].isdigit() and text[:1] not in "+-.":
+        return text
+    if _NULL.match(text):
+        return None
+    if _TRUE.match(text):
+        return True
+    if _FALSE.match(text):
+        return False
+    if _INT.match(text):
+        return int(text) if len(text) <= MAX_INT_DIGITS else text
+    if _OCT.match(text):
+        return int(text[2:], 8) if len(text) <= MAX_INT_DIGITS else text
+    if _HEX.match(text):
+        return int(text[2:], 16) if len(text) <= MAX_INT_DIGITS else text
+    if _FLOAT.match(text):
+        return float(text) if len(text) <= MAX_INT_DIGITS else text
+    if _INF.match(text):
+        return float("-inf") if text.startswith("-") else float("inf")
+    if _NAN.match(text):
+        return float("nan")
+    return text

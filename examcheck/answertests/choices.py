@@ -51,7 +51,7 @@ def resolve_choice(written, choices: list | None) -> str:
     stripped = text.strip("().")
     if len(stripped) == 1 and stripped.isalpha() and ord(stripped) - ord("a") < len(choices):
         return normal[ord(stripped) - ord("a")]
-    if stripped.isdigit() and 1 <= int(stripped) <= len(choices):
+    if stripped.isascii() and stripped.isdigit() and len(stripped) <= 6 and 1 <= int(stripped) <= len(choices):
         return normal[int(stripped) - 1]
     raise ParseError(f"{str(written)!r} is not one of the choices: " + ", ".join(map(str, choices)))
 

@@ -78,8 +78,12 @@ def shown_number(student, written: WrittenNumber) -> str:
     if written.exact:
         return show(written.value)
     value = show(written.value)
-    return text if text == value or "%" not in text and "e" not in text.lower() and "^" not in text \
-        else f"{text} = {float(written.value):g}"
+    if text == value or "%" not in text and "e" not in text.lower() and "^" not in text:
+        return text
+    try:
+        return f"{text} = {float(written.value):g}"
+    except (TypeError, ValueError, OverflowError):  # too large for a float: show it as written
+        return text
 
 
 def close(s: float, r: float, tol: float) -> bool:
@@ -169,16 +173,22 @@ def integer_test(student, reference, options: Options) -> Verdict:
     if value == reference:
         return correct(note="exact", interpreted=shown)
     if not value.is_integer:
-        if sp.floor(value) == reference:
+        try:
+            floor_matches, ceiling_matches = sp.floor(value) == reference, sp.ceiling(value) == reference
+        except (TypeError, ValueError, OverflowError):
+            return invalid("too complex to check: the value cannot be rounded to a whole number", "too_complex")
+        if floor_matches:
             return incorrect("the count must be a whole number: the floor ⌊·⌋ was left out",
                              "floor_omitted", shown)
-        if sp.ceiling(value) == reference:
+        if ceiling_matches:
             return incorrect("the count must be a whole number: round up (ceiling) here", "ceiling_omitted", shown)
         return incorrect("expected a whole number", "not_integer", shown)
     try:
         s, r = to_float(value), to_float(reference)
     except (TypeError, ValueError, OverflowError):
         return invalid("too complex to check", "too_complex")
+    if not (math.isfinite(s) and math.isfinite(r)):  # a whole number past float range: not the answer
+        return incorrect("", "", shown)
     if abs(s - r) == 1:
         return incorrect("off by one", "off_by_one", shown)
     feedback, note = diagnose_number(WrittenNumber(value), s, r, 0.0, Precision("exact"))

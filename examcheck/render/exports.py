@@ -9,6 +9,7 @@ import json
 from xml.etree import ElementTree as ET
 
 from examcheck.model import Finding, Report, Status
+from examcheck.render.escape import csv_row, markdown_cell, terminal_text, xml_text
 from examcheck.render.reports import report_dict
 
 
@@ -35,14 +36,15 @@ def gradebook_csv(reports: list[Report], points_row: bool = False) -> str:
     columns = _part_columns(reports)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "exam", *(name for name, _ in columns), "total", "max"])
+    writer.writerow(csv_row(["student", "exam", *(name for name, _ in columns), "total", "max"]))
     if points_row:
         total = sum(m for _, m in columns)
-        writer.writerow(["Points Possible", "", *(_num(m) for _, m in columns), _num(total), _num(total)])
+        writer.writerow(csv_row(["Points Possible", "", *(_num(m) for _, m in columns), _num(total), _num(total)]))
     for report in reports:
         scores = {f"{p.id}.{q.id}": q.score for p in report.problems for q in p.parts}
-        writer.writerow([report.student, report.exam, *(_num(scores[n]) if n in scores else "" for n, _ in columns),
-                         _num(report.score), _num(report.max_score)])
+        writer.writerow(csv_row([report.student, report.exam,
+                                 *(_num(scores[n]) if n in scores else "" for n, _ in columns),
+                                 _num(report.score), _num(report.max_score)]))
     return out.getvalue()
 
 
@@ -53,11 +55,11 @@ def canvas_csv(reports: list[Report], assignment: str) -> str:
     """Canvas gradebook import: the five student columns, one assignment column, and a Points Possible row."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*CANVAS_COLUMNS, assignment])
+    writer.writerow(csv_row([*CANVAS_COLUMNS, assignment]))
     most = max((r.max_score for r in reports), default=0)
-    writer.writerow(["Points Possible", "", "", "", "", _num(most)])
+    writer.writerow(csv_row(["Points Possible", "", "", "", "", _num(most)]))
     for report in reports:
-        writer.writerow([report.student, "", report.student, report.student, "", _num(report.score)])
+        writer.writerow(csv_row([report.student, "", report.student, report.student, "", _num(report.score)]))
     return out.getvalue()
 
 
@@ -93,30 +95,32 @@ def gradescope_failure(messages: list[str]) -> str:
 
 def junit_xml(reports: list[Report]) -> str:
     """One testsuite per answer file, one testcase per part (classname = exam, file = answer file)."""
+    x = xml_text
     suites = ET.Element("testsuites", name="examcheck")
     for report in reports:
         parts = [(p, q) for p in report.problems for q in p.parts]
         failed = [q for _, q in parts if q.status.is_failure]
         skipped = [q for _, q in parts if q.status.is_skipped]
-        suite = ET.SubElement(suites, "testsuite", name=report.student, tests=str(len(parts)),
+        suite = ET.SubElement(suites, "testsuite", name=x(report.student), tests=str(len(parts)),
                               failures=str(len(failed)), errors="0", skipped=str(len(skipped)))
         for problem, part in parts:
-            case = ET.SubElement(suite, "testcase", classname=report.exam, name=f"{problem.id}.{part.id}",
-                                 file=report.source)
+            case = ET.SubElement(suite, "testcase", classname=x(report.exam), name=x(f"{problem.id}.{part.id}"),
+                                 file=x(report.source))
             if part.line:
                 case.set("line", str(part.line))
             if part.status.is_skipped:
-                ET.SubElement(case, "skipped", message=part.status)
+                ET.SubElement(case, "skipped", message=x(part.status))
             elif part.status.is_failure:
-                failure = ET.SubElement(case, "failure", message=f"{part.status}: {part.feedback}"[:500],
-                                        type=part.status)
-                failure.text = f"score {_num(part.score)}/{_num(part.max_score)}; read as {part.interpreted}"
+                failure = ET.SubElement(case, "failure", message=x(f"{part.status}: {part.feedback}"[:500]),
+                                        type=x(part.status))
+                failure.text = x(f"score {_num(part.score)}/{_num(part.max_score)}; read as {part.interpreted}")
         ET.SubElement(suite, "properties")
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
 def _escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return terminal_text(text)
 
 
 def _escape_property(text: str) -> str:
@@ -153,7 +157,7 @@ def github_reports(reports: list[Report]) -> str:
 
 
 def markdown_report(report: Report, reveal: bool = True) -> str:
-    lines = [f"# {report.student}: {report.exam}", "",
+    lines = [f"# {_md(report.student)}: {_md(report.exam)}", "",
              f"**Total: {_num(report.score)} / {_num(report.max_score)}**", ""]
     header = "| part | status | marks | your answer, as read |" + (" expected |" if reveal else "") + " feedback |"
     lines += [header, "|" + "---|" * (header.count("|") - 1)]
@@ -169,4 +173,4 @@ def markdown_report(report: Report, reveal: bool = True) -> str:
 
 
 def _md(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 from examcheck.model import Finding, ProblemSet
+from examcheck.render.escape import terminal_text
 
 
 def finding_text(finding: Finding) -> str:
     head = f"{finding.location()}: {finding.where + ': ' if finding.where else ''}{finding.message}"
-    return head + "".join(f"\n    {d}" for d in finding.details())
+    return terminal_text(head + "".join(f"\n    {d}" for d in finding.details()))
 
 
 def findings_json(findings: list[Finding]) -> str:

@@ -9,6 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from examcheck.model import Report, Status
+from examcheck.render.escape import rich_text, terminal_text
 
 STATUS_STYLE = {
     Status.CORRECT: "green", Status.PARTIAL: "yellow", Status.INCORRECT: "red", Status.MISSING: "magenta",
@@ -21,7 +22,7 @@ def _marks(x: float) -> str:
 
 
 def print_report(report: Report, console: Console, reveal: bool = True) -> None:
-    title = f"{report.student} · {report.exam}"
+    title = rich_text(f"{report.student} · {report.exam}")
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
     table.add_column("part", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -34,16 +35,17 @@ def print_report(report: Report, console: Console, reveal: bool = True) -> None:
         for part in problem.parts:
             status = Text(part.status, style=STATUS_STYLE.get(part.status, ""))
             read = part.interpreted or (str(part.given) if part.given is not None else "")
-            row = [f"{problem.id}.{part.id}", status, f"{_marks(part.score)}/{_marks(part.max_score)}", read]
+            row = [rich_text(f"{problem.id}.{part.id}"), status, f"{_marks(part.score)}/{_marks(part.max_score)}",
+                   rich_text(read)]
             if reveal:
-                row.append(part.expected or "")
-            row.append(part.feedback or Text(part.note, style="dim"))
+                row.append(rich_text(part.expected or ""))
+            row.append(rich_text(part.feedback) if part.feedback else rich_text(part.note, style="dim"))
             table.add_row(*row)
     console.print(table)
     percent = 100 * report.score / report.max_score if report.max_score else 0.0
     console.print(f"[bold]total {_marks(report.score)}/{_marks(report.max_score)}[/bold] ({percent:.1f}%)")
     for warning in report.warnings:
-        console.print(f"[yellow]warning:[/yellow] {warning}", markup=True, highlight=False)
+        console.print(Text.assemble(("warning:", "yellow"), " ", terminal_text(warning)), highlight=False)
 
 
 def num(x: float):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from examcheck.model import ProblemSolution
+from examcheck.render.escape import terminal_text
 
 
 def _marks(marks: float) -> str:
@@ -25,7 +26,7 @@ def solution_text(sol: ProblemSolution) -> str:
             lines.append(f"    answer: {part.answer}")
         for point in part.rubric:
             lines.append(f"    rubric: {point}")
-    return "\n".join(lines)
+    return terminal_text("\n".join(lines))
 
 
 def solution_markdown(sol: ProblemSolution) -> str:
@@ -43,7 +44,7 @@ def solution_markdown(sol: ProblemSolution) -> str:
         for point in part.rubric:
             lines.append(f"- rubric: {point}")
         lines.append("")
-    return "\n".join(lines)
+    return terminal_text("\n".join(lines))
 
 
 def _tex_escape(text: str) -> str:

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from examcheck.model import Report, Status
+from examcheck.render.escape import rich_text
 from examcheck.stats import ClassStats
 
 
@@ -23,27 +24,31 @@ def print_class_table(reports: list[Report], console: Console) -> None:
     for r in reports:
         statuses = [q.status for p in r.problems for q in p.parts]
         percent = 100 * r.score / r.max_score if r.max_score else 0.0
-        table.add_row(r.student, r.exam, f"{_g(r.score)}/{_g(r.max_score)}", f"{percent:.1f}",
+        table.add_row(rich_text(r.student), rich_text(r.exam), f"{_g(r.score)}/{_g(r.max_score)}", f"{percent:.1f}",
                       *(str(statuses.count(s)) for s in counted))
     console.print(table)
 
 
 def print_stats(exam: str, stats: ClassStats, console: Console) -> None:
-    console.print(f"[bold]{exam}[/bold]: {stats.students} students, mean {_g(stats.mean)}, "
-                  f"median {_g(stats.median)} of {_g(stats.max_score)}")
+    heading = rich_text(exam, style="bold")
+    heading.append(f": {stats.students} students, mean {_g(stats.mean)}, median {_g(stats.median)} "
+                   f"of {_g(stats.max_score)}")
+    console.print(heading)
     parts = Table(title="per part", title_justify="left")
     for name in ("part", "max", "mean", "median", "% correct", "commonest wrong answers (count: diagnosis)"):
         parts.add_column(name, justify="left" if name in ("part", "commonest wrong answers (count: diagnosis)")
                          else "right")
     for p in stats.parts:
         wrong = "; ".join(f"{a or '∅'} ×{c}{': ' + d if d else ''}" for a, c, d in p.common_wrong)
-        parts.add_row(p.name, _g(p.max_score), _g(p.mean), _g(p.median), f"{p.percent_correct:.0f}", wrong)
+        parts.add_row(rich_text(p.name), _g(p.max_score), _g(p.mean), _g(p.median), f"{p.percent_correct:.0f}",
+                      rich_text(wrong))
     console.print(parts)
     questions = Table(title="per question (discrimination = top 27% minus bottom 27%)", title_justify="left")
     for name in ("question", "mean fraction", "discrimination"):
         questions.add_column(name, justify="left" if name == "question" else "right")
     for q in stats.questions:
-        questions.add_row(q.name, f"{q.mean_fraction:.2f}", "-" if q.discrimination is None else f"{q.discrimination:+.2f}")
+        discrimination = "-" if q.discrimination is None else f"{q.discrimination:+.2f}"
+        questions.add_row(rich_text(q.name), f"{q.mean_fraction:.2f}", discrimination)
     console.print(questions)
     console.print("histogram of totals")
     bins = stats.histogram()
