@@ -32,13 +32,23 @@ MEMO_SIZE = 100_000  # distinct verdicts kept in memory (beyond this, the cache 
 
 @dataclass
 class BatchResult:
-    reports: list[Report] = field(default_factory=list)
+    reports: list[Report] = field(default_factory=list)  # or, from a store, a re-iterable in student order
     errors: list[InputError] = field(default_factory=list)
     bugs: list[InternalError] = field(default_factory=list)
     cache_hits: int = 0
     cache_misses: int = 0
     answers: int = 0          # answers that needed an answer test
     checks: int = 0           # answer tests actually run (after dedup and the cache)
+
+    def any_below(self, percent: float) -> bool:
+        """Whether any report scores below this percent of its maximum (one pass over the reports)."""
+        return any((100 * r.score / r.max_score if r.max_score else 100.0) < percent for r in self.reports)
+
+    def statistics(self) -> dict:
+        """exam -> ClassStats over the reports."""
+        from examcheck.stats import by_exam
+
+        return by_exam(self.reports)
 
     @property
     def hit_rate(self) -> float:

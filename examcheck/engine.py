@@ -11,10 +11,13 @@ benchmarks call only its public calls: grade_paths(), grade_sheet(), check_sets(
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from examcheck import __version__
 from examcheck.batch import BatchResult, Pipeline
 from examcheck.bugs import InternalError
 from examcheck.cache import VerdictCache
@@ -22,16 +25,17 @@ from examcheck.grading import ScannedSheet, scan_sheet
 from examcheck.limits import Limits, describe_limit
 from examcheck.model import Finding, ProblemSet, Report
 from examcheck.sandbox import Session, Task
+from examcheck.stream import Reports, ReportStore, content_hash
 from examcheck.tasks import check_problem_task, solve_task
-from examcheck.yamlio import InputError
 
 WINDOW_PER_JOB = 32  # files read, checked and reported together
 
 
 class Engine:
     def __init__(self, sets: list[ProblemSet], *, jobs: int | None = None, limits: Limits = Limits(),
-                 cache_dir: Path | None = None, warn: Callable[[str], None] | None = None):
+                 cache_dir: Path | None = None, warn: Callable[[str], None] | None = None, window: int = 0):
         self.sets = list(sets)
+        self.window = window
         self.jobs = jobs or os.cpu_count() or 1
         self.limits = limits
         self.session = Session(self.jobs, limits.memory_mb, data={"sets": self.sets})
@@ -52,37 +56,72 @@ class Engine:
     # grading ----------------------------------------------------------------------------------
 
     def grade_paths(self, paths: Iterable[Path], progress: Callable[[int], None] | None = None,
-                    on_outcome: Callable[[Report | InputError | InternalError], None] | None = None) -> BatchResult:
-        """Grade answer files; each outcome (report, input error or internal error) in the order given."""
+                    on_outcome: Callable | None = None, store: ReportStore | None = None) -> BatchResult:
+        """Grade answer files, a window at a time.  Each outcome (report, input error or internal error)
+        goes to on_outcome as its window finishes, and to the store if one is given (then result.reports
+        reads them back from it in student order; files an earlier run finished are not graded again)."""
         paths = list(paths)
-        window = max(1, WINDOW_PER_JOB * self.jobs)
+        digests: dict[Path, str] = {}
+        if store is not None and store.path is not None:
+            digests = {path: content_hash(path) for path in paths}
+            todo = [path for path in paths if not store.finished(str(path), digests[path])]
+            store.resumed = len(paths) - len(todo)
+            if progress and store.resumed:
+                progress(store.resumed)
+            paths = todo
+        window = max(1, self.window or WINDOW_PER_JOB * self.jobs)
         for start in range(0, len(paths), window):
             chunk = paths[start:start + window]
-            outcomes: list = [None] * len(chunk)
-            scans: list[tuple[int, ScannedSheet]] = []
-            for index, found in self.pipeline.scan(chunk):
-                if isinstance(found, ScannedSheet):
-                    scans.append((index, found))
-                else:
-                    outcomes[index] = found
-            for (index, _), report in zip(scans, self.pipeline.grade([s for _, s in scans])):
-                outcomes[index] = report
+            bugs_before = len(self.result.bugs)
+            outcomes = self._grade_window(chunk)
             for outcome in outcomes:
-                self._collect(outcome, on_outcome)
+                self._collect(outcome, on_outcome, keep=store is None)
+            if store is not None:
+                rows = [(str(path), digests.get(path, ""), outcome) for path, outcome in zip(chunk, outcomes)]
+                filed = {id(o) for o in outcomes}
+                rows += [("", "", bug) for bug in self.result.bugs[bugs_before:] if id(bug) not in filed]
+                store.add(rows)
             if progress:
                 progress(len(chunk))
         self.cache.flush()
+        if store is None:
+            self.result.reports.sort(key=lambda r: (r.student, r.source))
+        else:
+            self.result.reports = Reports(store)
+            self.result.errors = store.errors()
+            self.result.bugs = store.bugs()
         return self.result
 
-    def _collect(self, outcome, on_outcome) -> None:
+    def _grade_window(self, chunk: list[Path]) -> list:
+        outcomes: list = [None] * len(chunk)
+        scans: list[tuple[int, ScannedSheet]] = []
+        for index, found in self.pipeline.scan(chunk):
+            if isinstance(found, ScannedSheet):
+                scans.append((index, found))
+            else:
+                outcomes[index] = found
+        for (index, _), report in zip(scans, self.pipeline.grade([s for _, s in scans])):
+            outcomes[index] = report
+        return outcomes
+
+    def _collect(self, outcome, on_outcome, keep: bool = True) -> None:
         if isinstance(outcome, Report):
-            self.result.reports.append(outcome)
+            if keep:
+                self.result.reports.append(outcome)
         elif isinstance(outcome, InternalError):
             pass  # already among result.bugs
-        else:
+        elif keep:
             self.result.errors.append(outcome)
         if on_outcome:
             on_outcome(outcome)
+
+    def run_fingerprint(self) -> str:
+        """What decides every report of a run: a resume state of another run is not reused."""
+        from examcheck.cache import part_fingerprint, rules_fingerprint
+
+        parts = [part_fingerprint(s, p, q) for s in self.sets for p in s.problems for q in p.parts]
+        spec = [__version__, rules_fingerprint(), [s.exam for s in self.sets], parts, vars(self.limits)]
+        return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
     def grade_sheet(self, sheet) -> Report:
         """One answer sheet already read (examcheck.answers.AnswerSheet)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -218,3 +219,47 @@ class ProblemSolution:
     statement: str
     family: str | None
     parts: list[PartSolution]
+
+
+# ----------------------------------------------------------------------------- class statistics
+
+
+@dataclass
+class PartStats:
+    name: str
+    max_score: float
+    mean: float
+    median: float
+    percent_correct: float
+    common_wrong: list[tuple[str, int, str]] = field(default_factory=list)  # (answer, count, diagnosis)
+
+
+@dataclass
+class QuestionStats:
+    name: str
+    mean_fraction: float
+    discrimination: float | None
+
+
+@dataclass
+class ClassStats:
+    students: int
+    max_score: float
+    totals: list[float]
+    parts: list[PartStats]
+    questions: list[QuestionStats]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.totals) if self.totals else 0.0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.totals) if self.totals else 0.0
+
+    def histogram(self, bins: int = 10) -> list[tuple[float, float, int]]:
+        top = self.max_score or 1.0
+        counts = [0] * bins
+        for total in self.totals:
+            counts[min(int(bins * total / top), bins - 1)] += 1
+        return [(top * i / bins, top * (i + 1) / bins, c) for i, c in enumerate(counts)]

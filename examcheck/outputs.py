@@ -18,6 +18,7 @@ import signal
 import stat
 import tempfile
 import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 MAX_NAME_BYTES = 255
@@ -135,11 +136,11 @@ def _termination_as_exception():
             signal.signal(sig, old)
 
 
-def write_output(path: str | os.PathLike, text: str) -> Path:
-    """Write text to path atomically (see the module's rules); returns the file written."""
+def write_output(path: str | os.PathLike, text: str | Iterable[str]) -> Path:
+    """Write text (or its chunks, as they come) to path atomically (see the module's rules); returns the file."""
     target, info = resolve_target(path)
     mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
-    data = text.encode("utf-8", "surrogateescape")
+    chunks = [text] if isinstance(text, str) else text
     temp = None
     try:
         with _termination_as_exception():
@@ -150,7 +151,8 @@ def write_output(path: str | os.PathLike, text: str) -> Path:
                                   f"{_reason(exc, folder=False)}") from None
             try:
                 with os.fdopen(handle, "wb") as out:
-                    out.write(data)
+                    for chunk in chunks:
+                        out.write(chunk.encode("utf-8", "surrogateescape"))
                     out.flush()
                     os.fsync(out.fileno())
                 os.chmod(temp, mode)

@@ -174,3 +174,77 @@ def markdown_report(report: Report, reveal: bool = True) -> str:
 
 def _md(text: str) -> str:
     return markdown_cell(text)
+
+
+# ----------------------------------------------------------------------------- the registry's streaming formats
+
+
+def jsonl_chunks(reports, options):
+    for report in reports:
+        yield json.dumps(report_dict(report, options.reveal), ensure_ascii=False) + "\n"
+
+
+def _csv_line(row: list) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(csv_row(row))
+    return out.getvalue()
+
+
+def csv_chunks(reports, options):
+    """gradebook_csv, a row at a time (one pass for the columns, one for the rows)."""
+    columns = _part_columns(reports)
+    yield _csv_line(["student", "exam", *(name for name, _ in columns), "total", "max"])
+    if options.points_row:
+        total = sum(m for _, m in columns)
+        yield _csv_line(["Points Possible", "", *(_num(m) for _, m in columns), _num(total), _num(total)])
+    for report in reports:
+        scores = {f"{p.id}.{q.id}": q.score for p in report.problems for q in p.parts}
+        yield _csv_line([report.student, report.exam, *(_num(scores[n]) if n in scores else "" for n, _ in columns),
+                         _num(report.score), _num(report.max_score)])
+
+
+def canvas_chunks(reports, options):
+    yield _csv_line([*CANVAS_COLUMNS, options.assignment])
+    most = max((r.max_score for r in reports), default=0)
+    yield _csv_line(["Points Possible", "", "", "", "", _num(most)])
+    for report in reports:
+        yield _csv_line([report.student, "", report.student, report.student, "", _num(report.score)])
+
+
+def gradescope_chunks(reports, options):
+    count = len(reports)
+    if count == 0:
+        yield gradescope_failure(list(options.errors))
+    elif count == 1:
+        yield gradescope_json(next(iter(reports)), options.reveal)
+    else:
+        yield "["
+        for i, report in enumerate(reports):
+            yield ("" if i == 0 else ",\n") + gradescope_json(report, options.reveal)
+        yield "]"
+
+
+def junit_chunks(reports, options):
+    """junit_xml, a test suite at a time."""
+    if not len(reports):
+        yield junit_xml([])
+        return
+    for i, report in enumerate(reports):
+        document = junit_xml([report])
+        start = document.index("<testsuite ")
+        yield document[0 if i == 0 else start:document.rindex("</testsuites>")]
+    yield "</testsuites>\n"
+
+
+def github_chunks(reports, options):
+    for report in reports:
+        yield github_reports([report])
+
+
+def markdown_chunks(reports, options):
+    for i, report in enumerate(reports):
+        yield ("" if i == 0 else "\n") + markdown_report(report, options.reveal)
+
+
+def github_findings_chunks(findings, options):
+    yield github_findings(findings)

@@ -87,3 +87,19 @@ def solution_json(sols: list[ProblemSolution]) -> str:
 
 
 RENDERERS = {"text": solution_text, "markdown": solution_markdown, "latex": solution_latex}
+
+
+def text_chunks(solution: ProblemSolution, options):
+    yield solution_text(solution) + "\n"
+
+
+def markdown_chunks(solution: ProblemSolution, options):
+    yield solution_markdown(solution) + "\n"
+
+
+def latex_chunks(solution: ProblemSolution, options):
+    yield solution_latex(solution) + "\n"
+
+
+def json_chunks(solution: ProblemSolution, options):
+    yield solution_json([solution]) + "\n"

@@ -7,9 +7,8 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from examcheck.model import Report, Status
+from examcheck.model import ClassStats, Report, Status
 from examcheck.render.escape import rich_text
-from examcheck.stats import ClassStats
 
 
 def _g(x: float) -> str:
@@ -72,3 +71,17 @@ def stats_json(by_exam: dict[str, ClassStats]) -> str:
                            "discrimination": q.discrimination} for q in s.questions],
         }
     return json.dumps(out, indent=2, ensure_ascii=False)
+
+
+def stats_table_chunks(by_exam: dict[str, ClassStats], options):
+    from examcheck.render.reports import make_console
+
+    console = make_console(options.color, options.to_file)
+    console.begin_capture()
+    for exam, stats in by_exam.items():
+        print_stats(exam, stats, console)
+    yield console.end_capture()
+
+
+def stats_json_chunks(by_exam: dict[str, ClassStats], options):
+    yield stats_json(by_exam)
