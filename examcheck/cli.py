@@ -113,6 +113,10 @@ def _batch_options(fn):
                      help="Seconds allowed for each answer check."),
         click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
                      help="Colour in the terminal (NO_COLOR and FORCE_COLOR are honoured too)."),
+        click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                     help='Where answers are checked: this machine, or Dask (pip install "examcheck[distributed]").'),
+        click.option("--scheduler", metavar="tcp://HOST:PORT",
+                     help="dask: an existing scheduler (default: a local cluster of --jobs workers on loopback)."),
         problems_option,
         click.argument("inputs", nargs=-1, required=True),
     ]
@@ -133,10 +137,11 @@ def _warn(message: str) -> None:
 
 
 @contextlib.contextmanager
-def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, output=None, resume=False):
+def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output=None, resume=False):
     """Grade the answer files named by inputs: yields (result, input errors, done), where done() is
     called once the output is written (a --resume state is then removed).  The engine (and with it
     the cache) closes after the output is written."""
+    from examcheck.dask_backend import DaskUnavailable
     from examcheck.engine import Engine
     from examcheck.inputs import expand_inputs
     from examcheck.limits import Limits
@@ -146,8 +151,16 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, output=None, res
     paths, errors = expand_inputs(list(inputs))
     window = os.environ.get("EXAMCHECK_WINDOW", "")  # files graded and committed together (default: 32 per job)
     window = int(window) if window.isdigit() else 0
-    with Engine(sets, jobs=jobs, limits=Limits(seconds=time_limit), cache_dir=cache_dir, warn=_warn,
-                window=window) as engine:
+    if scheduler and backend != "dask":
+        _fail_input(["--scheduler needs --backend dask"])
+    try:
+        engine = Engine(sets, jobs=jobs, limits=Limits(seconds=time_limit), cache_dir=cache_dir, warn=_warn,
+                        window=window, backend=backend, scheduler=scheduler)
+    except DaskUnavailable as exc:
+        _fail_input([exc])
+    except OSError as exc:  # the scheduler cannot be reached
+        _fail_input([f"--scheduler {scheduler}: {exc}"])
+    with engine:
         store = ReportStore.for_output(output, engine.run_fingerprint()) if resume else ReportStore()
         if store.changed:
             _warn(f"{store.path}: left by a run with other problems, limits or version; grading every file again")
@@ -225,13 +238,14 @@ def _check_output(output: str | None, resume: bool = False) -> None:
 @click.option("--points-row", is_flag=True, help="csv: add a Points Possible row.")
 @click.option("--assignment", default="examcheck", show_default=True, help="canvas: the assignment column's name.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run: files it finished are not graded again (needs -o).")
-def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output, no_reveal, fail_under, summary,
-          points_row, assignment, resume) -> None:
+def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, scheduler, fmt, output, no_reveal,
+          fail_under, summary, points_row, assignment, resume) -> None:
     """Grade answer files (files, folders or globs) part by part."""
     from examcheck.render import RenderOptions, render
 
     _check_output(output, resume)
-    with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, output, resume) as (result, errors, done):
+    with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume) as (
+            result, errors, done):
         options = RenderOptions(reveal=not no_reveal, color=color, to_file=output is not None, summary=summary,
                                 points_row=points_row, assignment=assignment, errors=tuple(map(str, errors)),
                                 stats=result.statistics)
@@ -248,12 +262,12 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output
 @_batch_options
 @click.option("--format", "fmt", type=click.Choice(render_names("stats")), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write to this regular file (atomically; a symlink is followed).")
-def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output) -> None:
+def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, scheduler, fmt, output) -> None:
     """Class statistics: per-part means and commonest mistakes, discrimination, a histogram."""
     from examcheck.render import RenderOptions, render
 
     _check_output(output)
-    with _graded(inputs, problem_paths, jobs, cache_dir, time_limit) as (result, errors, _done):
+    with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler) as (result, errors, _done):
         options = RenderOptions(color=color, to_file=output is not None)
         written = _emit(render("stats", fmt, result.statistics(), options), output)
     _finish(errors, result.bugs, written)

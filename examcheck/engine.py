@@ -33,7 +33,10 @@ WINDOW_PER_JOB = 32  # files read, checked and reported together
 
 class Engine:
     def __init__(self, sets: list[ProblemSet], *, jobs: int | None = None, limits: Limits = Limits(),
-                 cache_dir: Path | None = None, warn: Callable[[str], None] | None = None, window: int = 0):
+                 cache_dir: Path | None = None, warn: Callable[[str], None] | None = None, window: int = 0,
+                 backend: str = "local", scheduler: str | None = None):
+        """backend: "local" (this machine's sandbox workers) or "dask" (answer checks on a Dask cluster:
+        the scheduler's address, or a LocalCluster of `jobs` workers on loopback)."""
         self.sets = list(sets)
         self.window = window
         self.jobs = jobs or os.cpu_count() or 1
@@ -41,7 +44,14 @@ class Engine:
         self.session = Session(self.jobs, limits.memory_mb, data={"sets": self.sets})
         self.cache = VerdictCache(cache_dir, warn)
         self.result = BatchResult()
-        self.pipeline = Pipeline(self.sets, self.session, limits, self.cache, self.result)
+        self.checker = None
+        if backend == "dask":
+            from examcheck.dask_backend import DaskChecker
+
+            self.checker = DaskChecker(self.session.table, limits.memory_mb, self.jobs, scheduler)
+        elif backend != "local":
+            raise ValueError(f"unknown backend {backend!r}")
+        self.pipeline = Pipeline(self.sets, self.session, limits, self.cache, self.result, self.checker)
 
     def __enter__(self) -> Engine:
         return self
@@ -50,6 +60,8 @@ class Engine:
         self.close()
 
     def close(self) -> None:
+        if self.checker is not None:
+            self.checker.close()
         self.session.close()
         self.cache.close()
 
