@@ -27,7 +27,7 @@ from examcheck.sandbox import Outcome, Session, Task
 from examcheck.tasks import check_task, reference_key, reference_task, references_task, scan_task
 from examcheck.yamlio import InputError
 
-MEMO_SIZE = 100_000  # distinct verdicts kept in memory (beyond this, the cache remembers them)
+MEMO_SIZE = 10_000  # distinct verdicts kept in memory (beyond this, the cache, at least this run's, has them)
 
 
 @dataclass
@@ -102,18 +102,14 @@ class Pipeline:
     def _planned(self, key: tuple, outcome: Outcome) -> None:
         plan = self.plans[key]
         if outcome.ok:
-            found, slim = outcome.value
+            found, entry = outcome.value
             plan.expected, plan.error = found.expected, found.error
-            if slim is not None:
-                self.session.define(key, (self._part(key), slim))
+            if entry is not None:
+                self.session.define(key, entry)
         elif outcome.kind == "limit":
             plan.error = f"its answer cannot be computed within {describe_limit(outcome.what, self.limits.family_seconds)}"
         else:
             plan.bug = self._bug(outcome, self.sets[key[1]].source, "computing the answer of a part").trace
-
-    def _part(self, key: tuple):
-        _, si, pi, qi = key
-        return self.sets[si].problems[pi].parts[qi]
 
     def plan(self, si: int, problem, part) -> PartPlan:
         problem_set = self.sets[si]

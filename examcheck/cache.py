@@ -149,7 +149,7 @@ def _verdict_from(payload: str, seconds: float) -> Verdict | None:
 
 
 class VerdictCache:
-    """Get and put verdicts by answer key.  folder None: a cache of this run only (nothing stored)."""
+    """Get and put verdicts by answer key.  folder None: a cache of this run only (nothing kept after it)."""
 
     def __init__(self, folder: Path | None = None, warn: Callable[[str], None] | None = None):
         self.folder = Path(folder) if folder is not None else None
@@ -162,6 +162,8 @@ class VerdictCache:
         self._secret = b""
         if self.folder is not None:
             self._open()
+        else:
+            self._open_private()
 
     @classmethod
     def load(cls, folder: Path | None, warn: Callable[[str], None] | None = None) -> VerdictCache:
@@ -213,6 +215,17 @@ class VerdictCache:
                 self._fault("is read-only", reading=False)
         except (sqlite3.Error, OSError) as exc:
             self._fault(f"cannot be written ({exc})", reading=False)
+
+    def _open_private(self) -> None:
+        """A cache of this run only: an SQLite temporary file (unlinked at once, so nothing is left even
+        after SIGKILL) with a random secret; it keeps the batch's dedup exact at flat memory."""
+        try:
+            self._db = sqlite3.connect("", isolation_level=None, check_same_thread=False)
+            self._db.execute("CREATE TABLE verdicts (key TEXT PRIMARY KEY, payload TEXT, mac TEXT)")
+            self._secret = secrets.token_bytes(32)
+            self.readable = self.writable = True
+        except sqlite3.Error:
+            self._close_db()
 
     def _mac(self, key: str, payload: str) -> str:
         return hmac.new(self._secret, f"{key}\0{payload}".encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()

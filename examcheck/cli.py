@@ -137,7 +137,8 @@ def _warn(message: str) -> None:
 
 
 @contextlib.contextmanager
-def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output=None, resume=False):
+def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output=None, resume=False,
+            renderer=None):
     """Grade the answer files named by inputs: yields (result, input errors, done), where done() is
     called once the output is written (a --resume state is then removed).  The engine (and with it
     the cache) closes after the output is written."""
@@ -165,6 +166,12 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
         if store.changed:
             _warn(f"{store.path}: left by a run with other problems, limits or version; grading every file again")
         finished = []
+        if renderer is not None:  # imported while this process waits for its workers
+            import threading
+
+            from examcheck.render import renderer as load_renderer
+
+            threading.Thread(target=load_renderer, args=renderer, daemon=True).start()
         try:
             if _progress_wanted(len(paths)):
                 from rich.console import Console
@@ -244,8 +251,8 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
     from examcheck.render import RenderOptions, render
 
     _check_output(output, resume)
-    with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume) as (
-            result, errors, done):
+    with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume,
+                 renderer=("reports", fmt)) as (result, errors, done):
         options = RenderOptions(reveal=not no_reveal, color=color, to_file=output is not None, summary=summary,
                                 points_row=points_row, assignment=assignment, errors=tuple(map(str, errors)),
                                 stats=result.statistics)

@@ -69,6 +69,28 @@ class WorkerContext:
     table: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
 
+    def entry(self, key):
+        """A reference-table entry, unpickled here the first time it is read (see Pickled)."""
+        value = self.table[key]
+        if isinstance(value, Pickled):
+            value = self.table[key] = value.load()
+        return value
+
+
+@dataclass(frozen=True)
+class Pickled:
+    """A value that stays pickled until a worker reads it: the parent passes it on without
+    rebuilding it (rebuilding SymPy objects costs time and imports the parent does not need)."""
+
+    data: bytes
+
+    @classmethod
+    def of(cls, value) -> Pickled:
+        return cls(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+    def load(self):
+        return pickle.loads(self.data)
+
 
 # ----------------------------------------------------------------------------- framing
 
@@ -278,7 +300,7 @@ class Session:
         exhausted = False
         while True:
             while len(busy) < self.size:
-                if retries:
+                if retries:  # in a fresh worker
                     task, attempt = retries.popleft(), 2
                 elif not exhausted:
                     task = next(tasks, None)
@@ -288,7 +310,7 @@ class Session:
                     attempt = 1
                 else:
                     break
-                worker = self._idle_worker(busy)
+                worker = self._fresh_worker(busy) if attempt == 2 else self._idle_worker(busy)
                 if self._send(worker, task):
                     busy[worker.from_child] = (worker, task, attempt, time.monotonic() + task.seconds)
                 else:
@@ -334,6 +356,14 @@ class Session:
         yield task, Outcome("limit", what="time") if kind == "time" else Outcome("crash", detail=detail)
 
     # workers ----------------------------------------------------------------------------------
+
+    def _fresh_worker(self, busy: dict) -> _Worker:
+        """A newly started worker (an idle one makes room for it: the pool keeps its size)."""
+        if len(self._workers) >= self.size:
+            idle = [w for w in self._workers if w.from_child not in busy]
+            if idle:
+                self._stop(idle[0])
+        return self._start()
 
     def _idle_worker(self, busy: dict) -> _Worker:
         for worker in self._workers:

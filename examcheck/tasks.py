@@ -9,7 +9,7 @@ from pathlib import Path
 
 from examcheck.grading import PartPlan, ScannedSheet, expected_text, scan_sheet, verdict_for
 from examcheck.reference import PartReference, ProblemError, Resolver
-from examcheck.sandbox import run_bounded
+from examcheck.sandbox import Pickled, run_bounded
 from examcheck.yamlio import InputError
 
 
@@ -34,7 +34,7 @@ def references_task(context, set_index: int, problem_index: int, part_indices: t
 
 
 def reference_task(context, set_index: int, problem_index: int, part_index: int):
-    """(PartPlan, the reference as checks need it, or None)."""
+    """(PartPlan, (part, the reference as checks need it), pickled; or None)."""
     problem = context.data["sets"][set_index].problems[problem_index]
     part = problem.parts[part_index]
     try:
@@ -46,12 +46,12 @@ def reference_task(context, set_index: int, problem_index: int, part_index: int)
         expected = ref.expected if ref.expected is not None else expected_text(part, ref.display)
     slim = PartReference(ref.value, ref.options, None, ref.mistakes, ref.shown, expected)
     context.table[reference_key(set_index, problem_index, part_index)] = (part, slim)
-    return PartPlan(expected=expected), slim
+    return PartPlan(expected=expected), Pickled.of((part, slim))  # the parent only passes it on
 
 
 def check_task(context, key: tuple, written):
     """One answer against one reference from the table."""
-    part, ref = context.table[key]
+    part, ref = context.entry(key)
     return verdict_for(part, written, ref)
 
 

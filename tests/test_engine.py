@@ -78,16 +78,16 @@ def _recurse(part, written, ref):
 ])
 def test_limits_are_named_correctly(sets, monkeypatch, culprit, phrase):
     from examcheck import tasks
-    from examcheck.answers import load_sheet
+    from examcheck.answers import sheet_from_text
     from examcheck.limits import Limits
 
     monkeypatch.setattr(tasks, "verdict_for", culprit)
     quiz = [s for s in sets if s.exam == "seed000-quiz"]
-    with Engine(quiz, jobs=1, limits=Limits(seconds=0.5)) as engine:
-        report = engine.grade_sheet(load_sheet(PERFECT))
+    with Engine(quiz, jobs=2, limits=Limits(seconds=0.5)) as engine:
+        report = engine.grade_sheet(sheet_from_text("exam: seed000-quiz\nanswers:\n  q3: {a: 7600, b: 180200}\n"))
         assert engine.bugs == []
     checked = [p for q in report.problems for p in q.parts if p.status not in ("missing", "ungraded")]
-    assert checked and all(p.status == "invalid" and p.feedback == phrase for p in checked)
+    assert len(checked) == 2 and all(p.status == "invalid" and p.feedback == phrase for p in checked)
 
 
 def test_a_pathological_family_is_a_finding_not_a_hang():

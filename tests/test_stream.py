@@ -104,8 +104,10 @@ def test_an_interrupted_run_resumes_to_the_same_output(tmp_path, how):
     deadline = time.monotonic() + 120
     while _finished_files(state) < 24 and run.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
+    os.kill(run.pid, signal.SIGSTOP)  # hold it part-way while we look
     workers = _worker_pids(run.pid)
     os.kill(run.pid, getattr(signal, how))
+    os.kill(run.pid, signal.SIGCONT)
     code = run.wait(60)
     assert code == (-9 if how == "SIGKILL" else 130), run.stderr.read()
     done = _finished_files(state)
