@@ -89,6 +89,7 @@ class ReportStore:
             CREATE TABLE IF NOT EXISTS outcomes (seq INTEGER PRIMARY KEY, file TEXT, hash TEXT, kind TEXT,
                                                  student TEXT, source TEXT, data TEXT);
             CREATE INDEX IF NOT EXISTS by_file ON outcomes (file, hash);
+            CREATE INDEX IF NOT EXISTS by_student ON outcomes (kind, student, source, seq);
         """)
         stamp = f"{SCHEMA}:{run}"
         found = self._db.execute("SELECT value FROM meta WHERE key = 'run'").fetchone()

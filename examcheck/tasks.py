@@ -13,10 +13,6 @@ from examcheck.sandbox import Pickled, run_bounded
 from examcheck.yamlio import InputError
 
 
-def _direct(fn, *args, limits=None):
-    return fn(*args)
-
-
 def resolver(context) -> Resolver:
     found = context.data.get("resolver")
     if found is None:
