@@ -30,6 +30,8 @@ SESSION = Session(1, LIMIT.memory_mb)  # the engine's sandbox: one worker, refer
 
 def examcheck_judge(pair: Pair) -> bool:
     """Exactly as `grade` checks an answer: in a sandbox worker, under the time and memory limits."""
+    if pair.ref is None:  # the reference itself is unreadable: examcheck cannot judge the pair
+        return not pair.truth
     key = ("bench", id(pair.part), id(pair.ref))
     if key not in SESSION.table:
         SESSION.define(key, (pair.part, pair.ref))

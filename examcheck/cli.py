@@ -72,6 +72,20 @@ def _load_sets(paths):
     return sets
 
 
+def _computable(sets, only=None):
+    """A resolver holding every reference; exit 2 naming each part whose reference cannot be computed."""
+    from examcheck.preflight import reference_errors
+    from examcheck.reference import Resolver
+
+    resolver = Resolver()
+    errors = reference_errors(sets, resolver, only)
+    if errors:
+        _fail_input(errors)
+    return resolver
+
+
+
+
 class _Main(click.Group):
     """Any exception that escapes a command is a bug: said so, its traceback kept in a file, exit 70."""
 
@@ -146,10 +160,15 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
     from examcheck.engine import Engine
     from examcheck.inputs import expand_inputs
     from examcheck.limits import Limits
+    from examcheck.preflight import answered_sets
     from examcheck.stream import ReportStore
 
     sets = _load_sets(problem_paths)
     paths, errors = expand_inputs(list(inputs))
+    # A part whose reference cannot be computed is an input error (exit 2), before any grading:
+    # for one file only its exam's parts, for a batch every part.
+    targets = answered_sets(paths, sets) if len(paths) <= 1 else sets
+    _computable(sets, [(s, p) for s in targets for p in s.problems])
     window = os.environ.get("EXAMCHECK_WINDOW", "")  # files graded and committed together (default: 32 per job)
     window = int(window) if window.isdigit() else 0
     if scheduler and backend != "dask":
@@ -205,7 +224,9 @@ def _finish(errors, bugs, written: bool) -> None:
 def _emit(chunks, output: str | None) -> bool:
     """Print the chunks, or write them to the output file; False (after saying why) if it cannot be written."""
     from examcheck.outputs import OutputError, write_output
+    from examcheck.render.escape import encodable
 
+    chunks = (encodable(chunk) for chunk in chunks)
     if output is None or output == "-":
         last = ""
         for chunk in chunks:
@@ -223,14 +244,14 @@ def _emit(chunks, output: str | None) -> bool:
     return True
 
 
-def _check_output(output: str | None, resume: bool = False) -> None:
-    """A bad -o is a usage error before any grading starts."""
+def _check_output(output: str | None, resume: bool = False, inputs=(), problem_paths=()) -> None:
+    """A bad -o (or one that would replace an input file) is a usage error before any grading starts."""
     from examcheck.outputs import OutputError, check_output
 
     if resume and (output is None or output == "-"):
         _fail_input(["--resume needs -o FILE (the state of an interrupted run is kept beside it)"])
     try:
-        check_output(output)
+        check_output(output, [*map(str, inputs), *map(str, problem_paths)])
     except OutputError as exc:
         _fail_input([exc])
 
@@ -250,7 +271,7 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
     """Grade answer files (files, folders or globs) part by part."""
     from examcheck.render import RenderOptions, render
 
-    _check_output(output, resume)
+    _check_output(output, resume, inputs, problem_paths)
     with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume,
                  renderer=("reports", fmt)) as (result, errors, done):
         options = RenderOptions(reveal=not no_reveal, color=color, to_file=output is not None, summary=summary,
@@ -273,7 +294,7 @@ def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
     """Class statistics: per-part means and commonest mistakes, discrimination, a histogram."""
     from examcheck.render import RenderOptions, render
 
-    _check_output(output)
+    _check_output(output, inputs=inputs, problem_paths=problem_paths)
     with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler) as (result, errors, _done):
         options = RenderOptions(color=color, to_file=output is not None)
         written = _emit(render("stats", fmt, result.statistics(), options), output)
@@ -290,6 +311,13 @@ def solve(problem_id, problem_paths, fmt) -> None:
     from examcheck.render import render
 
     sets = _load_sets(problem_paths)
+    from examcheck.solving import find_problem
+
+    try:
+        problem_set, problem = find_problem(sets, problem_id)
+    except LookupError as exc:
+        _fail_input([exc.args[0]])
+    _computable(sets, [(problem_set, problem)])
     with Engine(sets, jobs=1) as engine:
         try:
             solution = engine.solve(problem_id)
@@ -315,6 +343,7 @@ def check(paths, key_files, problem_paths, fmt) -> None:
     from examcheck.yamlio import InputError
 
     sets = _load_sets(tuple(paths) + tuple(problem_paths))
+    _computable(sets)
     try:
         keys = [load_sheet(key) for key in key_files]
     except ValidationFailed as exc:
@@ -391,11 +420,29 @@ def cache_clear(folder) -> None:
 @main.command()
 @click.option("--answers", "which", flag_value="answers", help="The schema of answer files instead.")
 def schema(which) -> None:
-    """Print the JSON Schema of problem sets (for editor autocompletion)."""
+    """Print the JSON Schema of problem sets, with each family's given fields, layer types and results
+    (for editor autocompletion and checking)."""
+    from examcheck.publish import problem_set_schema
     from examcheck.render.listings import schema_json
-    from examcheck.schema import ANSWER_FILE_SCHEMA, PROBLEM_SET_SCHEMA
+    from examcheck.schema import ANSWER_FILE_SCHEMA
 
-    click.echo(schema_json(ANSWER_FILE_SCHEMA if which == "answers" else PROBLEM_SET_SCHEMA))
+    click.echo(schema_json(ANSWER_FILE_SCHEMA if which == "answers" else problem_set_schema()))
+
+
+@main.command()
+@click.argument("names", nargs=-1)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown"]), default="text", show_default=True,
+              help="markdown: the README's family table.")
+def families(names, fmt) -> None:
+    """List every family (or the named ones): given fields, layer types, results, conventions, an example."""
+    from examcheck.families import FamilyError, all_families, get
+    from examcheck.render.families import FORMATS
+
+    try:
+        chosen = [get(n) for n in names] if names else list(all_families().values())
+    except FamilyError as exc:
+        _fail_input([exc])
+    click.echo(FORMATS[fmt]([f.describe() for f in chosen]), nl=False)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -216,3 +216,20 @@ def check_sets(sets: list[ProblemSet], key_sheets: Iterable = ()) -> list[Findin
 def solve(sets: list[ProblemSet], problem_id: str):
     with Engine(sets, jobs=1) as engine:
         return engine.solve(problem_id)
+
+
+def bounded_verdict(part, written, ref, limits: Limits = Limits()):
+    """One answer checked as `grade` checks it: in a sandbox worker (a session of its own), under the limits."""
+    from examcheck import bugs
+    from examcheck.grading import internal_error_verdict, limit_verdict
+    from examcheck.tasks import check_task
+
+    with Session(1, limits.memory_mb) as session:
+        session.define("reference", (part, ref))
+        outcome = session.run(check_task, "reference", written, seconds=limits.seconds, needs=("reference",))
+    if outcome.ok:
+        return outcome.value
+    if outcome.kind == "limit":
+        return limit_verdict(outcome.what, limits.seconds, limits.memory_mb)
+    text = outcome.detail if outcome.kind == "bug" else f"the sandbox worker died, twice: {outcome.detail}\n"
+    return internal_error_verdict(bugs.from_traceback("an answer check", text).trace)

@@ -7,10 +7,11 @@ from pathlib import Path
 
 from examcheck.answertests import Precision
 from examcheck.domains import DomainError, parse_domain
-from examcheck.families import FamilyError
+from examcheck.families import ANSWER_TYPES_FOR, Family, FamilyError
 from examcheck.families import get as get_family
 from examcheck.model import Mistake, Part, Problem, ProblemSet
-from examcheck.schema import PROBLEM_SET_SCHEMA, ValidationFailed, validate
+from examcheck.schema import PROBLEM_SET_SCHEMA, ValidationFailed, schema_errors, validate
+from examcheck.suggest import did_you_mean
 from examcheck.yamlio import InputError, YamlDoc, load_file
 
 BUNDLED = Path(__file__).parent / "problems"
@@ -83,22 +84,26 @@ def load_set(path: Path) -> ProblemSet:
 
 def _problem(doc: YamlDoc, raw: dict, path: tuple, log_base, errors: list) -> Problem:
     log_base = raw.get("log_base", log_base)
-    family = raw.get("family")
-    if family is not None:
+    family_name = raw.get("family")
+    family = None
+    if family_name is not None:
         try:
-            schema = get_family(family).given_schema
-            validate(doc, schema, (*path, "given"), value=raw.get("given", {}))
+            family = get_family(family_name)
         except FamilyError as exc:
             errors.append(doc.error((*path, "family"), str(exc)))
-        except ValidationFailed as exc:
-            errors += exc.errors
     elif raw.get("given") and not all(_is_scalar(v) for v in raw["given"].values()):
         errors.append(doc.error((*path, "given"), "without a family, given values must be numbers"))
+    if family is not None:
+        errors += FamilyGivenChecker(doc, family, path, raw).errors()
     parts = []
     part_ids = set()
     for j, part_raw in enumerate(raw["parts"]):
         part_path = (*path, "parts", j)
-        part = _part(doc, part_raw, part_path, log_base, family, errors)
+        part = _part(doc, part_raw, part_path, log_base, family_name, errors)
+        if family is not None:
+            errors += _result_errors(doc, family, part_raw, part_path)
+        elif family_name is None:
+            errors += _familyless_errors(doc, part_raw, part_path)
         if part.id in part_ids:
             errors.append(doc.error((*part_path, "id"), f"duplicate part id {part.id!r}"))
         part_ids.add(part.id)
@@ -107,7 +112,7 @@ def _problem(doc: YamlDoc, raw: dict, path: tuple, log_base, errors: list) -> Pr
     marks = raw.get("marks", total)
     if abs(marks - total) > 1e-9:
         errors.append(doc.error((*path, "marks"), f"marks is {marks:g} but the parts add up to {total:g}"))
-    return Problem(str(raw["id"]), raw["title"], parts, raw.get("statement", ""), marks, family,
+    return Problem(str(raw["id"]), raw["title"], parts, raw.get("statement", ""), marks, family_name,
                    raw.get("given", {}), doc.line(path))
 
 
@@ -141,6 +146,118 @@ def number_errors(doc: YamlDoc) -> list[InputError]:
 def _is_scalar(value) -> bool:
     return isinstance(value, (int, float, str)) and not isinstance(value, bool)
 
+
+class FamilyGivenChecker:
+    """Check every `given` a family will be solved with (the problem's, merged with each part's and each
+    mistake's) against the family's given schema, its layer schemas and its own checks.  Each error points
+    at the mapping that supplied the offending key."""
+
+    def __init__(self, doc: YamlDoc, family: Family, path: tuple, raw: dict):
+        self.doc, self.family, self.path, self.raw = doc, family, path, raw
+
+    def errors(self) -> list[InputError]:
+        found: dict[tuple, InputError] = {}
+        base = [((*self.path, "given"), self.raw.get("given") or {})]
+        layers = [base]
+        for j, part in enumerate(self.raw["parts"]):
+            part_path = (*self.path, "parts", j)
+            with_part = base + [((*part_path, "given"), part.get("given") or {})]
+            if part.get("answer") != "text" or part.get("result") is not None or part.get("given"):
+                layers.append(with_part)
+            for k, mistake in enumerate(part.get("mistakes") or []):
+                if isinstance(mistake, dict) and mistake.get("given"):
+                    layers.append(with_part + [((*part_path, "mistakes", k, "given"), mistake["given"])])
+        if len(layers) > 1:  # every part adds to the problem's given: check the merged mappings only
+            layers = layers[1:]
+        for stack in layers:
+            for error in self._check(stack):
+                found.setdefault((error.line, error.message), error)
+        return list(found.values())
+
+    def _check(self, stack: list[tuple[tuple, dict]]) -> list[InputError]:
+        merged: dict = {}
+        origin: dict = {}
+        for where, mapping in stack:
+            if not isinstance(mapping, dict):
+                return [self.doc.error(where, "expected a mapping of given values")]
+            for key, value in mapping.items():
+                merged[key], origin[key] = value, where
+        last = stack[-1][0]
+
+        def at(inner: tuple) -> tuple:
+            return (*origin[inner[0]], *inner) if inner and inner[0] in origin else (*last, *inner)
+
+        errors = [self.doc.error(at(p), m) for p, m in schema_errors(self.family.given_schema, merged)]
+        if errors:
+            return errors
+        errors += [self.doc.error(at(p), m) for p, m in self._layer_errors(merged)]
+        if errors:
+            return errors
+        try:
+            problems = self.family.check_given(merged)
+        except (FamilyError, ValueError, TypeError, KeyError) as exc:
+            return [self.doc.error(last, f"family {self.family.name!r} cannot use these given values: {exc}")]
+        return [self.doc.error(at(p.path), p.message) for p in problems]
+
+    def _layer_errors(self, given: dict) -> list[tuple[tuple, str]]:
+        schemas = self.family.layer_schemas
+        if not schemas or not isinstance(given.get("layers"), list):
+            return []
+        out = []
+        for i, layer in enumerate(given["layers"]):
+            if not isinstance(layer, dict):
+                continue
+            kind = layer.get("type")
+            if kind not in schemas:
+                allowed = ", ".join(sorted(schemas))
+                hint = did_you_mean(kind, schemas) if isinstance(kind, str) else ""
+                what = "a layer mapping needs a `type`" if kind is None else f"unknown layer type {kind!r}{hint}"
+                out.append((("layers", i, "type"), f"{what} (allowed: {allowed})"))
+                continue
+            out += [(("layers", i, *p), f"{kind} layer: {m}") for p, m in schema_errors(schemas[kind], layer)]
+        return out
+
+
+def _result_errors(doc: YamlDoc, family: Family, raw: dict, path: tuple) -> list[InputError]:
+    """An unknown `result:` (in the part or a mistake), or one the part's answer type cannot ask for."""
+    errors = []
+    answer = raw.get("answer")
+    named = [((*path, "result"), raw.get("result"))]
+    named += [((*path, "mistakes", k, "result"), m.get("result"))
+              for k, m in enumerate(raw.get("mistakes") or []) if isinstance(m, dict)]
+    for where, name in named:
+        if name is None:
+            continue
+        message = family.unknown_result(str(name))
+        if message:
+            errors.append(doc.error(where, message))
+            continue
+        spec = family.result_spec(str(name))
+        allowed = ANSWER_TYPES_FOR[spec.kind]
+        if answer not in allowed and answer != "text":
+            errors.append(doc.error(where, f"result {name!r} is {_a(spec.kind.value)} ({spec.description}); "
+                                           f"`answer: {answer}` cannot ask for it (use one of: "
+                                           f"{', '.join(sorted(allowed))})"))
+    return errors
+
+
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "aeiou" else "a ") + kind
+
+
+def _familyless_errors(doc: YamlDoc, raw: dict, path: tuple) -> list[InputError]:
+    errors = []
+    if raw.get("result") is not None:
+        errors.append(doc.error((*path, "result"), "`result:` names a family result, but this problem has no family"))
+    if raw.get("given") and not all(_is_scalar(v) for v in raw["given"].values()):
+        errors.append(doc.error((*path, "given"), "without a family, given values must be numbers"))
+    for k, m in enumerate(raw.get("mistakes") or []):
+        if isinstance(m, dict):
+            for key in ("given", "result"):
+                if m.get(key) is not None:
+                    errors.append(doc.error((*path, "mistakes", k, key),
+                                            f"a mistake with `{key}` recomputes a family, but this problem has none"))
+    return errors
 
 
 def _part(doc: YamlDoc, raw: dict, path: tuple, log_base, family, errors: list) -> Part:

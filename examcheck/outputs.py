@@ -86,13 +86,25 @@ def resolve_target(path: str | os.PathLike) -> tuple[Path, os.stat_result | None
     return target, info
 
 
-def check_output(path: str | os.PathLike | None) -> None:
-    """Fail early (before a long run) if path can never be written."""
+def check_output(path: str | os.PathLike | None, inputs: list[str] | None = None) -> None:
+    """Fail early (before a long run) if path can never be written, or would replace one of the
+    run's own input files (answer or problem files, as named on the command line)."""
     if path is None or os.fspath(path) == "-":
         return
-    target, _ = resolve_target(path)
+    target, info = resolve_target(path)
     if not os.access(target.parent, os.W_OK | os.X_OK):
         raise OutputError(f"cannot write {os.fspath(path)}: the folder {target.parent} is not writable")
+    if info is not None and inputs:
+        from examcheck.inputs import expand_inputs
+
+        identity = (info.st_dev, info.st_ino)
+        for source in expand_inputs(list(inputs))[0]:
+            try:
+                found = os.stat(source)
+            except OSError:
+                continue
+            if (found.st_dev, found.st_ino) == identity:
+                raise OutputError(f"cannot write {os.fspath(path)}: it is one of the input files ({source})")
 
 
 def _umask() -> int:

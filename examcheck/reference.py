@@ -28,7 +28,7 @@ def solve_family(family: str, given: dict, log_base) -> Solution:
     """A family's solution; what the problem gives it wrongly is a FamilyError.  Anything else a family
     raises (TypeError, KeyError, ...) is a bug in the family, and reaches the engine as an internal error."""
     try:
-        return get_family(family).solve(given, {"log_base": log_base})
+        return get_family(family).compute(given, log_base)
     except (FamilyError, ParseError, ValueError, ArithmeticError) as exc:
         raise FamilyError(str(exc)) from None
 
@@ -154,7 +154,7 @@ class Resolver:
         definitions = {}
         if solution is not None:
             values.update(scalar_results(solution.results))
-            definitions = dict(solution.results.get("definitions", {}))
+            definitions = dict(solution.definitions)
             for name in definitions:
                 symbols.setdefault(name, sp.Symbol(name, real=True))
         extra = part.options

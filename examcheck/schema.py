@@ -3,6 +3,7 @@ the file, the line and the field."""
 
 from __future__ import annotations
 
+from examcheck.suggest import did_you_mean
 from examcheck.yamlio import InputError, YamlDoc
 
 ANSWER_TYPES = ["number", "integer", "expression", "shape", "vector", "matrix", "boolean",
@@ -161,9 +162,11 @@ def _message(error) -> tuple[tuple, str]:
         allowed = set(error.schema.get("properties", {}))
         extras = [k for k in error.instance if k not in allowed]
         known = ", ".join(sorted(allowed))
-        return (*path, extras[0]) if extras else path, f"unknown field '{extras[0] if extras else '?'}' (allowed: {known})"
+        extra = extras[0] if extras else "?"
+        return (*path, extra) if extras else path, f"unknown field '{extra}'{did_you_mean(extra, allowed)} (allowed: {known})"
     if kind == "enum":
-        return path, "expected one of: " + ", ".join(map(str, error.validator_value))
+        hint = did_you_mean(error.instance, error.validator_value) if isinstance(error.instance, str) else ""
+        return path, "expected one of: " + ", ".join(map(str, error.validator_value)) + hint
     if kind in ("minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"):
         sign = {"minimum": ">=", "exclusiveMinimum": ">", "maximum": "<=", "exclusiveMaximum": "<"}[kind]
         return path, f"expected a number {sign} {error.validator_value}"
@@ -173,6 +176,8 @@ def _message(error) -> tuple[tuple, str]:
         return path, "must not be empty"
     if kind == "pattern":
         return path, f"expected {error.schema.get('description', 'a value matching ' + error.validator_value)}"
+    if kind == "format":
+        return path, f"expected {error.schema.get('description', error.validator_value)}, found {error.instance!r}"
     if kind in ("oneOf", "anyOf"):
         return path, f"expected {error.schema.get('description', 'one of the allowed forms')}"
     return path, error.message
@@ -212,3 +217,32 @@ def validate(doc: YamlDoc, schema: dict, base: tuple = (), value=None) -> None:
         full = (*base, *path)
         found.append(doc.error(full, message) if full else InputError(doc.source, doc.line(()), message))
     raise ValidationFailed(found)
+
+
+def _exact_number(value) -> bool:
+    """The `exact-number` format of family given values: a number, or text that reads as one (1/3, 1 - 0.09)."""
+    if not isinstance(value, str):
+        return True
+    from examcheck.values import exact
+
+    try:
+        result = exact(value)
+    except (ValueError, TypeError, ArithmeticError):
+        return False
+    return bool(getattr(result, "is_number", False)) and result.is_finite is not False
+
+
+_FAMILY_VALIDATORS: dict[int, tuple] = {}
+
+
+def schema_errors(schema: dict, value) -> list[tuple[tuple, str]]:
+    """(path inside value, plain message) for every way value breaks schema (formats checked)."""
+    if id(schema) not in _FAMILY_VALIDATORS:
+        from jsonschema import Draft202012Validator, FormatChecker
+
+        checker = FormatChecker(formats=())
+        checker.checks("exact-number")(_exact_number)
+        _FAMILY_VALIDATORS[id(schema)] = (schema, Draft202012Validator(schema, format_checker=checker))
+    validator = _FAMILY_VALIDATORS[id(schema)][1]
+    errors = sorted(validator.iter_errors(value), key=lambda e: list(map(str, e.absolute_path)))
+    return [_message(error) for error in errors]

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.str import StrPrinter
 
-from examcheck.parsing import Vocabulary, parse_expression, parse_number
+from examcheck.parsing import Vocabulary, WrittenNumber, WrittenSet, parse_expression, parse_number
 
 
 def exact(value) -> sp.Expr:
@@ -32,9 +34,13 @@ def expression(text: str, symbols: dict[str, sp.Symbol], log_base=None) -> sp.Ex
 
 
 def show(value) -> str:
-    """A compact, readable rendering of a result for tables and solutions."""
+    """A compact, readable rendering of a result for tables and solutions ("as read" text)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, WrittenNumber):
+        return str(value)
+    if isinstance(value, WrittenSet):
+        return "{" + ", ".join(show(v) for v in value) + "}" if len(value) else "∅"
     if isinstance(value, tuple):
         return "scalar" if not value else "×".join(str(v) for v in value)
     if isinstance(value, list):
@@ -46,9 +52,6 @@ def show(value) -> str:
     if isinstance(value, sp.Basic):
         return show_expr(value)
     return str(value)
-
-
-_PRETTY = [("**", "^"), ("sigma", "σ"), ("*", "·"), ("sqrt", "√"), ("pi", "π"), ("oo", "∞")]
 
 
 def _terminating_decimal(value: sp.Rational) -> str | None:
@@ -68,28 +71,127 @@ def show_expr(expr: sp.Basic) -> str:
         return _terminating_decimal(expr) or sp.sstr(expr)
     if expr.is_Number and not expr.is_Integer and not expr.is_Rational:
         return f"{float(expr):.6g}"
-    if expr.is_number and not expr.is_Rational and not expr.free_symbols:
-        exact_text = sp.sstr(expr)
-        approx = f"{float(sp.N(expr, 20)):.6g}" if expr.is_real else exact_text
+    if expr.is_number and not expr.is_Rational and not expr.free_symbols and not isinstance(expr, sp.logic.boolalg.Boolean):
+        exact_text = readable(expr)
+        try:
+            approx = f"{float(sp.N(expr, 20)):.6g}" if expr.is_real else exact_text
+        except (TypeError, ValueError):
+            approx = exact_text
         if len(exact_text) > 24 or expr.is_Float:
             return approx
-        return f"{_prettify(exact_text)} ≈ {approx}"
-    text = sp.sstr(expr)
-    return _prettify(text)
+        return f"{exact_text} ≈ {approx}" if approx != exact_text else exact_text
+    return readable(expr)
 
 
-_ARG = r"((?:[^()]|\([^()]*\))+)"
-_SUBS_DERIVATIVE = re.compile(r"Subs\(Derivative\((\w+)\((_\w+)\), (?:\2|\(\2, (\d+)\))\), \2, " + _ARG + r"\)")
-_DERIVATIVE = re.compile(r"Derivative\((\w+)\(" + _ARG + r"\), (?:\2|\(\2, (\d+)\))\)")
+GREEK_LETTERS = {
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "zeta": "ζ", "eta": "η", "theta": "θ",
+    "iota": "ι", "kappa": "κ", "lambda": "λ", "mu": "μ", "nu": "ν", "xi": "ξ", "rho": "ρ", "sigma": "σ", "tau": "τ",
+    "upsilon": "υ", "phi": "φ", "chi": "χ", "psi": "ψ", "omega": "ω", "Gamma": "Γ", "Delta": "Δ", "Theta": "Θ",
+    "Lambda": "Λ", "Xi": "Ξ", "Pi": "Π", "Sigma": "Σ", "Upsilon": "Υ", "Phi": "Φ", "Psi": "Ψ", "Omega": "Ω",
+}
+_INVERSE_NAMES = {"asin": "sin⁻¹", "acos": "cos⁻¹", "atan": "tan⁻¹", "asinh": "sinh⁻¹", "acosh": "cosh⁻¹",
+                  "atanh": "tanh⁻¹", "erfinv": "erf⁻¹"}
+_NAME_PART = re.compile(r"^([A-Za-z]+)(.*)$", re.S)
 
 
-def _prime(name: str, order: str | None, arg: str) -> str:
-    return f"{name}{chr(39) * int(order or 1)}({arg})"
+def _greek_name(name: str) -> str:
+    """'beta_2' -> 'β_2', 'sigma' -> 'σ'; other names unchanged (never a substring replacement)."""
+    m = _NAME_PART.match(name)
+    if not m:
+        return name
+    return GREEK_LETTERS.get(m.group(1), m.group(1)) + m.group(2)
 
 
-def _prettify(text: str) -> str:
-    text = _SUBS_DERIVATIVE.sub(lambda m: _prime(m.group(1), m.group(3), m.group(4)), text)
-    text = _DERIVATIVE.sub(lambda m: _prime(m.group(1), m.group(3), m.group(2)), text)
-    for old, new in _PRETTY:
-        text = text.replace(old, new)
-    return text
+class _Readable(StrPrinter):
+    """SymPy's str printer with readable names: whole-name replacements only (floor stays floor)."""
+
+    def _print_Symbol(self, expr):
+        return _greek_name(expr.name)
+
+    _print_Dummy = _print_Symbol
+
+    def _print_Pi(self, expr):
+        return "π"
+
+    def _print_Infinity(self, expr):
+        return "∞"
+
+    def _print_NegativeInfinity(self, expr):
+        return "-∞"
+
+    def _print_Function(self, expr):
+        name = expr.func.__name__
+        args = ", ".join(self._print(a) for a in expr.args)
+        if name in _INVERSE_NAMES:
+            return f"{_INVERSE_NAMES[name]}({args})"
+        if name.endswith("^-1"):
+            return f"{_greek_name(name[:-3])}⁻¹({args})"
+        return f"{_greek_name(name)}({args})"
+
+    def _print_floor(self, expr):
+        return f"⌊{self._print(expr.args[0])}⌋"
+
+    def _print_ceiling(self, expr):
+        return f"⌈{self._print(expr.args[0])}⌉"
+
+    def _print_Abs(self, expr):
+        return f"|{self._print(expr.args[0])}|"
+
+    def _print_Pow(self, expr, rational=False):
+        if expr.exp == sp.S.Half:
+            return f"√({self._print(expr.base)})"
+        return super()._print_Pow(expr, rational)
+
+    def _print_Piecewise(self, expr):
+        pieces = []
+        for value, condition in expr.args:
+            shown = self._print(value)
+            pieces.append(f"{shown} otherwise" if condition == sp.true else f"{shown} if {self._print(condition)}")
+        return "{" + "; ".join(pieces) + "}"
+
+    def _print_Relational(self, expr):
+        op = {"<=": "≤", ">=": "≥", "!=": "≠", "==": "="}.get(expr.rel_op, expr.rel_op)
+        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+
+    def _print_And(self, expr):
+        return " and ".join(self._print(a) for a in expr.args)
+
+    def _print_Or(self, expr):
+        return " or ".join(self._print(a) for a in expr.args)
+
+    def _print_BooleanTrue(self, expr):
+        return "true"
+
+    def _print_Indexed(self, expr):
+        return f"{_greek_name(str(expr.base))}_{{{', '.join(self._print(i) for i in expr.indices)}}}"
+
+    def _print_Sum(self, expr):
+        limits = "".join(f"Σ_{{{self._print(i)}={self._print(a)}}}^{{{self._print(b)}}} " for i, a, b in reversed(expr.limits))
+        return f"{limits}({self._print(expr.function)})"
+
+    def _print_Product(self, expr):
+        limits = "".join(f"Π_{{{self._print(i)}={self._print(a)}}}^{{{self._print(b)}}} " for i, a, b in reversed(expr.limits))
+        return f"{limits}({self._print(expr.function)})"
+
+    def _print_Subs(self, expr):
+        inner = expr.expr
+        if isinstance(inner, sp.Derivative) and isinstance(inner.expr, AppliedUndef) and len(expr.point) == 1:
+            order = sum(count for _, count in inner.variable_count)
+            return f"{_greek_name(inner.expr.func.__name__)}{chr(39) * int(order)}({self._print(expr.point[0])})"
+        return super()._print_Subs(expr)
+
+    def _print_Derivative(self, expr):
+        inner = expr.expr
+        if isinstance(inner, AppliedUndef) and len(inner.args) == 1:
+            order = sum(count for _, count in expr.variable_count)
+            return f"{_greek_name(inner.func.__name__)}{chr(39) * int(order)}({self._print(inner.args[0])})"
+        return super()._print_Derivative(expr)
+
+
+_PRINTER = _Readable()
+
+
+def readable(expr: sp.Basic) -> str:
+    """Readable Unicode text of an expression: ^ for powers, · for products, Greek letters, ⌊x⌋, √(x),
+    {x if x > 0; 0 otherwise}, sinh⁻¹(x)."""
+    return _PRINTER.doprint(expr).replace("**", "^").replace("*", "·")

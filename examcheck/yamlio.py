@@ -146,8 +146,9 @@ def load_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> YamlDoc:
     data = read_regular_file(path, max_bytes)
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InputError(source, None, "file is not UTF-8 text") from None
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(source, line, f"file is not UTF-8 text (byte 0x{data[exc.start]:02x})") from None
     return load_text(text, source, max_bytes)
 
 
@@ -168,6 +169,11 @@ def load_text(text: str, source: str = "<text>", max_bytes: int = MAX_FILE_BYTES
         if "nesting depth" in problem:
             raise InputError(source, line, f"document is nested too deeply (more than {MAX_DEPTH} levels)") from None
         raise InputError(source, line, f"not valid YAML: {problem}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow (control characters)
+        position = exc.position if isinstance(exc.position, int) else 0
+        line = text.count("\n", 0, position) + 1 if position <= len(text) else None
+        code = exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or "\0")
+        raise InputError(source, line, f"not valid YAML: character U+{code:04X}: {exc.reason}") from None
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(source, None, f"not valid YAML: {first}") from None

@@ -35,7 +35,7 @@ def test_decimals_rule_accepts_the_rounding_interval():
 
 def test_default_rule_compares_at_the_written_precision():
     ref = sp.sqrt(sp.Rational(4901, 2500))  # 1.40007
-    assert number("1.4", ref).correct
+    assert number("1.4", ref).note == "insufficient_precision"  # 2 figures: the rule asks for 3
     assert number("1.40", ref).correct
     assert number("1.4001", ref).correct
     assert not number("1.41", ref).correct
@@ -89,7 +89,7 @@ def test_equivalent_forms_of_the_sigmoid_derivative():
     for form in ["e^(-z)/(1+e^(-z))^2", "e^z/(1+e^z)^2", r"\frac{e^{-z}}{(1+e^{-z})^2}", "sigma(z) - sigma(z)^2"]:
         verdict = expr(form, ref, z="real")
         assert verdict.correct, form
-        assert "random points" in verdict.note or "identical" in verdict.note
+        assert "agrees at" in verdict.note or "identical" in verdict.note
 
 
 def test_domain_matters_for_logs():
@@ -182,7 +182,7 @@ def test_never_silently_wrong_when_no_point_decides():
 def test_verdicts_say_how_they_were_reached():
     ref = sigma(z) * (1 - sigma(z))
     assert expr("sigma(z)(1 - sigma(z))", ref, z="real").note == "identical to the reference"
-    assert expr("e^z/(1+e^z)^2", ref, z="real").note == "agrees at 8 random points"
+    assert expr("e^z/(1+e^z)^2", ref, z="real").note.startswith("agrees at ")
 
 
 def test_registry_is_complete_even_after_a_direct_import():

@@ -25,7 +25,8 @@ def classroom(tmp_path):
     """A folder of answer files: the bundled examples, copies of them, and one broken file."""
     folder = tmp_path / "class"
     folder.mkdir()
-    for source in sorted((EXAMPLES / "answers").glob("*.yaml")) + sorted((EXAMPLES / "seeds").glob("*.yaml")):
+    bundled = [EXAMPLES / "answers" / name for name in ("flawed.yaml", "perfect.yaml")]  # not every example sheet
+    for source in bundled + sorted((EXAMPLES / "seeds").glob("*.yaml")):
         shutil.copy(source, folder / source.name)
     for i in range(3):
         text = (EXAMPLES / "answers" / "flawed.yaml").read_text().replace("flawed-fred", f"copy-{i}")

@@ -31,7 +31,7 @@ def wrong_version(part):
         entries = key.strip("()[]").split(",")
         return "[" + ", ".join([f"({entries[0]}) + 1", *entries[1:]]) + "]"
     if answer_type == "expression":
-        return f"({key}) + 1"
+        return f"-({key})" if "infty" in key or "∞" in key else f"({key}) + 1"  # ∞ + 1 is still ∞
     if answer_type == "boolean":
         return "false" if key.lower() in ("true", "yes") else "true"
     raise AssertionError(answer_type)

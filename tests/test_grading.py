@@ -46,7 +46,7 @@ answers:
   q1.5: {zero: "__import__('os').system('touch /tmp/pwned')", infinity: "max(0, x)"}
   q2.3: {conv1_shape: "31 by thirty", conv1_params: "9^9^9^9", pool1_shape: 10x10x5}
   q2.4: {a: "%s"}
-  q5: {"1": [0, 0], 2b_i: 1.4}
+  q5: {"1": [0, 0], 2b_i: 1.40}
   q9: {a: 1}
 """ % ("(" * 64 + "x" + ")" * 64)
     report = grade_file(sheet_from_text(text, "hostile.yaml"), sets)

@@ -253,3 +253,38 @@ def test_escape_helpers():
     assert terminal_text("a\x1b[31mb\x9bc\r\n") == "a\\x1b[31mb\\x9bc\\x0d\n"
     assert terminal_text("\u202eevil") == "\\u202eevil"
     assert markdown_cell("a|b\nc<script>") == "a\\|b c&lt;script&gt;"
+
+
+def test_sigterm_while_writing_removes_the_temporary_file(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    target = tmp_path / "grades.csv"
+    target.write_text("old\n")
+    script = ("import os, time\nfrom examcheck import outputs\n"
+              "outputs.os.fsync = lambda fd: time.sleep(60)\n"
+              f"outputs.write_output({str(target)!r}, 'new\\n')\n")
+    child = subprocess.Popen([sys.executable, "-c", script])
+    try:
+        deadline = time.monotonic() + 60
+        while not leftovers(tmp_path) and time.monotonic() < deadline and child.poll() is None:
+            time.sleep(0.02)
+        assert leftovers(tmp_path), "the temporary file never appeared"
+        child.send_signal(signal.SIGTERM)
+        assert child.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        child.kill()
+    assert target.read_text() == "old\n"
+    assert not leftovers(tmp_path)
+
+
+def test_output_never_replaces_an_input_file(tmp_path):
+    answers = tmp_path / "alice.yaml"
+    answers.write_text(Path(FLAWED).read_text())
+    link = tmp_path / "out.csv"
+    link.symlink_to(answers)
+    for target in (answers, link):
+        assert_usage_error(grade(str(answers), "--format", "csv", "-o", str(target)), "one of the input files")
+    assert answers.read_text() == Path(FLAWED).read_text()

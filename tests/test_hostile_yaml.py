@@ -37,6 +37,8 @@ ERRORS = [
     ("answers: {q1: 1}\n---\nanswers: {q1: 2}\n", "one YAML document", 2),
     ("answers:\n  q1: [1, 2\n", "not valid YAML", None),
     ("answers:\n  q1: \"a\x00\"\n", "NUL", 2),
+    ("answers:\n  q1: a\n  q2: \x1b[2J\n", "U+001B", 3),
+    ("answers:\n  q1: \x07\n", "U+0007", 2),
 ]
 
 

@@ -90,6 +90,8 @@ def read_or_verdict(parse: Callable[[], object], what: str):
         return invalid(f"too complex to check: {exc}", "too_complex")
     except ParseError as exc:
         return invalid(f"could not read {what}: {exc}", "unreadable")
+    except (ArithmeticError, ValueError) as exc:  # guard: a value the reader cannot hold (1e-400^0, 10^-99999)
+        return invalid(f"could not read {what}: a value in it is out of range ({type(exc).__name__})", "unreadable")
 
 
 AnswerTest = Callable[[object, object, Options], Verdict]

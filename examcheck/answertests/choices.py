@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 
 from examcheck.answertests import Options, Verdict, answer_test, correct, incorrect, invalid
@@ -24,10 +26,27 @@ def _reference_boolean(written, options: Options) -> bool:
     raise ParseError(f"cannot decide {written!r} as true or false")
 
 
+_WRAPPER = re.compile(r"^\s*\$*\s*\\(?:text|textbf|textit|textrm|mathrm|mathbf|mathit|emph|boxed|operatorname)\s*"
+                      r"\{([^{}]*)\}\s*\$*\s*$")
+
+
+def unwrap(written):
+    """\\text{true}, \\textbf{B}, $\\mathrm{B}$, \\boxed{yes} -> the word inside (repeatedly)."""
+    if not isinstance(written, str):
+        return written
+    text = written
+    for _ in range(4):
+        m = _WRAPPER.match(text)
+        if not m:
+            break
+        text = m.group(1)
+    return text.strip().strip("$").strip()
+
+
 @answer_test("boolean", reader=_reference_boolean)
 def boolean_test(student, reference, options: Options) -> Verdict:
     try:
-        value = parse_boolean(student)
+        value = parse_boolean(unwrap(student))
     except ParseError as exc:
         return invalid(str(exc), "unreadable")
     shown = "true" if value else "false"
@@ -42,7 +61,7 @@ def _normal(text) -> str:
 
 def resolve_choice(written, choices: list | None) -> str:
     """The choice a written answer names: its text, its letter (a, b, …) or its number (1, 2, …)."""
-    text = _normal(written)
+    text = _normal(unwrap(written))
     if not choices:
         return text
     normal = [_normal(c) for c in choices]

@@ -5,8 +5,8 @@ then a symbolic proof when the points cannot decide."""
 from __future__ import annotations
 
 import math
-import random
 
+import mpmath
 import sympy as sp
 
 from examcheck.answertests import (
@@ -19,14 +19,13 @@ from examcheck.answertests import (
     invalid,
     read_or_verdict,
 )
+from examcheck.answertests.equivalence import MIN_POINTS, compare_numerically
 from examcheck.mathfuncs import expand_sigma
-from examcheck.numeval import evaluate
 from examcheck.parsing import parse_expression
 from examcheck.values import show
 
-RTOL = 1e-7
+RTOL = 1e-7  # for naming a slip from sampled values only; equivalence itself is decided in equivalence.py
 ZERO = 1e-10
-MAX_TRIES = 60
 
 
 def read_expression(student, options: Options):
@@ -89,29 +88,63 @@ def compare_expressions(s: sp.Expr, r: sp.Expr, options: Options) -> Verdict:
         s, r = expand_definitions(s, options), expand_definitions(r, options)
     if s == r:
         return correct(note="identical to the reference", interpreted=shown)
-    samples = sample_pair(s, r, options)
-    if samples.mismatch is None and samples.agreed >= options.points:
-        return correct(note=f"agrees at {samples.agreed} random points", interpreted=shown)
-    if samples.mismatch is not None:
-        defined_agree = all(agree(sv, rv) for _, sv, rv in samples.pairs)
-        if samples.student_undefined and defined_agree:
-            feedback, note = ("your expression is undefined where the answer is defined "
-                              f"(for example at {_point_text(samples.student_undefined)})", "domain_mismatch")
+    outcome = compare_numerically(s, r, options)
+    if outcome.domain is not None:
+        point, side = outcome.domain
+        if side == "student":
+            feedback = f"your expression is undefined where the answer is defined (for example at {_point_text(point)})"
         else:
-            feedback, note = diagnose_expression(samples, options)
-            if not feedback:
-                feedback, note = diagnose_ratio(s, r)
-        return incorrect(feedback or f"differs from the answer, e.g. at {_point_text(samples.mismatch[0])}",
-                         note or "differs", shown)
-    return symbolic_layer(s, r, shown, samples)
+            feedback = f"your expression is defined where the answer is not (for example at {_point_text(point)})"
+        return incorrect(feedback, "domain_mismatch", shown)
+    if outcome.witness is not None:
+        samples = Samples.from_outcome(outcome)
+        feedback, note = diagnose_expression(samples, options)
+        if not feedback:
+            feedback, note = diagnose_ratio(s, r, samples.pairs)
+        where = witness_text(*outcome.witness)
+        feedback = f"{feedback} ({where})" if feedback else f"differs from the answer: {where}"
+        return incorrect(feedback, note or "differs", shown)
+    if outcome.agreed >= MIN_POINTS:
+        return correct(note=agreement_note(outcome), interpreted=shown)
+    return symbolic_layer(s, r, shown, outcome)
 
 
-def symbolic_layer(s, r, shown, samples) -> Verdict:
+def witness_text(point: dict, sv, rv) -> str:
+    """'at x = 2: your expression is 1.0000000001, the answer 1 (a difference of 1e-10)', with enough
+    digits to show the difference."""
+    with mpmath.workdps(60):
+        sv, rv = mpmath.mpf(sv), mpmath.mpf(rv)
+        gap = sv - rv
+        scale = max(abs(sv), abs(rv))
+        digits = 10
+        if gap != 0 and scale != 0:
+            digits = min(40, max(10, int(mpmath.ceil(mpmath.log10(scale / abs(gap)))) + 3))
+        text = f"at {_point_text(point)} your expression is {mpmath.nstr(sv, digits)}, the answer {mpmath.nstr(rv, digits)}"
+        if gap != 0 and digits > 10:
+            text += f" (a difference of {mpmath.nstr(gap, 3)})"
+    return text
+
+
+def agreement_note(outcome) -> str:
+    parts = [f"agrees at {outcome.agreed} points across scales"]
+    if outcome.at_breakpoints:
+        parts.append(f"{outcome.at_breakpoints} at breakpoints")
+    if outcome.high_precision:
+        parts.append(f"{outcome.high_precision} checked in high precision")
+    note = parts[0] + (f" ({', '.join(parts[1:])})" if parts[1:] else "")
+    if outcome.conventions:
+        note += f"; differs only at {_point_text(outcome.conventions[0])}, where the answer jumps (a convention)"
+    if outcome.skipped:
+        note += f"; {outcome.skipped} point(s) too large to evaluate"
+    return note
+
+
+def symbolic_layer(s, r, shown, outcome) -> Verdict:
     difference = sp.simplify(expand_sigma(s - r))
     if difference == 0:
         return correct(note="proven symbolically", interpreted=shown)
     return Verdict(0.0, UNDECIDED, "could not decide: too few test points where both are defined "
-                   f"({samples.agreed} agreed)", "undecided", shown)
+                   f"({outcome.agreed} agreed)", "undecided", shown)
 
 
 class Samples:
@@ -121,67 +154,52 @@ class Samples:
         self.mismatch: tuple[dict, float, float] | None = None
         self.student_undefined: dict | None = None
 
-
-def sample_pair(s, r, options: Options) -> Samples:
-    names = sorted({sym.name for sym in (s.free_symbols | r.free_symbols)})
-    rng = random.Random(options.seed)
-    out = Samples()
-    for _ in range(MAX_TRIES):
-        if out.agreed >= options.points or len(out.pairs) >= options.points + 4:
-            break
-        point = {n: options.domain(n).sample(rng) for n in names}
-        rv = evaluate(r, point)
-        if rv is None:
-            continue
-        sv = evaluate(s, point)
-        if sv is None:
-            out.student_undefined = out.student_undefined or point
-            out.mismatch = out.mismatch or (point, math.nan, rv)
-            continue
-        if not agree(sv, rv) and _close_enough_to_recheck(sv, rv) and agree_precisely(s, r, point):
-            sv = rv
-        out.pairs.append((point, sv, rv))
-        if agree(sv, rv):
-            out.agreed += 1
-        elif out.mismatch is None:
-            out.mismatch = (point, sv, rv)
-    return out
+    @classmethod
+    def from_outcome(cls, outcome) -> Samples:
+        out = cls()
+        out.pairs = [p for p in outcome.pairs if _ordinary(p)]
+        out.agreed = outcome.agreed
+        out.mismatch = outcome.witness
+        return out
 
 
-def _close_enough_to_recheck(a: float, b: float) -> bool:
-    """Float cancellation leaves small relative errors; a gross difference needs no 30-digit recheck."""
-    return abs(a - b) <= 1e-3 * max(abs(a), abs(b))
+def _ordinary(pair) -> bool:
+    """A sample of ordinary size, usable for naming a slip (ratios of 1e-300 values say little)."""
+    _, sv, rv = pair
+    return all(math.isfinite(v) and (v == 0 or 1e-12 < abs(v) < 1e12) for v in (sv, rv))
 
 
-def agree_precisely(s, r, point: dict) -> bool:
-    """Re-check a float disagreement with 30-digit arithmetic (cancellation is not a wrong answer)."""
-    subs = {sym: sp.Float(point[sym.name], 30) for sym in (s.free_symbols | r.free_symbols)}
-    try:
-        a, b = s.evalf(30, subs=subs), r.evalf(30, subs=subs)
-        if not (a.is_number and b.is_number):
-            return False
-        diff = abs(complex(a - b))
-        return diff <= 1e-20 * max(abs(complex(a)), abs(complex(b)), 1e-300) + 1e-25
-    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
-        return False
-
-
-def diagnose_ratio(s: sp.Expr, r: sp.Expr) -> tuple[str, str]:
-    """A wrong rational answer that is the answer times a simple factor: name that factor."""
-    if r == 0 or s == 0 or not (_is_rational(s) and _is_rational(r)):
+def diagnose_ratio(s: sp.Expr, r: sp.Expr, pairs: list | None = None) -> tuple[str, str]:
+    """A wrong answer that is the answer times (or divided by) some of its own factors: name them.
+    The factors are read off the two products; the claim is checked at the sampled points."""
+    if r == 0 or s == 0:
         return "", ""
-    ratio = sp.cancel(s / r)
-    numerator, denominator = ratio.as_numer_denom()
-    if denominator.is_number and numerator.free_symbols and sp.count_ops(ratio) <= 6:
-        return f"an extra factor {show(ratio)}", f"extra_factor:{ratio}"
-    if numerator.is_number and denominator.free_symbols and sp.count_ops(1 / ratio) <= 6:
-        return f"a missing factor {show(1 / ratio)}", f"missing_factor:{1 / ratio}"
-    return "", ""
+    mine, theirs = list(sp.Mul.make_args(s)), list(sp.Mul.make_args(r))
+    extra = [f for f in mine if f not in theirs]
+    missing = [f for f in theirs if f not in mine]
+    if bool(extra) == bool(missing):
+        return "", ""
+    factor = sp.Mul(*(extra or missing))
+    if factor.is_number or sp.count_ops(factor) > 6 or not _factor_holds(s, r, factor, bool(extra), pairs or []):
+        return "", ""
+    if extra:
+        return f"an extra factor {show(factor)}", f"extra_factor:{factor}"
+    return f"a missing factor {show(factor)}", f"missing_factor:{factor}"
 
 
-def _is_rational(expr: sp.Expr) -> bool:
-    """Built from symbols and numbers with + - * / and integer powers only."""
-    return not expr.atoms(sp.Function) and all(p.exp.is_Integer for p in expr.atoms(sp.Pow))
+def _factor_holds(s, r, factor, is_extra: bool, pairs: list) -> bool:
+    from examcheck.numeval import evaluate
+
+    checked = 0
+    for point, sv, rv in pairs[:12]:
+        f = evaluate(factor, point)
+        if f is None:
+            continue
+        want = rv * f if is_extra else (rv / f if f else math.nan)
+        if not agree(sv, want):
+            return False
+        checked += 1
+    return checked >= 3
 
 
 def _point_text(point: dict) -> str:

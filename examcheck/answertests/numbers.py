@@ -4,9 +4,11 @@ insufficient precision, a dropped floor."""
 
 from __future__ import annotations
 
-import functools
 import math
+from decimal import Decimal, localcontext
+from fractions import Fraction
 
+import mpmath
 import sympy as sp
 
 from examcheck.answertests import (
@@ -20,15 +22,9 @@ from examcheck.answertests import (
     invalid,
     read_or_verdict,
 )
+from examcheck.answertests.tolerance import Exact, NotANumber, as_exact, judge, mpf_fraction, pow10, same_value, within_rule
 from examcheck.parsing import WrittenNumber, parse_number
 from examcheck.values import show
-
-SLACK = 1e-9
-
-
-@functools.lru_cache(maxsize=4096)
-def to_float(value) -> float:
-    return float(sp.N(value, 30))
 
 
 def written_text(student) -> str:
@@ -37,57 +33,44 @@ def written_text(student) -> str:
     return str(student)
 
 
+def is_written_number(value) -> bool:
+    """A parsed number that carries its written precision (any version of WrittenNumber)."""
+    return hasattr(value, "value") and hasattr(value, "decimals") and hasattr(value, "sigfigs")
+
+
 def read_number(student, options: Options) -> WrittenNumber | Verdict:
-    if isinstance(student, (list, dict)):
+    if is_written_number(student):
+        return student
+    if isinstance(student, (list, dict, tuple)):
         return invalid("expected a single number, not a list")
     return read_or_verdict(lambda: parse_number(written_text(student), options.vocab), "a number")
 
 
-def _half_unit_decimals(decimals: int) -> float:
-    return 0.5 * 10.0 ** (-decimals)
+def _decimals(written) -> int | None:
+    return getattr(written, "decimals", None)
 
 
-def _half_unit_sigfigs(r: float, sigfigs: int) -> float:
-    if r == 0:
-        return 0.0
-    return 0.5 * 10.0 ** (math.floor(math.log10(abs(r))) - sigfigs + 1)
+def _sigfigs(written) -> int | None:
+    return getattr(written, "sigfigs", None)
 
 
-def tolerance(written: WrittenNumber, r: float, rule: Precision) -> float:
-    """How far the student's value may be from the reference and still count."""
-    exact_slack = 1e-12 * max(abs(r), 1e-300)
-    if rule.kind == "exact":
-        return exact_slack
-    if rule.kind == "decimals":
-        return _half_unit_decimals(int(rule.value))
-    if rule.kind == "sigfigs":
-        return _half_unit_sigfigs(r, int(rule.value))
-    if rule.kind == "rtol":
-        return rule.value * abs(r)
-    if rule.kind == "atol":
-        return rule.value
-    at_minimum = _half_unit_sigfigs(r, rule.min_sigfigs)
-    if written.exact:
-        return max(exact_slack, 1e-9 * abs(r))
-    return min(_half_unit_decimals(written.decimals), at_minimum) if r != 0 else _half_unit_decimals(written.decimals)
-
-
-def shown_number(student, written: WrittenNumber) -> str:
+def shown_number(student, written) -> str:
     """Plain decimals are shown as written (1.40 stays 1.40); anything else as parsed."""
-    text = written_text(student).strip()
-    if written.exact:
+    if is_written_number(student):
+        text = getattr(student, "shown", None) or ""
+    else:
+        text = written_text(student).strip()
+    if _decimals(written) is None:
         return show(written.value)
     value = show(written.value)
-    if text == value or "%" not in text and "e" not in text.lower() and "^" not in text:
-        return text
-    try:
-        return f"{text} = {float(written.value):g}"
-    except (TypeError, ValueError, OverflowError):  # too large for a float: show it as written
-        return text
+    if not text or text == value or ("%" not in text and "e" not in text.lower() and "^" not in text):
+        return text or value
+    return f"{text} = {_short(as_exact(written.value))}"
 
 
-def close(s: float, r: float, tol: float) -> bool:
-    return abs(s - r) <= tol * (1 + SLACK) + 1e-15 * max(abs(r), 1.0) * (tol > 0)
+def _short(x: Exact) -> str:
+    with mpmath.workdps(20):
+        return mpmath.nstr(_approx(x), 6)
 
 
 def reference_number(written, options: Options):
@@ -102,65 +85,96 @@ def number_test(student, reference, options: Options) -> Verdict:
     written = read_number(student, options)
     if isinstance(written, Verdict):
         return written
-    shown = shown_number(student, written)
+    return judge_number(written, shown_number(student, written), reference, options)
+
+
+def judge_number(written, shown: str, reference, options: Options) -> Verdict:
+    """A written number (with its precision) against a reference value under the part's rule."""
     try:
-        s, r = to_float(written.value), to_float(reference)
-    except (TypeError, ValueError, OverflowError):
-        return invalid("too complex to check: the value is not a finite number", "too_complex")
-    if not (math.isfinite(s) and math.isfinite(r)):
+        s = as_exact(written.value)
+    except NotANumber:
         return invalid("the value is not a finite number", "not_finite")
+    try:
+        r = as_exact(reference)
+    except NotANumber:
+        return invalid("the reference is not a finite number", "not_finite")
     rule = options.precision
-    tol = tolerance(written, r, rule)
-    if close(s, r, tol) or (rule.kind == "exact" and sp.simplify(written.value - reference) == 0):
-        return correct(note=f"matches {rule.describe()}", interpreted=shown)
-    feedback, note = diagnose_number(written, s, r, tol, rule)
+    verdict = judge(s, r, rule.kind, rule.value, _decimals(written), _sigfigs(written), rule.min_sigfigs)
+    if verdict.ok:
+        how = "exactly" if same_value(s, r) else rule.describe()
+        return correct(note=f"matches {how}", interpreted=shown)
+    if verdict.reason == "insufficient_precision":
+        return incorrect(f"insufficient precision: correct to the digits written, but this part is graded "
+                         f"{rule.describe()}", "insufficient_precision", shown)
+    if verdict.reason == "not_exact":
+        return incorrect("this part asks for the exact value; this is only a rounding of it "
+                         "(write it exactly, e.g. as a fraction)", "not_exact", shown)
+    feedback, note = diagnose_number(written, s, r, rule)
     return incorrect(feedback, note, interpreted=shown)
 
 
-def diagnose_number(written: WrittenNumber, s: float, r: float, tol: float, rule: Precision) -> tuple[str, str]:
+def _approx(x: Exact) -> mpmath.mpf:
+    return mpmath.mpf(x.value.numerator) / x.value.denominator
+
+
+def diagnose_number(written, s: Exact, r: Exact, rule: Precision) -> tuple[str, str]:
     """The likely mistake behind a wrong number, as (feedback, note).  A slip
     is named when the answer would pass the part's own rule had the reference
     been transformed by that slip."""
+    decimals, sigfigs = _decimals(written), _sigfigs(written)
 
-    def matches(candidate: float) -> bool:
-        return close(s, candidate, tolerance(written, candidate, rule) if rule.kind != "exact" else 1e-9 * abs(candidate))
+    def matches(candidate: Fraction) -> bool:
+        return within_rule(s, Exact(candidate, r.exact, r.rel_error), rule.kind, rule.value, decimals, sigfigs,
+                           rule.min_sigfigs)
 
-    if not written.exact and rule.kind != "exact" and close(s, r, _half_unit_decimals(written.decimals)):
-        return (f"insufficient precision: correct to the digits written, but this part is graded "
-                f"{rule.describe()}", "insufficient_precision")
-    if rule.kind == "decimals" and written.decimals is not None:
+    if s.value == 0 and r.value != 0:
+        return f"the answer is not zero: it is about {mpmath.nstr(_approx(r), 3)}", "zero"
+    if rule.kind == "decimals" and decimals is not None:
         n = int(rule.value)
-        truncated = math.trunc(r * 10 ** n) / 10 ** n
-        if abs(s - truncated) < 1e-12 and abs(s - round(r, n)) > 1e-12:
-            return f"truncated instead of rounded: {r:.{n + 2}f} rounds to {round(r, n):.{n}f}", "truncated"
-    if r == 0:
+        scaled = r.value * pow10(n)
+        truncated = Fraction(math.trunc(scaled)) / pow10(n)
+        rounded = Fraction(round(scaled)) / pow10(n)
+        if s.value == truncated and truncated != rounded:
+            shown = mpmath.nstr(_approx(r), n + 3)
+            return f"truncated instead of rounded: {shown} rounds to {_decimal_text(rounded, n)}", "truncated"
+    if r.value == 0:
         return "", ""
-    if matches(-r):
+    if matches(-r.value):
         return "sign error: the value has the wrong sign", "sign_error"
-    for factor, feedback, note in _FACTOR_SLIPS:
-        if matches(r * factor):
-            return feedback, note
-    if matches(1 / r):
+    with mpmath.workdps(40):
+        for factor, feedback, note in _FACTOR_SLIPS:
+            if matches(r.value * mpf_fraction(factor())):
+                return feedback, note
+    if s.value != 0 and matches(1 / r.value):
         return "you gave the reciprocal of the answer", "reciprocal"
-    if s != 0:
-        ratio = s / r
-        k = round(math.log10(abs(ratio))) if ratio > 0 else 0
-        if k and matches(r * 10.0 ** k):
-            return f"off by a factor of 10^{k}: check the decimal point or units", "power_of_ten"
-        simple = sp.Rational(ratio).limit_denominator(8)
-        if simple not in (0, 1) and matches(r * float(simple)):
+    if s.value != 0:
+        ratio = s.value / r.value
+        if ratio > 0:
+            with mpmath.workdps(30):
+                k = int(mpmath.nint(mpmath.log10(mpmath.mpf(ratio.numerator) / ratio.denominator)))
+            if k and matches(r.value * pow10(k)):
+                return f"off by a factor of 10^{k}: check the decimal point or units", "power_of_ten"
+        simple = ratio.limit_denominator(8)
+        if simple not in (0, 1) and matches(r.value * simple):
             return f"off by a constant factor of {simple}", "constant_factor"
     return "", ""
 
 
-_LN10, _LN2 = math.log(10), math.log(2)
+def _decimal_text(x: Fraction, decimals: int) -> str:
+    """x (a multiple of 10^-decimals) written with exactly that many decimals."""
+    with localcontext() as ctx:
+        ctx.prec = 1000
+        value = Decimal(x.numerator) / Decimal(x.denominator)
+        return f"{value:.{decimals}f}" if 0 <= decimals <= 400 else f"{value:.6g}"
+
+
 _FACTOR_SLIPS = [
-    (1 / _LN10, "log base: this value uses log base 10 where the natural log is meant", "log_base_10"),
-    (_LN10, "log base: this value uses the natural log where log base 10 is meant", "log_base_e"),
-    (1 / _LN2, "log base: this value uses log base 2 where the natural log is meant", "log_base_2"),
-    (_LN2, "log base: this value uses the natural log where log base 2 is meant", "log_base_e"),
-    (100.0, "you gave a percentage where a fraction is asked (divide by 100)", "percent"),
-    (0.01, "you gave a fraction where a percentage is asked (multiply by 100)", "percent"),
+    (lambda: 1 / mpmath.log(10), "log base: this value uses log base 10 where the natural log is meant", "log_base_10"),
+    (lambda: mpmath.log(10), "log base: this value uses the natural log where log base 10 is meant", "log_base_e"),
+    (lambda: 1 / mpmath.log(2), "log base: this value uses log base 2 where the natural log is meant", "log_base_2"),
+    (lambda: mpmath.log(2), "log base: this value uses the natural log where log base 2 is meant", "log_base_e"),
+    (lambda: mpmath.mpf(100), "you gave a percentage where a fraction is asked (divide by 100)", "percent"),
+    (lambda: mpmath.mpf(1) / 100, "you gave a fraction where a percentage is asked (multiply by 100)", "percent"),
 ]
 
 
@@ -173,23 +187,17 @@ def integer_test(student, reference, options: Options) -> Verdict:
     if value == reference:
         return correct(note="exact", interpreted=shown)
     if not value.is_integer:
-        try:
-            floor_matches, ceiling_matches = sp.floor(value) == reference, sp.ceiling(value) == reference
-        except (TypeError, ValueError, OverflowError):
-            return invalid("too complex to check: the value cannot be rounded to a whole number", "too_complex")
-        if floor_matches:
+        if sp.floor(value) == reference:
             return incorrect("the count must be a whole number: the floor ⌊·⌋ was left out",
                              "floor_omitted", shown)
-        if ceiling_matches:
+        if sp.ceiling(value) == reference:
             return incorrect("the count must be a whole number: round up (ceiling) here", "ceiling_omitted", shown)
         return incorrect("expected a whole number", "not_integer", shown)
     try:
-        s, r = to_float(value), to_float(reference)
-    except (TypeError, ValueError, OverflowError):
-        return invalid("too complex to check", "too_complex")
-    if not (math.isfinite(s) and math.isfinite(r)):  # a whole number past float range: not the answer
-        return incorrect("", "", shown)
-    if abs(s - r) == 1:
+        s, r = as_exact(value), as_exact(reference)
+    except NotANumber:
+        return invalid("the value is not a finite number", "not_finite")
+    if abs(s.value - r.value) == 1:
         return incorrect("off by one", "off_by_one", shown)
-    feedback, note = diagnose_number(WrittenNumber(value), s, r, 0.0, Precision("exact"))
+    feedback, note = diagnose_number(WrittenNumber(value), s, r, Precision("exact"))
     return Verdict(0.0, INCORRECT, feedback, note, shown)

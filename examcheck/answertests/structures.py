@@ -16,8 +16,9 @@ from examcheck.answertests import (
     read_or_verdict,
 )
 from examcheck.answertests.expressions import compare_expressions, read_expression
-from examcheck.answertests.numbers import number_test, reference_number
-from examcheck.parsing import MAX_MATRIX_ENTRIES, ParseError, parse_list, parse_shape
+from examcheck.answertests.numbers import is_written_number, judge_number, number_test, reference_number, shown_number
+from examcheck.answertests.tolerance import NotANumber, as_exact
+from examcheck.parsing import MAX_MATRIX_ENTRIES, ParseError, WrittenNumber, parse, parse_list, parse_shape
 from examcheck.values import show
 
 
@@ -84,15 +85,32 @@ def _flatten(value) -> list:
     return [value]
 
 
+def _leaf_value(value):
+    """A leaf as a SymPy value: a WrittenNumber (any version) gives its value."""
+    if is_written_number(value):
+        return value.value
+    return value
+
+
 def _entry_verdict(entry, reference, options: Options) -> Verdict:
+    reference = _leaf_value(reference)
     if isinstance(reference, (list, tuple)):
         return incorrect("nested entry", "shape")
+    if isinstance(entry, (list, tuple)):
+        return incorrect("nested entry", "shape")
     is_symbolic = isinstance(reference, sp.Basic) and bool(reference.free_symbols)
+    if not isinstance(reference, sp.Basic):
+        reference = sp.Integer(reference) if isinstance(reference, int) else reference
+    if is_written_number(entry):
+        if is_symbolic:
+            return compare_expressions(entry.value, reference, options)
+        return judge_number(entry, shown_number(entry, entry), reference, options)
     if isinstance(entry, sp.Basic):
         if is_symbolic or entry.free_symbols:
             return compare_expressions(entry, reference if isinstance(reference, sp.Basic) else sp.Integer(reference),
                                        options)
-        entry = show_exact(entry)
+        # read from brackets by a parser that does not keep written precision: an exact value
+        return judge_number(WrittenNumber(entry), show(entry), reference, options)
     if is_symbolic:
         parsed = read_expression(entry, options)
         return parsed if isinstance(parsed, Verdict) else compare_expressions(parsed, reference, options)
@@ -186,31 +204,137 @@ def _diagnose_array(entries, reference, shape, options) -> tuple[str, str]:
             return "rotated by 180°: the kernel was flipped (convolution vs cross-correlation)", "rotated_180"
     if len(shape) == 1 and shape[0] > 1 and _all_match(list(reversed(entries)), reference, options):
         return "the entries are in reverse order", "swapped_order"
-    negated = _map_nested(reference, lambda r: -r)
+    negated = _map_nested(reference, lambda r: -_leaf_value(r))
     if _all_match(entries, negated, options):
         return "sign error: every entry has the wrong sign", "sign_error"
     return "", ""
 
 
-@answer_test("set", reader=_reference_list)
-def set_test(student, reference, options: Options) -> Verdict:
-    entries = _read_entries(student, options)
-    if isinstance(entries, Verdict):
-        return entries
-    shown = show(entries)
-    remaining = list(reference)
-    unmatched = []
-    for entry in entries:
-        hit = next((i for i, r in enumerate(remaining) if _entry_verdict(entry, r, options).correct), None)
-        if hit is None:
-            unmatched.append(entry)
+# ----------------------------------------------------------------------------- sets
+#
+# A set answer is compared as a set: {3, 5, 3} is the set {3, 5} (a repeated element is counted once
+# and the note says so), order never matters, and a one-element set may be written {4} or 4.
+# Elements match under the part's own rule (numbers) or by equivalence (expressions); the check
+# needs a one-to-one matching between the distinct elements written and the distinct elements of
+# the reference, so two answers close to one reference element never stand in for two elements.
+
+
+def _is_set_literal(value) -> bool:
+    return type(value).__name__ == "WrittenSet" or isinstance(value, (set, frozenset, sp.FiniteSet))
+
+
+def _set_elements(value) -> list:
+    if isinstance(value, sp.FiniteSet):
+        return list(value.args)
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    return [value]
+
+
+def _read_set(student, options: Options):
+    """The elements written: a YAML list, a set literal {3, 5}, a bracketed list, or one element."""
+    if isinstance(student, (list, tuple)):
+        return read_or_verdict(lambda: parse_list(student, options.vocab), "a set")
+    if is_written_number(student) or _is_set_literal(student):
+        return _set_elements(student)
+    text = "true" if student is True else "false" if student is False else str(student)
+    if text.strip() in ("{}", "\\{\\}", "∅", "\\emptyset", "\\varnothing"):
+        return []
+    listed = read_or_verdict(lambda: parse_list(text, options.vocab), "a set")
+    if not isinstance(listed, Verdict) or listed.note == "too_complex":
+        return listed if isinstance(listed, Verdict) else _set_elements(listed)
+    single = read_or_verdict(lambda: parse(text, options.vocab), "a set")  # {4} or 4: a one-element set
+    return listed if isinstance(single, Verdict) else _set_elements(single)
+
+
+def _reference_set(written, options: Options):
+    elements = _read_set(written, options)
+    if isinstance(elements, Verdict):
+        raise ValueError(elements.feedback)
+    return [e if isinstance(e, sp.Basic) else _entry_reference(e, options) for e in elements]
+
+
+def _same_element(a, b) -> bool:
+    """Written twice: the same value (3 and 3.0), or the same expression."""
+    a, b = _leaf_value(a), _leaf_value(b)
+    if isinstance(a, str) or isinstance(b, str):
+        return str(a).strip() == str(b).strip()
+    if isinstance(a, sp.Basic) and isinstance(b, sp.Basic) and (a.free_symbols or b.free_symbols):
+        return a == b
+    try:
+        x, y = as_exact(a), as_exact(b)
+    except (NotANumber, TypeError, ValueError):
+        return a == b
+    return x.exact and y.exact and x.value == y.value
+
+
+def _distinct(elements: list) -> tuple[list, list]:
+    """(the distinct elements in order, the repeated ones)."""
+    kept, repeated = [], []
+    for e in elements:
+        if any(_same_element(e, k) for k in kept):
+            repeated.append(e)
         else:
-            remaining.pop(hit)
-    if not unmatched and not remaining:
-        return correct(note="same elements (order ignored)", interpreted=shown)
+            kept.append(e)
+    return kept, repeated
+
+
+def _matching(edges: list[list[int]], right: int) -> int:
+    """The size of a maximum matching of a small bipartite graph (Kuhn's augmenting paths)."""
+    owner = [-1] * right
+
+    def augment(i: int, seen: set) -> bool:
+        for j in edges[i]:
+            if j in seen:
+                continue
+            seen.add(j)
+            if owner[j] < 0 or augment(owner[j], seen):
+                owner[j] = i
+                return True
+        return False
+
+    return sum(augment(i, set()) for i in range(len(edges)))
+
+
+def _element_text(value) -> str:
+    if is_written_number(value):
+        return getattr(value, "shown", "") or show(value.value)
+    return show(value)
+
+
+@answer_test("set", reader=_reference_set)
+def set_test(student, reference, options: Options) -> Verdict:
+    elements = _read_set(student, options)
+    if isinstance(elements, Verdict):
+        return elements
+    if len(elements) > MAX_MATRIX_ENTRIES:
+        return invalid("too complex to check: too many elements", "too_complex")
+    reference = list(reference) if isinstance(reference, (list, tuple, set, frozenset)) else [reference]
+    shown = "{" + ", ".join(_element_text(e) for e in elements) + "}"
+    mine, repeated = _distinct(elements)
+    theirs, _ = _distinct(reference)
+    verdicts = [[_entry_verdict(e, r, options) for r in theirs] for e in mine]
+    invalid_entries = [v for row in verdicts for v in row if v.status == "invalid"]
+    if invalid_entries and not any(v.correct for row in verdicts for v in row):
+        return invalid(invalid_entries[0].feedback, invalid_entries[0].note)
+    edges = [[j for j, v in enumerate(row) if v.correct] for row in verdicts]
+    matched = _matching(edges, len(theirs))
+    note_repeat = ""
+    if repeated:
+        note_repeat = (f"; {', '.join(sorted({_element_text(e) for e in repeated}))} is written more than once "
+                       "and counted once, as in any set")
+    if matched == len(mine) == len(theirs):
+        return correct(feedback=note_repeat.lstrip("; "), note="same set (order and repetition ignored)",
+                       interpreted=shown)
+    extra = sum(1 for row in edges if not row)
+    missing = len(theirs) - matched
     parts = []
-    if unmatched:
-        parts.append(f"{len(unmatched)} element(s) not in the answer")
-    if remaining:
-        parts.append(f"{len(remaining)} element(s) missing")
-    return incorrect("; ".join(parts), "set_differs", shown)
+    if extra:
+        parts.append(f"{extra} element(s) not in the answer")
+    if missing:
+        parts.append(f"{missing} element(s) missing")
+    if not parts:
+        parts.append("the elements do not match one to one")
+    return incorrect("; ".join(parts) + note_repeat, "set_differs", shown)

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, GivenError, Result, Solution, Step, register
+from examcheck.families.helpers import branch_near, one_sided, one_sided_second
 from examcheck.mathfuncs import expand_sigma, sigma
 from examcheck.numeval import evaluate
+from examcheck.parsing import ParseError
 from examcheck.values import exact, expression, show
 
 STANDARD = {
@@ -55,6 +57,22 @@ def _real_log_form(expr):
     return sp.simplify(expr)
 
 
+PARAMETER_DOMAINS = {"real": {"real": True}, "positive": {"positive": True}, "negative": {"negative": True},
+                     "nonnegative": {"nonnegative": True}, "nonpositive": {"nonpositive": True}}
+
+
+def _parameters(given: dict) -> tuple[dict, dict]:
+    """(symbols, values) of the constants a definition may use besides its variable and β."""
+    symbols, values = {}, {}
+    for name, spec in given.get("parameters", {}).items():
+        if isinstance(spec, str) and spec in PARAMETER_DOMAINS:
+            symbols[name] = sp.Symbol(name, **PARAMETER_DOMAINS[spec])
+        else:
+            symbols[name] = sp.Symbol(name, real=True)
+            values[symbols[name]] = exact(spec)
+    return symbols, values
+
+
 @register
 class Activation(Family):
     name = "activation"
@@ -66,15 +84,48 @@ class Activation(Family):
             "function": {"enum": sorted(STANDARD)},
             "definition": {"type": "string", "description": "the function as written, in the variable"},
             "variable": {"type": "string"},
-            "at": {"type": ["number", "string"], "description": "a point for values and one-sided derivatives"},
+            "at": {**NUMBER_VALUE, "description": "a point for values and one-sided derivatives"},
             "identities": {"type": "boolean", "description": "check f(-z) = 1 - f(z) and the inverse"},
-            "beta": {"type": ["number", "string"], "description": "a value for β (swish); without it β stays a symbol"},
+            "beta": {**NUMBER_VALUE, "description": "a value for β (swish); without it β stays a symbol"},
             "shape": {"type": "boolean", "description": "monotonicity and the largest slope"},
             "inverse_claim": {"type": "string", "description": "a claimed inverse, in u"},
+            "parameters": {
+                "type": "object", "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+                "additionalProperties": {"anyOf": [{"enum": sorted(PARAMETER_DOMAINS)}, NUMBER_VALUE]},
+                "description": "other constants in the definition: a value, or a domain (positive, real, ...) "
+                               "to keep it a symbol, e.g. {alpha: positive}",
+            },
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("function", "expression", "f(z) as used (standard name or definition, β substituted when given)"),
+        Result("derivative", "expression", "f'(z)"),
+        Result("second_derivative", "expression", "f''(z)"),
+        Result("derivative_in_f", "expression", "f'(z) written through f itself, e.g. σ(z)(1 − σ(z)), when possible"),
+        Result("value_at", "expression", "f(at)"),
+        Result("left_limit", "expression", "lim f(z) as z → at from the left (from the branch left of at)"),
+        Result("right_limit", "expression", "lim f(z) as z → at from the right"),
+        Result("continuous_at", "boolean", "f is continuous at `at`"),
+        Result("left_derivative", "expression", "lim h→0⁺ (f(at) − f(at − h))/h, from the branch left of at"),
+        Result("right_derivative", "expression", "lim h→0⁺ (f(at + h) − f(at))/h, from the branch right of at"),
+        Result("differentiable_at", "boolean", "both one-sided derivatives exist, are finite and agree"),
+        Result("derivative_at", "expression", "f'(at), only where f is differentiable at `at`"),
+        Result("second_derivative_at", "expression", "f''(at), only where both sides' second derivatives agree"),
+        Result("limit_beta_0", "expression", "lim f as β → 0⁺ (f containing β)"),
+        Result("limit_beta_inf", "expression", "lim f as β → ∞ (f containing β)"),
+        Result("reflection_identity", "boolean", "f(−z) = 1 − f(z) (with identities: true)"),
+        Result("inverse", "expression", "f⁻¹(u) (with identities: true)"),
+        Result("logit_is_inverse", "boolean", "the claimed inverse (default log(u/(1−u))) inverts f"),
+        Result("f_of_claimed_inverse", "expression", "the claimed inverse applied to f(z)"),
+        Result("monotonic", "boolean", "f is monotonic (with shape: true)"),
+        Result("max_derivative", "number", "the largest slope of f (with shape: true)"),
+    )
+    example = {"definition": "max(0, z) + min(0, 2*(exp(z) - 1))", "at": 0}
+    notes = ("One-sided derivatives and limits at `at` use the branch of max/min/abs/Piecewise that holds on "
+             "each side of the point, not the one that holds at it.")
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         name = given.get("variable", "z")
         z = sp.Symbol(name, real=True)
         beta = sp.Symbol("beta", positive=True)
@@ -113,16 +164,34 @@ class Activation(Family):
         steps.append(Step("shape", f"{'monotonic' if results['monotonic'] else 'not monotonic (the slope changes sign)'}"
                                    f"; largest slope {show(results['max_derivative'])}"))
 
+    def check_given(self, given: dict) -> list[GivenError]:
+        errors = []
+        symbols, _ = _parameters(given)
+        name = given.get("variable", "z")
+        if name in symbols or name == "beta":
+            errors.append(GivenError(("variable",), f"the variable {name!r} is also a parameter"))
+        for key, names in (("definition", {name: sp.Symbol(name, real=True), "beta": sp.Symbol("beta"), **symbols}),
+                           ("inverse_claim", {"u": sp.Symbol("u")})):
+            if key in given:
+                try:
+                    expression(given[key], names)
+                except (ParseError, ValueError, TypeError) as exc:
+                    errors.append(GivenError((key,), f"cannot read {given[key]!r}: {exc}"))
+        if "function" not in given and "definition" not in given:
+            errors.append(GivenError((), "give either `function` or `definition`"))
+        return errors
+
     def _function(self, given, z, beta):
         if "definition" in given:
-            return expression(given["definition"], {z.name: z, "beta": beta})
+            symbols, values = _parameters(given)
+            return expression(given["definition"], {z.name: z, "beta": beta, **symbols}).subs(values)
         if "function" not in given:
             raise FamilyError("give either function or definition")
         return STANDARD[given["function"]](z, beta)
 
     def _in_terms_of_f(self, f, derivative, z):
         """Write f' through f itself, e.g. sigma' = sigma(1 - sigma)."""
-        if f.has(sp.Max) or f.is_polynomial(z) or len(f.free_symbols) > 1:
+        if f.has(sp.Max, sp.Min, sp.Abs, sp.sign, sp.Heaviside, sp.Piecewise) or f.is_polynomial(z) or len(f.free_symbols) > 1:
             return None
         u = sp.Symbol("u", positive=True)
         try:
@@ -138,23 +207,29 @@ class Activation(Family):
         return through_u.subs(u, name)
 
     def _at_point(self, f, z, a, results, steps):
-        h = sp.Symbol("h", positive=True)
-        quotient = (f.subs(z, a + h) - f.subs(z, a)) / h
-        left = _limit_or_none((f.subs(z, a) - f.subs(z, a - h)) / h, h, 0, "+")
-        right = _limit_or_none(quotient, h, 0, "+")
+        """Values, one-sided limits and derivatives at a, each from the branch that applies on that side."""
         results["value_at"] = f.subs(z, a)
-        second = sp.diff(f, z, 2).subs(z, a)
-        if not second.has(sp.DiracDelta) or a != 0:
-            results["second_derivative_at"] = second.subs(sp.DiracDelta(a), 0) if second.has(sp.DiracDelta) else second
-        if left is not None:
-            results["left_derivative"] = left
-        if right is not None:
-            results["right_derivative"] = right
+        left_branch, right_branch = branch_near(f, z, a, -1), branch_near(f, z, a, 1)
+        left_limit, left = one_sided(f, z, a, -1, left_branch)
+        right_limit, right = one_sided(f, z, a, 1, right_branch)
+        for name, value in (("left_limit", left_limit), ("right_limit", right_limit),
+                            ("left_derivative", left), ("right_derivative", right)):
+            if value is not None:
+                results[name] = value
+        if left_limit is not None and right_limit is not None and not results["value_at"].has(sp.Piecewise):
+            results["continuous_at"] = bool(sp.simplify(left_limit - results["value_at"]) == 0
+                                            and sp.simplify(right_limit - results["value_at"]) == 0)
         if left is not None and right is not None:
-            results["differentiable_at"] = bool(sp.simplify(left - right) == 0)
-            if results["differentiable_at"]:
+            differentiable = bool(left.is_finite and right.is_finite and sp.simplify(left - right) == 0)
+            results["differentiable_at"] = differentiable
+            if differentiable:
                 results["derivative_at"] = left
+                second_left = one_sided_second(left_branch, z, a)
+                second_right = one_sided_second(right_branch, z, a)
+                if second_left is not None and second_right is not None and sp.simplify(second_left - second_right) == 0:
+                    results["second_derivative_at"] = second_left
         steps.append(Step(f"one-sided derivatives at {a}",
+                          f"left of {a} f = {show(left_branch)}, right of {a} f = {show(right_branch)}; "
                           f"left = lim h→0⁺ (f({a}) − f({a}−h))/h = {show(left)}; "
                           f"right = lim h→0⁺ (f({a}+h) − f({a}))/h = {show(right)}"))
 
@@ -206,12 +281,19 @@ class ActivationLayer(Family):
         "required": ["function", "inputs"],
         "properties": {
             "function": {"enum": sorted(STANDARD)},
-            "inputs": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
+            "inputs": {"type": "array", "items": NUMBER_VALUE, "minItems": 1},
             "threshold": {"type": "number", "description": "a unit whose slope is below this barely learns (default 0.01)"},
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("local_gradient", "vector", "f'(z_i) for each input"),
+        Result("jacobian", "matrix", "∂a/∂z: diagonal, f'(z_i) on the diagonal"),
+        Result("saturated", "vector", "1-based indices of units whose slope is below the threshold"),
+    )
+    example = {"function": "tanh", "inputs": [-10, 1, 10, -1]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         z = sp.Symbol("z", real=True)
         slope = sp.diff(STANDARD[given["function"]](z, sp.Integer(1)), z)
         inputs = [exact(v) for v in given["inputs"]]
@@ -237,7 +319,14 @@ class SigmoidNeuron(Family):
                                   "description": "d, the number of inputs besides the constant 1"}},
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("partial_w_i", "expression", "∂a/∂w_i = σ(z)(1 − σ(z)) x_i"),
+        Result("dadz", "expression", "∂a/∂z = σ(z)(1 − σ(z))"),
+        Result("gradient", "vector", "∇_w a, one entry per weight w_0 … w_d"),
+    )
+    example = {"inputs": 3}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         d = given.get("inputs", 3)
         z = sp.Symbol("z", real=True)
         x = [sp.Integer(1)] + [sp.Symbol(f"x_{j}", real=True) for j in range(1, d + 1)]

@@ -4,9 +4,11 @@ backprop must keep, and what zero initialisation does."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, register
 from examcheck.mathfuncs import sigma
 from examcheck.values import show
 
@@ -43,6 +45,14 @@ def _gradient_wrt(expression_of, point: sp.Expr) -> sp.Expr:
     return sp.diff(expression_of(q), q).subs(q, point)
 
 
+@dataclass(frozen=True)
+class BackpropConventions(Conventions):
+    bias: bool = field(default=False, metadata={"doc": "units have biases b^(l)_j (given key `bias`; default false)"})
+    convention: str = field(default="bishop", metadata={
+        "doc": "notation (given key `convention`): bishop a = Σ w z, weights named by the layer they leave, input "
+               "layer 1; standard z = Σ w a + b, weights named by the layer they enter, input layer 0"})
+
+
 CONVENTIONS = {
     # pre-activation letter, activation letter, number of the input layer, weights named by the layer they ...
     "bishop": {"pre": "a", "act": "z", "first": 1, "weights": "from"},     # a^(l)_j = Σ_k w^(l-1)_jk z^(l-1)_k
@@ -69,8 +79,16 @@ class MLPBackprop(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
-        style = CONVENTIONS[given.get("convention", "bishop")]
+    results = (
+        Result("loss", "expression", "E = ½ Σ (y − t)² in terms of the weights and inputs"),
+        Result("dE/d{quantity}", "expression", "∂E/∂q for a weight w^(l)_jk, bias b^(l)_j or pre-activation "
+                                               "(a^(l)_j bishop, z^(l)_j standard); students may use the named quantities"),
+    )
+    conventions = BackpropConventions
+    example = {"sizes": [2, 2, 1], "activation": "sigmoid"}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
+        style = CONVENTIONS[conventions.convention]
         pre, act, first = style["pre"], style["act"], style["first"]
         sizes = given["sizes"]
         h = _activation(given.get("activation", "h"))
@@ -86,7 +104,7 @@ class MLPBackprop(Family):
             tag = layer - 1 if style["weights"] == "from" else layer
             for j in range(1, sizes[layer - first] + 1):
                 total = sum(_sym("w", tag, j, k) * v for k, v in enumerate(previous, start=1))
-                if given.get("bias", False):
+                if conventions.bias:
                     total += _sym("b", tag, j)
                 definitions[_name(pre, layer, j)] = total
                 pre_activations.append((layer, j, total))
@@ -104,14 +122,13 @@ class MLPBackprop(Family):
         for parameter in sorted(energy.free_symbols, key=lambda s: s.name):
             if parameter.name.startswith(("w^", "b^")):
                 results[f"dE/d{parameter.name}"] = sp.diff(energy, parameter)
-        results["definitions"] = definitions
-        display = self._textbook_forms(sizes, style, h, out, targets, given.get("bias", False))
+        display = self._textbook_forms(sizes, style, h, out, targets, conventions.bias)
         steps = [Step("forward pass", f"{pre}^(l)_j = Σ_k w_jk {act}^(l-1)_k{' + b_j' if given.get('bias') else ''}, "
                                       f"{act}^(l)_j = f({pre}^(l)_j)"),
                  Step("loss", f"E = {show(loss)}"),
                  Step("deltas", f"δ^(l)_j = ∂E/∂{pre}^(l)_j = f'({pre}^(l)_j) Σ_k w_kj δ^(l+1)_k; "
                                 f"∂E/∂w_jk = δ_j {act}_k; ∂E/∂b_j = δ_j")]
-        return Solution(results, steps, display=display)
+        return Solution(results, steps, display=display, definitions=definitions)
 
     def _textbook_forms(self, sizes, style, h, out, targets, bias) -> dict:
         """δ and the weight gradients written with named quantities, as a student would."""
@@ -160,7 +177,13 @@ class UnitChain(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("gradient", "expression", "∂F/∂w^(layer), F = ½(h(a^(N)) − t)²"),
+        Result("loss", "expression", "F in terms of the weights and a^(1)"),
+    )
+    example = {"depth": 4, "layer": 1}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         depth, layer = given["depth"], given["layer"]
         if layer >= depth:
             raise FamilyError("layer must be below depth")
@@ -181,13 +204,14 @@ class UnitChain(Family):
                                     f"∂a^(k+1)/∂a^(k) · ∂a^({layer + 1})/∂w^({layer})"),
                  Step("factors", f"∂F/∂a^({depth}) = (h(a^({depth})) − t) h'(a^({depth})); "
                                  f"∂a^(k+1)/∂a^(k) = w^(k) h'(a^(k)); ∂a^({layer + 1})/∂w^({layer}) = h(a^({layer}))")]
-        return Solution({"gradient": grad, "loss": expr, "definitions": definitions}, steps,
-                        display={"gradient": readable})
+        return Solution({"gradient": grad, "loss": expr}, steps, display={"gradient": readable},
+                        definitions=definitions)
 
 
 @register
 class BackpropMemory(Family):
     name = "backprop_memory"
+    solve_at_load = True
     summary = "bytes of forward-pass vectors that backprop keeps, for a given float width"
     given_schema = {
         "type": "object",
@@ -201,7 +225,14 @@ class BackpropMemory(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("bytes", "expression", "bytes kept: bytes_per_float × the kept sizes"),
+        Result("floats", "expression", "floats kept"),
+        Result("stored", "vector", "names of the kept vectors"),
+    )
+    example = {"vectors": {"x": "n", "h": "m", "a": "r", "o": "s"}, "bytes_per_float": 2}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         names = list(given["vectors"])
         kept = names if given.get("count_input", False) else names[1:]
         sizes = [sp.Symbol(given["vectors"][n], positive=True, integer=True) for n in kept]
@@ -214,6 +245,7 @@ class BackpropMemory(Family):
 @register
 class ZeroInit(Family):
     name = "zero_init"
+    solve_at_load = True
     summary = "what all-zero initialisation does to a sigmoid MLP: identical units, zero first-layer gradient"
     given_schema = {
         "type": "object",
@@ -223,7 +255,14 @@ class ZeroInit(Family):
                                  "minItems": 3, "maxItems": 3}},
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("hidden_identical", "boolean", "all hidden units compute the same value"),
+        Result("first_layer_gradient_zero", "boolean", "∂L/∂W¹ is zero"),
+        Result("output_columns_identical", "boolean", "every column of ∂L/∂W² is the same"),
+    )
+    example = {"sizes": [3, 4, 2]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         import numpy as np
 
         n_in, n_hidden, n_out = given["sizes"]

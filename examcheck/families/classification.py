@@ -7,20 +7,18 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families.helpers import log
 from examcheck.mathfuncs import sigma
 from examcheck.values import exact, show
 
-NUMBER = {"type": ["number", "string"]}
-
-
-def _log(x, base):
-    return sp.log(x) if base in (None, "e") else sp.log(x, base)
+NUMBER = NUMBER_VALUE
 
 
 @register
 class LogisticLoss(Family):
     name = "logistic_loss"
+    solve_at_load = True
     summary = "mean binary cross-entropy and accuracy per epoch, from predicted probabilities and labels"
     given_schema = {
         "type": "object",
@@ -35,9 +33,17 @@ class LogisticLoss(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("losses.{epoch}", "vector", "per-sample cross-entropy of epoch {epoch} (in the problem's log base)"),
+        Result("mean_loss.{epoch}", "number", "mean cross-entropy of epoch {epoch}"),
+        Result("accuracy.{epoch}", "number", "fraction correct at the threshold in epoch {epoch}"),
+        Result("trend", "choice", "'loss up|down, accuracy up|down' from the first to the last epoch"),
+    )
+    example = {"labels": [1, 0], "probabilities": [[0.9, 0.2], [0.6, 0.3]]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         labels = given["labels"]
-        base = conventions.get("log_base", "e")
+        base = conventions.log_base
         threshold = exact(given.get("threshold", "0.5"))
         results: dict = {}
         steps = [Step("loss per sample", f"−[y log p + (1 − y) log(1 − p)], log base {base}")]
@@ -47,7 +53,7 @@ class LogisticLoss(Family):
                 raise FamilyError(f"epoch {epoch} has {len(p)} probabilities for {len(labels)} labels")
             if any(not 0 < v < 1 for v in p):
                 raise FamilyError("probabilities must lie strictly between 0 and 1")
-            losses = [-_log(v if y == 1 else 1 - v, base) for v, y in zip(p, labels)]
+            losses = [-log(v if y == 1 else 1 - v, base) for v, y in zip(p, labels)]
             correct = sum(1 for v, y in zip(p, labels) if (v >= threshold) == (y == 1))
             mean = sp.Add(*losses) / len(losses)
             results[f"losses.{epoch}"] = losses
@@ -67,6 +73,7 @@ class LogisticLoss(Family):
 @register
 class Metrics(Family):
     name = "classification_metrics"
+    solve_at_load = True
     summary = "accuracy, precision, recall, F1 from counts, or of a constant classifier"
     given_schema = {
         "type": "object",
@@ -80,7 +87,18 @@ class Metrics(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("accuracy", "number", "(TP + TN)/all"),
+        Result("precision", "number", "TP/(TP + FP)"),
+        Result("recall", "number", "TP/(TP + FN)"),
+        Result("f1", "number", "2PR/(P + R)"),
+        Result("specificity", "number", "TN/(TN + FP)"),
+        Result("tp", "integer", "true positives"), Result("fp", "integer", "false positives"),
+        Result("tn", "integer", "true negatives"), Result("fn", "integer", "false negatives"),
+    )
+    example = {"tp": 40, "fp": 10, "tn": 45, "fn": 5}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         if "predict" in given:
             pos, neg = given["positives"], given["negatives"]
             tp, fn = (pos, 0) if given["predict"] == "positive" else (0, pos)
@@ -106,6 +124,7 @@ class Metrics(Family):
 @register
 class SoftmaxClassifier(Family):
     name = "softmax_classifier"
+    solve_at_load = True
     summary = "a linear softmax classifier on one-hot encoded features: W's shape and what its entries mean"
     given_schema = {
         "type": "object",
@@ -122,7 +141,15 @@ class SoftmaxClassifier(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("n_features", "integer", "input columns after one-hot encoding (without the bias)"),
+        Result("weight_shape", "shape", "W: classes × inputs (with the bias column unless bias: none)"),
+        Result("column.{j}", "choice", "what input column {j} holds (from 1)"),
+        Result("row.{i}", "choice", "which class row {i} scores (from 1)"),
+    )
+    example = {"features": [{"name": "colour", "levels": ["red", "green"]}, "age"], "classes": ["a", "b", "c"]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         columns = []
         for feature in given["features"]:
             if isinstance(feature, str):
@@ -159,6 +186,7 @@ def _softmax(logits: list) -> list:
 @register
 class Softmax(Family):
     name = "softmax"
+    solve_at_load = True
     summary = "softmax probabilities of a linear classifier at given points, and the predicted class"
     given_schema = {
         "type": "object",
@@ -172,7 +200,13 @@ class Softmax(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("probabilities.{point}", "vector", "softmax probabilities at point {point} (from 1)"),
+        Result("argmax.{point}", "integer", "the predicted class at point {point} (from 1)"),
+    )
+    example = {"weights": [[1, 0], [0, 1]], "points": [[1, 2]]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         weights = [[exact(v) for v in row] for row in given["weights"]]
         biases = [exact(v) for v in given.get("biases", [0] * len(weights))]
         results: dict = {}
@@ -191,6 +225,7 @@ class Softmax(Family):
 @register
 class ClassScores(Family):
     name = "class_scores"
+    solve_at_load = True
     summary = "predictions (argmax), accuracy and softmax probabilities of a table of class scores"
     given_schema = {
         "type": "object",
@@ -203,7 +238,15 @@ class ClassScores(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("prediction.{row}", "choice", "the class with the largest score in row {row}"),
+        Result("probabilities.{row}", "vector", "softmax of row {row}"),
+        Result("any_negative_score", "boolean", "some score is negative (so scores are not probabilities)"),
+        Result("accuracy", "number", "fraction of rows whose prediction equals the label"),
+    )
+    example = {"classes": ["cat", "dog"], "scores": [[2, 1], [0.5, 3]], "labels": ["cat", "cat"]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         classes = given["classes"]
         results: dict = {}
         steps = []
@@ -236,7 +279,13 @@ class LogisticMixture(Family):
         "properties": {"components": {"type": "integer", "minimum": 1, "maximum": 12}},
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("probability", "expression", "p(y=1|x) = Σ_k π_k σ(z_k)"),
+        Result("hidden_units", "integer", "sigmoid units of the equivalent network"),
+    )
+    example = {"components": 2}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         k = given["components"]
         pis = [sp.Symbol(f"pi_{j}", positive=True) for j in range(1, k + 1)]
         logits = [sp.Symbol(f"z_{j}", real=True) for j in range(1, k + 1)]
@@ -254,6 +303,7 @@ class LogisticMixture(Family):
 @register
 class FirstOrder(Family):
     name = "first_order_change"
+    solve_at_load = True
     summary = "how a loss moves when one weight moves a little: ΔL ≈ (∂L/∂w)·Δw"
     given_schema = {
         "type": "object",
@@ -262,7 +312,13 @@ class FirstOrder(Family):
         "properties": {"gradient": NUMBER, "step": NUMBER},
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("change", "number", "ΔL ≈ (∂L/∂w)·Δw"),
+        Result("direction", "choice", "increases, decreases or stays the same"),
+    )
+    example = {"gradient": 4, "step": 0.001}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         g, dw = exact(given["gradient"]), exact(given["step"])
         change = g * dw
         direction = "increases" if change > 0 else "decreases" if change < 0 else "stays the same"
@@ -273,6 +329,7 @@ class FirstOrder(Family):
 @register
 class Series(Family):
     name = "series"
+    solve_at_load = True
     summary = "whether a reported series (per-epoch metric, say) rises or falls, step by step"
     given_schema = {
         "type": "object",
@@ -281,7 +338,15 @@ class Series(Family):
         "properties": {"values": {"type": "array", "items": NUMBER, "minItems": 2}},
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("differences", "vector", "successive differences"),
+        Result("increasing", "boolean", "strictly increasing"),
+        Result("decreasing", "boolean", "strictly decreasing"),
+        Result("net_change", "number", "last − first"),
+    )
+    example = {"values": [0.5, 0.6, 0.58]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         values = [exact(v) for v in given["values"]]
         diffs = [b - a for a, b in zip(values, values[1:])]
         results = {"differences": diffs, "increasing": all(d > 0 for d in diffs),

@@ -3,42 +3,12 @@ the forward output and the gradients with respect to the input and the kernel.""
 
 from __future__ import annotations
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, FamilyError, Result, Solution, Step, Variant, register
+from examcheck.families.helpers import cross_correlate, full_convolution, rotate180
+from examcheck.families.helpers import shape_of as _shape
 from examcheck.values import show
 
 MATRIX = {"type": "array", "items": {"type": "array", "items": {"type": "number"}}, "minItems": 1}
-
-
-def _shape(m) -> tuple[int, int]:
-    rows = len(m)
-    cols = {len(r) for r in m}
-    if len(cols) != 1:
-        raise FamilyError("rows have different lengths")
-    return rows, cols.pop()
-
-
-def cross_correlate(x, k):
-    (h, w), (kh, kw) = _shape(x), _shape(k)
-    if kh > h or kw > w:
-        raise FamilyError("the kernel is larger than the input")
-    return [[sum(x[i + a][j + b] * k[a][b] for a in range(kh) for b in range(kw))
-             for j in range(w - kw + 1)] for i in range(h - kh + 1)]
-
-
-def rotate180(m):
-    return [list(reversed(row)) for row in reversed(m)]
-
-
-def full_convolution(g, k):
-    """Σ of g[i][j]·k placed at (i, j): the gradient of a valid cross-correlation with respect to its input."""
-    (gh, gw), (kh, kw) = _shape(g), _shape(k)
-    out = [[0] * (gw + kw - 1) for _ in range(gh + kh - 1)]
-    for i in range(gh):
-        for j in range(gw):
-            for a in range(kh):
-                for b in range(kw):
-                    out[i + a][j + b] += g[i][j] * k[a][b]
-    return out
 
 
 def _exact(m):
@@ -48,6 +18,7 @@ def _exact(m):
 @register
 class Conv2D(Family):
     name = "conv2d"
+    solve_at_load = True
     summary = "2-D convolution (valid cross-correlation): output, ∂L/∂X and ∂L/∂W for an upstream gradient"
     given_schema = {
         "type": "object",
@@ -62,7 +33,18 @@ class Conv2D(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("output", "matrix", "Y, the forward output"),
+        Result("output_shape", "shape", "shape of Y"),
+        Result("grad_input", "matrix", "∂L/∂X for the upstream gradient ∂L/∂Y"),
+        Result("grad_input_shape", "shape", "shape of ∂L/∂X (= the shape of X)"),
+        Result("grad_kernel", "matrix", "∂L/∂W"),
+        Result("grad_kernel_shape", "shape", "shape of ∂L/∂W (= the shape of W)"),
+        Result("flipped_kernel", "matrix", "W rotated by 180°"),
+    )
+    example = {"input": [[1, 2, 0], [0, 1, 3], [2, 1, 1]], "kernel": [[1, 0], [0, -1]]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         x, kernel = _exact(given["input"]), _exact(given["kernel"])
         applied = rotate180(kernel) if given.get("mode") == "convolution" else kernel
         y = cross_correlate(x, applied)

@@ -7,8 +7,10 @@ import random
 
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, register
+from examcheck.families import NUMBER_VALUE, Conventions, Family, FamilyError, GivenError, Result, Solution, Step, register
+from examcheck.families.helpers import log as log_in
 from examcheck.numeval import evaluate
+from examcheck.parsing import ParseError
 from examcheck.values import exact, expression, show
 
 # Each quantity is a sum over outcomes of a summand in p = P(x) and q = Q(x).
@@ -26,9 +28,8 @@ def _dirichlet(rng: random.Random, n: int) -> list[float]:
     return [d / total for d in draws]
 
 
-def _log_base(conventions: dict):
-    base = conventions.get("log_base", "e")
-    return None if base == "e" else base
+def _log_base(conventions: Conventions):
+    return None if conventions.log_base == "e" else conventions.log_base
 
 
 @register
@@ -39,8 +40,8 @@ class Entropy(Family):
         "type": "object",
         "additionalProperties": False,
         "properties": {
-            "P": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
-            "Q": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
+            "P": {"type": "array", "items": NUMBER_VALUE, "minItems": 1},
+            "Q": {"type": "array", "items": NUMBER_VALUE, "minItems": 1},
             "outcomes": {"type": "integer", "minimum": 2, "maximum": 1000,
                          "description": "support size for the identity when P and Q are not given"},
             "definitions": {
@@ -54,7 +55,33 @@ class Entropy(Family):
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("entropy", "expression", "H(P) under the problem's definitions and log base"),
+        Result("cross_entropy", "expression", "H(P, Q)"),
+        Result("kl", "expression", "D_KL(P‖Q)"),
+        Result("entropy_plus_kl", "expression", "H(P) + D_KL(P‖Q)"),
+        Result("identity_holds", "boolean", "H(P,Q) = H(P) + D_KL(P‖Q) under the definitions"),
+    )
+    example = {"P": ["1/2", "1/4", "1/4"], "Q": ["1/3", "1/3", "1/3"]}
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        errors = []
+        p, q = sp.symbols("p q", positive=True)
+        for key, text in given.get("definitions", {}).items():
+            try:
+                expression(text, {"p": p, "q": q})
+            except (ParseError, ValueError, TypeError) as exc:
+                errors.append(GivenError(("definitions", key), f"cannot read {text!r}: {exc}"))
+        if "Q" in given and "P" not in given:
+            errors.append(GivenError(("Q",), "Q needs P"))
+        if not errors and "P" in given:
+            try:
+                self._distributions(given)
+            except FamilyError as exc:
+                errors.append(GivenError(("P",), str(exc)))
+        return errors
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         base = _log_base(conventions)
         p, q = sp.symbols("p q", positive=True)
         summands = self._summands(given, p, q, base)
@@ -77,7 +104,7 @@ class Entropy(Family):
         written = {**STANDARD_DEFINITIONS, **given.get("definitions", {})}
         return {k: expression(v, {"p": p, "q": q}, log_base=base) for k, v in written.items()}
 
-    def _values(self, given, summands, p, q, results, steps):
+    def _distributions(self, given):
         P = [exact(v) for v in given["P"]]
         Q = [exact(v) for v in given.get("Q", given["P"])]
         if len(P) != len(Q):
@@ -85,6 +112,10 @@ class Entropy(Family):
         for name, dist in (("P", P), ("Q", Q)):
             if any(v < 0 for v in dist) or sp.simplify(sum(dist) - 1) != 0:
                 raise FamilyError(f"{name} is not a probability distribution (it must be >= 0 and sum to 1)")
+        return P, Q
+
+    def _values(self, given, summands, p, q, results, steps):
+        P, Q = self._distributions(given)
 
         def total(summand):
             return sp.expand_log(sp.Add(*(summand.subs({p: pi, q: qi}) for pi, qi in zip(P, Q) if pi != 0)),
@@ -130,12 +161,19 @@ class BinaryCrossEntropy(Family):
     summary = "ce(p, x) = -x log p - (1-x) log(1-p): from maximum likelihood, and as entropy plus KL"
     given_schema = {"type": "object", "additionalProperties": False, "properties": {}}
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
-        x, p = sp.Symbol("x", positive=True), sp.Symbol("p", positive=True)
-        base = _log_base(conventions)
+    results = (
+        Result("ce", "expression", "−x log p − (1 − x) log(1 − p)"),
+        Result("nll", "expression", "−log of the Bernoulli likelihood"),
+        Result("entropy", "expression", "H((x, 1 − x))"),
+        Result("kl", "expression", "D_KL((x, 1 − x) ‖ (p, 1 − p))"),
+        Result("decomposition", "choice", "which of H + KL, H − KL, KL − H equals ce"),
+    )
+    example = {}
 
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
+        x, p = sp.Symbol("x", positive=True), sp.Symbol("p", positive=True)
         def log(v):
-            return sp.log(v) if base is None else sp.log(v, base)
+            return log_in(v, conventions.log_base)
 
         ce = -x * log(p) - (1 - x) * log(1 - p)
         nll = sp.expand(sp.expand_log(-log(p ** x * (1 - p) ** (1 - x)), force=True))

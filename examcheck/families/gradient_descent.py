@@ -5,10 +5,34 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.families import Family, FamilyError, Solution, Step, Variant, register
+from examcheck.families import (
+    NUMBER_VALUE,
+    Conventions,
+    Family,
+    FamilyError,
+    GivenError,
+    Result,
+    Solution,
+    Step,
+    Variant,
+    register,
+)
+from examcheck.parsing import ParseError
 from examcheck.values import exact, expression, show
 
 MAX_STEPS = 10_000
+
+
+def real_eigenvalues(matrix: sp.Matrix) -> list:
+    """Eigenvalues of a real symmetric matrix: exact when SymPy writes them without i (cubic roots are
+    often written with complex radicals), else 30-digit decimals of their real parts.  Sorted."""
+    values = []
+    for e in matrix.eigenvals(multiple=True):
+        exact_form = sp.nsimplify(e) if not e.has(sp.I) else sp.simplify(e)
+        if exact_form.has(sp.I) or not exact_form.is_real:
+            exact_form = sp.Float(sp.re(sp.N(e, 40)), 30)
+        values.append(exact_form)
+    return sorted(values, key=lambda v: float(v))
 
 
 @register
@@ -22,14 +46,51 @@ class GradientDescent(Family):
         "properties": {
             "f": {"type": "string", "description": "the function to minimise"},
             "variables": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "start": {"type": "array", "items": {"type": ["number", "string"]}, "minItems": 1},
-            "step_size": {"type": ["number", "string"]},
+            "start": {"type": "array", "items": NUMBER_VALUE, "minItems": 1},
+            "step_size": NUMBER_VALUE,
             "steps": {"type": "integer", "minimum": 0, "maximum": MAX_STEPS},
-            "momentum": {"type": ["number", "string"], "description": "heavy-ball β: v ← βv − s∇f; x ← x + v"},
+            "momentum": {**NUMBER_VALUE, "description": "heavy-ball β: v ← βv − s∇f; x ← x + v"},
         },
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("gradient", "vector", "∇f as expressions in the variables"),
+        Result("gradient_at_start", "vector", "∇f at the start point x_0"),
+        Result("iterates", "matrix", "x_0, x_1, …, x_steps: the start point first, so steps + 1 rows"),
+        Result("gradients", "matrix", "∇f at x_0, …, x_steps (steps + 1 rows)"),
+        Result("point", "vector", "x_steps, the point after the last step"),
+        Result("f_at_point", "expression", "f(x_steps)"),
+        Result("minimiser", "vector", "a critical point of f (a minimum if there is one)"),
+        Result("critical_point_type", "choice", "minimum, maximum, saddle or degenerate"),
+        Result("hessian_eigenvalues", "vector", "eigenvalues of the Hessian at the critical point"),
+        Result("minimum_value", "expression", "f at the critical point"),
+        Result("distances", "vector", "‖x_k − x*‖ for k = 0 … steps"),
+        Result("distance", "expression", "‖x_steps − x*‖"),
+        Result("max_stable_step", "expression", "2/λ_max for a quadratic f without momentum"),
+        Result("diverges", "boolean", "the step size is at least 2/λ_max"),
+    )
+    example = {"f": "x^2 + 3*y^2", "variables": ["x", "y"], "start": [1, 1], "step_size": 0.1, "steps": 2}
+    notes = ("`iterates` and `gradients` include the start point: iterates[0] = start, iterates[k] = x_k, "
+             "so they have steps + 1 entries; `point` is the last one.")
+
+    def check_given(self, given: dict) -> list[GivenError]:
+        names = given.get("variables", [])
+        errors = [GivenError(("variables", i), f"{n!r} is not a variable name")
+                  for i, n in enumerate(names) if not str(n).isidentifier()]
+        if len(set(names)) != len(names):
+            errors.append(GivenError(("variables",), "a variable is named twice"))
+        if errors:
+            return errors
+        if "f" in given:
+            try:
+                expression(given["f"], {n: sp.Symbol(n, real=True) for n in names})
+            except (ParseError, ValueError, TypeError) as exc:
+                errors.append(GivenError(("f",), f"cannot read f = {given['f']!r}: {exc}"))
+        if "start" in given and len(given["start"]) != len(names):
+            errors.append(GivenError(("start",), f"start has {len(given['start'])} values for {len(names)} variable(s)"))
+        return errors
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         names = given["variables"]
         symbols = {n: sp.Symbol(n, real=True) for n in names}
         xs = [symbols[n] for n in names]
@@ -89,7 +150,7 @@ class GradientDescent(Family):
             if len(point) != len(xs) or any(not v.is_real for v in point.values()):
                 continue
             h = hessian.subs(point)
-            eigen = [sp.nsimplify(e) for e in h.eigenvals(multiple=True)]
+            eigen = real_eigenvalues(h)
             kind = ("minimum" if all(e > 0 for e in eigen) else
                     "maximum" if all(e < 0 for e in eigen) else
                     "saddle" if any(e > 0 for e in eigen) and any(e < 0 for e in eigen) else "degenerate")
@@ -111,7 +172,7 @@ class GradientDescent(Family):
         poly = sp.Poly(sp.expand(f), *xs) if f.is_polynomial(*xs) else None
         if poly is None or poly.total_degree() != 2 or beta != 0:
             return
-        eigen = [sp.nsimplify(e) for e in sp.hessian(f, xs).eigenvals(multiple=True)]
+        eigen = real_eigenvalues(sp.hessian(f, xs))
         largest = max(eigen, key=lambda e: float(e))
         if largest <= 0:
             return

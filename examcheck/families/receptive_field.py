@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from examcheck.families import Family, Solution, Step, Variant, register
+from examcheck.families import Conventions, Family, Result, Solution, Step, Variant, register
+from examcheck.families.helpers import expand_repeats
 
 LAYER = {
     "type": "object",
@@ -21,13 +22,10 @@ LAYER = {
 }
 
 
-def expand(layers: list[dict]) -> list[dict]:
-    return [layer for layer in layers for _ in range(layer.get("repeat", 1))]
-
-
 @register
 class ReceptiveField(Family):
     name = "receptive_field"
+    solve_at_load = True
     summary = "receptive field, jump and start of every layer of a conv/pool stack"
     given_schema = {
         "type": "object",
@@ -36,11 +34,21 @@ class ReceptiveField(Family):
         "properties": {"layers": {"type": "array", "items": LAYER, "minItems": 1}},
     }
 
-    def solve(self, given: dict, conventions: dict) -> Solution:
+    results = (
+        Result("rf.{layer}", "integer", "receptive field (in input pixels) after layer {layer}, repeats expanded"),
+        Result("jump.{layer}", "integer", "distance in input pixels between adjacent outputs of layer {layer}"),
+        Result("start.{layer}", "number", "input coordinate of the centre of the first output of layer {layer}"),
+        Result("receptive_field", "integer", "receptive field of the last layer"),
+        Result("receptive_field_shape", "shape", "(rf, rf)"),
+        Result("jump", "integer", "jump of the last layer"),
+    )
+    example = {"layers": [{"kernel": 3, "stride": 1, "repeat": 2}, {"kernel": 2, "stride": 2}]}
+
+    def solve(self, given: dict, conventions: Conventions) -> Solution:
         rf, jump, start = 1, 1, Fraction(1, 2)
         results: dict = {}
         steps = [Step("input", "r₀ = 1, j₀ = 1, start₀ = 0.5 (centre of the first pixel)")]
-        for i, layer in enumerate(expand(given["layers"]), start=1):
+        for i, layer in enumerate(expand_repeats(given["layers"]), start=1):
             k, s = layer["kernel"], layer.get("stride", 1)
             p, d = layer.get("padding", 0), layer.get("dilation", 1)
             k_eff = d * (k - 1) + 1

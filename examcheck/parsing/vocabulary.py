@@ -24,8 +24,8 @@ def canonical_name(base: str, sub: str = "", sup: str = "") -> str:
 def _log(base):
     def build(args):
         if len(args) == 2:
-            return sp.log(args[0], args[1])
-        return sp.log(args[0]) if base is None else sp.log(args[0], base)
+            return log_of(args[0], args[1])
+        return log_of(args[0]) if base is None else log_of(args[0], base)
 
     return build
 
@@ -34,33 +34,113 @@ def _relu(args):
     return sp.Max(0, args[0])
 
 
+def exp_of(arg):
+    """exp(arg), kept as written when arg is a log: exp(log x) is not x (that hides log's domain)."""
+    if isinstance(arg, sp.log):
+        return sp.exp(arg, evaluate=False)
+    return sp.exp(arg)
+
+
+def log_of(arg, base=None):
+    """log(arg[, base]), kept as written when arg is an exponential: log(exp x) stays log(exp x)."""
+    keep = isinstance(arg, sp.exp) or (isinstance(arg, sp.Pow) and arg.base == sp.E)
+    if base is None:
+        return sp.log(arg, evaluate=False) if keep else sp.log(arg)
+    if keep:
+        return sp.Mul(sp.log(arg, evaluate=False), sp.Pow(sp.log(base), -1), evaluate=False)
+    return sp.log(arg, base)
+
+
+def nth_root(value, index):
+    """The index-th root.  An odd root is the real root (∛-8 = -2, ∛(x^3) = x on the reals), built as
+    sign(a)·|a|^(1/n); an even root is kept as written over a power: sqrt(x^2) is not x."""
+    index = sp.Integer(index) if isinstance(index, int) else index
+    if index.is_Integer and index.is_odd and index > 1 and not value.is_nonnegative:
+        return sp.sign(value) * sp.Pow(sp.Abs(value), 1 / index)
+    if isinstance(value, (sp.Pow, sp.exp)):
+        return sp.Pow(value, 1 / index, evaluate=False)
+    return sp.Pow(value, 1 / index)
+
+
+def softplus(x):
+    """softplus(x) = log(1 + e^x), built from standard SymPy heads."""
+    return sp.log(1 + sp.exp(x))
+
+
+def logit(x):
+    """logit(x) = log(x / (1 - x)), the inverse of the sigmoid."""
+    return sp.log(x / (1 - x))
+
+
+def clip(x, low, high):
+    """clip(x, a, b) = min(max(x, a), b)."""
+    return sp.Min(sp.Max(x, low), high)
+
+
+def gelu(x):
+    """The exact GELU: x·Φ(x) = x (1 + erf(x/√2)) / 2."""
+    return x * (1 + sp.erf(x / sp.sqrt(2))) / 2
+
+
+def normal_cdf(x):
+    return (1 + sp.erf(x / sp.sqrt(2))) / 2
+
+
+def _one(fn):
+    return (1, 1, lambda a: fn(a[0]))
+
+
 FUNCTIONS: dict[str, tuple[int, int, object]] = {
     # name: (min args, max args, builder)
-    "sigma": (1, 1, lambda a: sigma(a[0])),
-    "sigmoid": (1, 1, lambda a: sigma(a[0])),
-    "exp": (1, 1, lambda a: sp.exp(a[0])),
-    "ln": (1, 1, lambda a: sp.log(a[0])),
-    "log10": (1, 1, lambda a: sp.log(a[0], 10)),
-    "log2": (1, 1, lambda a: sp.log(a[0], 2)),
-    "sqrt": (1, 1, lambda a: sp.sqrt(a[0])),
-    "tanh": (1, 1, lambda a: sp.tanh(a[0])),
-    "sinh": (1, 1, lambda a: sp.sinh(a[0])),
-    "cosh": (1, 1, lambda a: sp.cosh(a[0])),
-    "sech": (1, 1, lambda a: sp.sech(a[0])),
-    "sin": (1, 1, lambda a: sp.sin(a[0])),
-    "cos": (1, 1, lambda a: sp.cos(a[0])),
-    "tan": (1, 1, lambda a: sp.tan(a[0])),
-    "relu": (1, 1, _relu),
-    "ReLU": (1, 1, _relu),
+    "sigma": _one(sigma), "sigmoid": _one(sigma), "sigm": _one(sigma),
+    "exp": _one(exp_of),
+    "ln": _one(log_of),
+    "log10": _one(lambda x: log_of(x, 10)),
+    "log2": _one(lambda x: log_of(x, 2)),
+    "lb": _one(lambda x: log_of(x, 2)),
+    "log1p": _one(lambda x: log_of(1 + x)),
+    "sqrt": _one(lambda x: nth_root(x, 2)),
+    "tanh": _one(sp.tanh), "sinh": _one(sp.sinh), "cosh": _one(sp.cosh), "sech": _one(sp.sech),
+    "csch": _one(sp.csch), "coth": _one(sp.coth),
+    "sin": _one(sp.sin), "cos": _one(sp.cos), "tan": _one(sp.tan),
+    "sec": _one(sp.sec), "csc": _one(sp.csc), "cot": _one(sp.cot),
+    "arcsin": _one(sp.asin), "asin": _one(sp.asin), "arccos": _one(sp.acos), "acos": _one(sp.acos),
+    "arctan": _one(sp.atan), "atan": _one(sp.atan),
+    "arsinh": _one(sp.asinh), "arcsinh": _one(sp.asinh), "asinh": _one(sp.asinh),
+    "arcosh": _one(sp.acosh), "arccosh": _one(sp.acosh), "acosh": _one(sp.acosh),
+    "artanh": _one(sp.atanh), "arctanh": _one(sp.atanh), "atanh": _one(sp.atanh),
+    "erf": _one(sp.erf), "erfc": _one(sp.erfc), "erfinv": _one(sp.erfinv),
+    "softplus_inv": _one(lambda y: log_of(sp.exp(y) - 1)),
+    "softplus": _one(softplus), "logit": _one(logit),
+    "gelu": _one(gelu), "GELU": _one(gelu), "Phi": _one(normal_cdf),
+    "silu": _one(lambda x: x * sigma(x)), "swish": _one(lambda x: x * sigma(x)), "SiLU": _one(lambda x: x * sigma(x)),
+    "softsign": _one(lambda x: x / (1 + sp.Abs(x))),
+    "relu": (1, 1, _relu), "ReLU": (1, 1, _relu), "Relu": (1, 1, _relu),
+    "clip": (3, 3, lambda a: clip(*a)), "clamp": (3, 3, lambda a: clip(*a)),
+    "hardtanh": _one(lambda x: clip(x, -1, 1)), "Hardtanh": _one(lambda x: clip(x, -1, 1)),
+    "relu6": _one(lambda x: clip(x, 0, 6)), "ReLU6": _one(lambda x: clip(x, 0, 6)),
+    "hardsigmoid": _one(lambda x: clip(x / 6 + sp.Rational(1, 2), 0, 1)),
+    "hardswish": _one(lambda x: x * clip(x / 6 + sp.Rational(1, 2), 0, 1)),
+    "cbrt": _one(lambda x: nth_root(x, 3)),
+    "binom": (2, 2, lambda a: sp.binomial(a[0], a[1])), "binomial": (2, 2, lambda a: sp.binomial(a[0], a[1])),
     "max": (2, 16, lambda a: sp.Max(*a)),
     "min": (2, 16, lambda a: sp.Min(*a)),
-    "abs": (1, 1, lambda a: sp.Abs(a[0])),
-    "floor": (1, 1, lambda a: sp.floor(a[0])),
-    "ceil": (1, 1, lambda a: sp.ceiling(a[0])),
-    "ceiling": (1, 1, lambda a: sp.ceiling(a[0])),
-    "sign": (1, 1, lambda a: sp.sign(a[0])),
-    "sgn": (1, 1, lambda a: sp.sign(a[0])),
-    "Heaviside": (1, 1, lambda a: sp.Heaviside(a[0])),
+    "abs": _one(sp.Abs),
+    "floor": _one(sp.floor),
+    "ceil": _one(sp.ceiling),
+    "ceiling": _one(sp.ceiling),
+    "sign": _one(sp.sign),
+    "sgn": _one(sp.sign),
+    "Heaviside": _one(sp.Heaviside), "heaviside": _one(sp.Heaviside), "step": _one(sp.Heaviside),
+    "H": _one(sp.Heaviside),  # H(x): the Heaviside step, unless the part declares a variable H
+}
+# f^{-1}: the inverse function, never a reciprocal
+INVERSES = {
+    "sin": "asin", "cos": "acos", "tan": "atan", "sinh": "asinh", "cosh": "acosh", "tanh": "atanh",
+    "sigma": "logit", "sigmoid": "logit", "exp": "ln", "logit": "sigma", "asin": "sin", "acos": "cos",
+    "atan": "tan", "asinh": "sinh", "acosh": "cosh", "atanh": "tanh", "arcsin": "sin", "arccos": "cos",
+    "arctan": "tan", "arsinh": "sinh", "arcsinh": "sinh", "artanh": "tanh", "arctanh": "tanh", "ln": "exp",
+    "softplus": "softplus_inv", "erf": "erfinv", "erfinv": "erf",
 }
 LOG_NAMES = {"log", "lg"}
 CONSTANTS = {"e": sp.E, "pi": sp.pi, "oo": sp.oo, "inf": sp.oo, "infty": sp.oo}

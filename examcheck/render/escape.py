@@ -7,7 +7,9 @@ names) must never act as a spreadsheet formula, break an XML file, or drive a te
   Control characters are made visible as in the terminal (a CSV is often printed).
 - XML: characters XML 1.0 forbids (most C0 controls, surrogates, U+FFFE/U+FFFF) are removed.
 - Terminal and Markdown: control characters (C0 but newline, DEL, C1, and the bidi
-  controls that reorder text) are shown as visible escapes such as ``\\x1b``.
+  controls that reorder text) are shown as visible escapes such as ``\\x1b``; so are the lone
+  surrogates that stand for the bytes of a file name that is not UTF-8.
+- Every output is valid UTF-8 (`encodable`).
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import re
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\Z")
 _XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_CONTROL_NO_NEWLINES = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL_NO_NEWLINES = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
+                                  "\ud800-\udfff]")
 
 
 def csv_cell(value):
@@ -40,6 +43,15 @@ def csv_row(values) -> list:
 def xml_text(value) -> str:
     """Text safe inside an XML 1.0 document (ElementTree escapes <, & and quotes itself)."""
     return _XML_FORBIDDEN.sub("", str(value))
+
+
+def encodable(text: str) -> str:
+    """Text that encodes as UTF-8: a lone surrogate (from a file name that is not UTF-8) becomes \\udcff."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _visible(match: re.Match) -> str:

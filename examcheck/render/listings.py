@@ -66,4 +66,4 @@ def findings_json_chunks(findings: list[Finding], options):
 
 
 def schema_json(schema: dict) -> str:
-    return json.dumps(schema, indent=2)
+    return json.dumps(schema, indent=2, ensure_ascii=False)

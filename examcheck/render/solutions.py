@@ -6,6 +6,7 @@ import json
 
 from examcheck.model import ProblemSolution
 from examcheck.render.escape import terminal_text
+from examcheck.render.latex import tex
 
 
 def _marks(marks: float) -> str:
@@ -47,27 +48,26 @@ def solution_markdown(sol: ProblemSolution) -> str:
     return terminal_text("\n".join(lines))
 
 
-def _tex_escape(text: str) -> str:
-    for old, new in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"), ("#", r"\#"),
-                     ("_", r"\_"), ("{", r"\{"), ("}", r"\}"), ("^", r"\^{}"), ("$", r"\$")):
-        text = text.replace(old, new)
-    return text
-
-
 def solution_latex(sol: ProblemSolution) -> str:
-    lines = [rf"\subsection*{{{_tex_escape(sol.id)}: {_tex_escape(sol.title)}}}"]
+    """A LaTeX fragment (for \\input into an article): ASCII only, every special character escaped."""
+    lines = [rf"\subsection*{{{tex(sol.id)}: {tex(sol.title)}}}"]
     if sol.statement:
-        lines.append(sol.statement.strip())
+        lines.append(tex(sol.statement.strip()).replace("\n\n", "\n\\par\n"))
     lines.append(r"\begin{enumerate}")
     for part in sol.parts:
-        lines.append(rf"\item[({_tex_escape(part.id)})] {_tex_escape(part.prompt)}")
+        lines.append(rf"\item[({tex(part.id)})] {tex(part.prompt)}".rstrip())
         if part.steps:
             lines.append(r"\begin{itemize}")
-            lines += [rf"\item {_tex_escape(s.text)}" + (rf": \texttt{{{_tex_escape(s.math)}}}" if s.math else "")
-                      for s in part.steps]
+            lines += [rf"\item {tex(s.text)}" + (rf": \texttt{{{tex(s.math)}}}" if s.math else "") for s in part.steps]
             lines.append(r"\end{itemize}")
-        if part.answer is not None:
-            lines.append(rf"\textbf{{Answer:}} \texttt{{{_tex_escape(part.answer)}}}")
+        if part.error:
+            lines.append(rf"\textbf{{Cannot compute:}} {tex(part.error)}")
+        elif part.answer is not None:
+            lines.append(rf"\textbf{{Answer:}} \texttt{{{tex(part.answer)}}}")
+        for point in part.rubric:
+            lines.append(rf"\textit{{Rubric:}} {tex(point)}")
+        if not part.steps and part.answer is None and not part.error and not part.rubric:
+            lines.append(r"\mbox{}")
     lines.append(r"\end{enumerate}")
     return "\n".join(lines)
 
