@@ -89,7 +89,7 @@ class Resolver:
                 self._solutions[cache_key] = self._run(solve_family, family, given, log_base)
             except LimitExceeded as exc:
                 raise ProblemError(f"family {family!r} ran past its {exc.what} limit on this problem") from exc
-            except CheckFailed as exc:
+            except (CheckFailed, FamilyError) as exc:  # FamilyError: raised as it is inside a sandbox worker
                 raise ProblemError(f"family {family!r} could not solve this problem: {exc}") from exc
         return self._solutions[cache_key]
 
