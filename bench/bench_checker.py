@@ -21,18 +21,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from corpus import Pair, load_pairs  # noqa: E402
 
-from examcheck.grading import bounded_verdict  # noqa: E402
 from examcheck.limits import Limits  # noqa: E402
+from examcheck.sandbox import Session  # noqa: E402
+from examcheck.tasks import check_task  # noqa: E402
 
 LIMIT = Limits(seconds=2.0)
 PAIR_GOAL = 0.2  # seconds: no single pair may take longer
+SESSION = Session(1, LIMIT.memory_mb)  # the engine's sandbox: one worker, references sent to it once
 
 
 def examcheck_judge(pair: Pair) -> bool:
-    """Exactly as `grade` checks an answer: in the sandbox, under the time and memory limits."""
+    """Exactly as `grade` checks an answer: in a sandbox worker, under the time and memory limits."""
     if pair.ref is None:  # the reference itself is unreadable: examcheck cannot judge the pair
         return not pair.truth
-    return bounded_verdict(pair.part, pair.answer, pair.ref, LIMIT).correct
+    key = ("bench", id(pair.part), id(pair.ref))
+    if key not in SESSION.table:
+        SESSION.define(key, (pair.part, pair.ref))
+    outcome = SESSION.run(check_task, key, pair.answer, seconds=LIMIT.seconds, needs=(key,))
+    return outcome.ok and outcome.value.correct
 
 
 def _dollars(text: str) -> str:

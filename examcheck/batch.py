@@ -1,185 +1,206 @@
-"""Grade a whole class: many files, parallel workers, a verdict cache, and
-errors that skip one file without stopping the batch."""
+"""Grade many answer files through one sandbox session: read each file in a worker, plan every
+part's reference once, check each distinct (part, answer) pair of the whole batch once (the
+verdict cache first), and assemble the reports.  Nothing here imports the engine or the CLI."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from collections import OrderedDict
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from multiprocessing import get_context
-from pathlib import Path
 
+from examcheck import bugs
 from examcheck.answertests import Verdict
-from examcheck.limits import Limits
+from examcheck.bugs import InternalError
+from examcheck.cache import VerdictCache, answer_key, part_fingerprint
+from examcheck.grading import (
+    PartPlan,
+    ScannedSheet,
+    build_report,
+    internal_error_verdict,
+    limit_verdict,
+    needs_check,
+    part_seconds,
+)
+from examcheck.limits import Limits, describe_limit
 from examcheck.model import ProblemSet, Report
-from examcheck.outputs import atomic_write
+from examcheck.sandbox import Outcome, Session, Task
+from examcheck.tasks import check_task, reference_key, reference_task, references_task, scan_task
 from examcheck.yamlio import InputError
 
-# ----------------------------------------------------------------------------- verdict cache
-
-
-def part_fingerprint(problem_set: ProblemSet, problem, part) -> str:
-    """Changes whenever anything that decides the part's verdict changes."""
-    spec = {"exam": problem_set.exam, "family": problem.family, "given": problem.given,
-            "part": {k: v for k, v in vars(part).items()
-                     if k not in ("line", "key_line", "prompt", "key", "rubric")}}
-    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:16]
-
-
-def answer_key(fingerprint: str, written) -> str:
-    normal = json.dumps(written, sort_keys=True, default=str)
-    normal = " ".join(normal.split())
-    return hashlib.sha256(f"{fingerprint}\0{normal}".encode()).hexdigest()
-
-
-@dataclass
-class VerdictCache:
-    entries: dict[str, dict] = field(default_factory=dict)
-    fresh: dict[str, dict] = field(default_factory=dict)
-    hits: int = 0
-    misses: int = 0
-
-    def get(self, key: str) -> Verdict | None:
-        found = self.entries.get(key) or self.fresh.get(key)
-        if found is None:
-            self.misses += 1
-            return None
-        self.hits += 1
-        return Verdict(**found)
-
-    def put(self, key: str, verdict: Verdict) -> None:
-        if verdict.note in ("too_complex", "checker_error"):
-            return  # limits depend on the machine's load: never remember them
-        self.fresh[key] = vars(verdict).copy()
-
-    @classmethod
-    def load(cls, folder: Path | None) -> VerdictCache:
-        cache = cls()
-        if folder is None:
-            return cache
-        path = Path(folder) / "verdicts.json"
-        try:
-            cache.entries = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            cache.entries = {}
-        return cache
-
-    def save(self, folder: Path | None) -> None:
-        if folder is None or not self.fresh:
-            return
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        atomic_write(Path(folder) / "verdicts.json", json.dumps({**self.entries, **self.fresh}))
-
-
-# ----------------------------------------------------------------------------- grading many files
+MEMO_SIZE = 10_000  # distinct verdicts kept in memory (beyond this, the cache, at least this run's, has them)
 
 
 @dataclass
 class BatchResult:
-    reports: list[Report]
-    errors: list[InputError]
+    reports: list[Report] = field(default_factory=list)  # or, from a store, a re-iterable in student order
+    errors: list[InputError] = field(default_factory=list)
+    bugs: list[InternalError] = field(default_factory=list)
     cache_hits: int = 0
     cache_misses: int = 0
+    answers: int = 0          # answers that needed an answer test
+    checks: int = 0           # answer tests actually run (after dedup and the cache)
+
+    def any_below(self, percent: float) -> bool:
+        """Whether any report scores below this percent of its maximum (one pass over the reports)."""
+        return any((100 * r.score / r.max_score if r.max_score else 100.0) < percent for r in self.reports)
+
+    def statistics(self) -> dict:
+        """exam -> ClassStats over the reports."""
+        from examcheck.stats import by_exam
+
+        return by_exam(self.reports)
 
     @property
     def hit_rate(self) -> float:
-        total = self.cache_hits + self.cache_misses
-        return self.cache_hits / total if total else 0.0
+        """Share of answers that needed no check of their own (an identical one was checked, or cached)."""
+        return 1 - self.checks / self.answers if self.answers else 0.0
 
 
-_WORKER: dict = {}
+class Pipeline:
+    """One run's grading over a session; its references and verdicts live as long as it does."""
 
+    def __init__(self, sets: list[ProblemSet], session: Session, limits: Limits, cache: VerdictCache,
+                 result: BatchResult | None = None, checker=None):
+        """checker: where answer checks run (anything with run_many, e.g. the Dask backend); default the session."""
+        self.sets, self.session, self.limits, self.cache = sets, session, limits, cache
+        self.checker = checker
+        self.plans: dict[tuple, PartPlan] = {}
+        self.memo: OrderedDict[str, Verdict] = OrderedDict()
+        self.result = result or BatchResult()
 
-def _init_worker(sets, limits, cache, resolver=None) -> None:
-    from examcheck.reference import Resolver
+    # references -------------------------------------------------------------------------------
 
-    _WORKER.update(sets=sets, limits=limits, cache=cache, resolver=resolver or Resolver())
+    def plan_sets(self, indices: Iterable[int]) -> None:
+        """Every part's reference in these sets, computed in the workers (one task per problem)."""
+        tasks = []
+        for si in sorted(set(indices)):
+            problem_set = self.sets[si]
+            for pi, problem in enumerate(problem_set.problems):
+                todo = []
+                for qi, part in enumerate(problem.parts):
+                    key = reference_key(si, pi, qi)
+                    if key not in self.plans:
+                        self.plans[key] = PartPlan(fingerprint=part_fingerprint(problem_set, problem, part))
+                        todo.append(qi)
+                if todo:
+                    tag = (si, pi, tuple(todo))
+                    tasks.append(Task(references_task, tag, self.limits.family_seconds, tag=tag))
+        alone = []
+        for task, outcome in self.session.run_many(tasks):
+            si, pi, todo = task.tag
+            if outcome.ok:
+                for qi, found in zip(todo, outcome.value):
+                    self._planned(reference_key(si, pi, qi), Outcome("ok", found))
+            elif len(todo) == 1:
+                self._planned(reference_key(si, pi, todo[0]), outcome)
+            else:  # find the part at fault: each on its own
+                alone += [Task(reference_task, (si, pi, qi), self.limits.family_seconds, tag=reference_key(si, pi, qi))
+                          for qi in todo]
+        for task, outcome in self.session.run_many(alone):
+            self._planned(task.tag, outcome)
 
+    def _planned(self, key: tuple, outcome: Outcome) -> None:
+        plan = self.plans[key]
+        if outcome.ok:
+            found, entry = outcome.value
+            plan.expected, plan.error = found.expected, found.error
+            if entry is not None:
+                self.session.define(key, entry)
+        elif outcome.kind == "limit":
+            plan.error = f"its answer cannot be computed within {describe_limit(outcome.what, self.limits.family_seconds)}"
+        else:
+            plan.bug = self._bug(outcome, self.sets[key[1]].source, "computing the answer of a part").trace
 
-def warm_resolver(sets: list[ProblemSet], resolver=None):
-    """Every part's reference, computed once here so that forked workers inherit them."""
-    from examcheck.reference import ProblemError, Resolver
+    def plan(self, si: int, problem, part) -> PartPlan:
+        problem_set = self.sets[si]
+        pi = problem_set.problems.index(problem)
+        return self.plans[reference_key(si, pi, problem.parts.index(part))]
 
-    resolver = resolver or Resolver()
-    for problem_set in sets:
-        for problem in problem_set.problems:
-            for part in problem.parts:
-                try:
-                    resolver.reference(problem, part)
-                except ProblemError:
-                    pass  # reported on the part when it is graded
-    return resolver
+    # verdicts ---------------------------------------------------------------------------------
 
+    def grade(self, scans: list[ScannedSheet]) -> list[Report]:
+        """The reports of these sheets, in order; distinct answers checked once across the whole run."""
+        self.plan_sets(s.exam_index for s in scans)
+        keys: list[dict] = []
+        pending: dict[str, Task] = {}
+        known: dict[str, Verdict] = {}  # this window's verdicts (the memo may forget old ones)
+        for scan in scans:
+            keys.append(self._keys(scan, pending, known))
+        for task, outcome in (self.checker or self.session).run_many(pending.values()):
+            verdict = self._verdict(outcome, task.seconds, task.tag)
+            known[task.tag] = verdict
+            self._remember(task.tag, verdict)
+            self.cache.put(task.tag, verdict, task.seconds)
+        self.result.checks += len(pending)
+        reports = []
+        for scan, scan_keys in zip(scans, keys):
+            problem_set = self.sets[scan.exam_index]
+            reports.append(build_report(
+                scan, problem_set, lambda problem, part, si=scan.exam_index: self.plan(si, problem, part),
+                lambda problem, part, answer, k=scan_keys: known[k[(problem.id, part.id)]]))
+        self.result.cache_hits, self.result.cache_misses = self.cache.hits, self.cache.misses
+        return reports
 
-def _grade_one(path: Path):
-    """(report or error, new cache entries, hits, misses) for one file, in a worker."""
-    from examcheck.answers import load_sheet
-    from examcheck.grading import grade_file
-    from examcheck.schema import ValidationFailed
+    def _keys(self, scan: ScannedSheet, pending: dict, known: dict) -> dict:
+        """(problem, part) -> answer key, for every answer this sheet needs checked; queue the new ones."""
+        out = {}
+        problem_set = self.sets[scan.exam_index]
+        for pi, problem in enumerate(problem_set.problems):
+            for qi, part in enumerate(problem.parts):
+                answer = scan.answers.get((problem.id, part.id))
+                ref = reference_key(scan.exam_index, pi, qi)
+                plan = self.plans[ref]
+                if not needs_check(part, answer, plan):
+                    continue
+                key = answer_key(plan.fingerprint, answer.value)
+                out[(problem.id, part.id)] = key
+                self.result.answers += 1
+                if key in known or key in pending:
+                    continue
+                if key in self.memo:
+                    self.memo.move_to_end(key)
+                    known[key] = self.memo[key]
+                    continue
+                seconds = part_seconds(part, self.limits.seconds)
+                cached = self.cache.get(key, seconds)
+                if cached is not None:
+                    self._remember(key, cached)
+                    known[key] = cached
+                    continue
+                pending[key] = Task(check_task, (ref, answer.value), seconds, needs=(ref,), tag=key)
+        return out
 
-    cache: VerdictCache = _WORKER["cache"]
-    before_hits, before_misses, before_fresh = cache.hits, cache.misses, set(cache.fresh)
-    try:
-        report = grade_file(load_sheet(path), _WORKER["sets"], _WORKER["resolver"], _WORKER["limits"], cache)
-        outcome: Report | InputError = report
-    except ValidationFailed as exc:
-        outcome = exc.errors[0] if len(exc.errors) == 1 else InputError(str(path), None, "; ".join(
-            e.message for e in exc.errors))
-    except InputError as exc:
-        outcome = exc
-    except Exception as exc:  # noqa: BLE001 - one bad file never stops a batch
-        outcome = InputError(str(path), None, f"could not be graded ({type(exc).__name__}: {exc})")
-    new = {k: cache.fresh[k] for k in set(cache.fresh) - before_fresh}
-    return outcome, new, cache.hits - before_hits, cache.misses - before_misses
+    def _remember(self, key: str, verdict: Verdict) -> None:
+        self.memo[key] = verdict
+        self.memo.move_to_end(key)
+        while len(self.memo) > MEMO_SIZE:
+            self.memo.popitem(last=False)
 
+    def _verdict(self, outcome: Outcome, seconds: float, where: str) -> Verdict:
+        if outcome.ok:
+            return outcome.value
+        if outcome.kind == "limit":
+            return limit_verdict(outcome.what, seconds, self.limits.memory_mb)
+        bug = self._bug(outcome, "an answer check", f"checking the answer with key {where[:16]}")
+        return internal_error_verdict(bug.trace)
 
-def _isolated(path: Path, setup: dict):
-    """Grade one file in a worker of its own, so a file that kills its worker is found and skipped."""
-    try:
-        with ProcessPoolExecutor(max_workers=1, **setup) as pool:
-            return pool.submit(_grade_one, path).result()
-    except BrokenProcessPool:
-        return InputError(str(path), None, "crashed the grading worker; skipped"), {}, 0, 0
+    def _bug(self, outcome: Outcome, source: str, doing: str) -> InternalError:
+        text = outcome.detail if outcome.kind == "bug" else f"the sandbox worker died, twice: {outcome.detail}\n"
+        bug = bugs.from_traceback(source, text, doing)
+        self.result.bugs.append(bug)
+        return bug
 
+    # files ------------------------------------------------------------------------------------
 
-def grade_many(paths: list[Path], sets: list[ProblemSet], jobs: int = 1, limits: Limits = Limits(),
-               cache: VerdictCache | None = None, progress: Callable[[int], None] | None = None,
-               resolver=None) -> BatchResult:
-    cache = cache or VerdictCache()
-    outcomes: list = [None] * len(paths)
-    hits = misses = 0
-
-    def collect(index: int, result) -> None:
-        nonlocal hits, misses
-        outcome, new, h, m = result
-        outcomes[index] = outcome
-        cache.fresh.update(new)
-        hits, misses = hits + h, misses + m
-        if progress:
-            progress(1)
-
-    if jobs <= 1 or len(paths) <= 1 or not hasattr(os, "fork"):
-        _init_worker(sets, limits, cache, resolver)
-        for i, path in enumerate(paths):
-            collect(i, _grade_one(path))
-    else:
-        resolver = warm_resolver(sets, resolver)
-        context = get_context("fork")
-        setup = {"mp_context": context, "initializer": _init_worker, "initargs": (sets, limits, cache, resolver)}
-        done = 0
-        try:
-            with ProcessPoolExecutor(max_workers=jobs, **setup) as pool:
-                chunk = max(1, min(32, len(paths) // (jobs * 8) or 1))
-                for i, result in enumerate(pool.map(_grade_one, paths, chunksize=chunk)):
-                    collect(i, result)
-                    done = i + 1
-        except BrokenProcessPool:
-            for i in range(done, len(paths)):  # a worker died: isolate each remaining file
-                collect(i, _isolated(paths[i], setup))
-    reports = [o for o in outcomes if isinstance(o, Report)]
-    errors = [o for o in outcomes if isinstance(o, InputError)]
-    return BatchResult(reports, errors, hits, misses)
+    def scan(self, paths: list) -> Iterator[tuple[int, ScannedSheet | InputError | InternalError]]:
+        """Each file read in a worker under the limits: (its index, what came of it)."""
+        tasks = (Task(scan_task, (str(path),), self.limits.file_seconds, tag=i) for i, path in enumerate(paths))
+        for task, outcome in self.session.run_many(tasks):
+            source = str(paths[task.tag])
+            if outcome.ok:
+                yield task.tag, outcome.value
+            elif outcome.kind == "limit":
+                limit = describe_limit(outcome.what, self.limits.file_seconds, self.limits.memory_mb)
+                yield task.tag, InputError(source, None, f"too complex to read: over {limit}")
+            else:
+                yield task.tag, self._bug(outcome, source, "reading the answer file")

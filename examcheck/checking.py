@@ -3,10 +3,9 @@ full marks and that declared mistakes do not."""
 
 from __future__ import annotations
 
-from examcheck.answers import AnswerSheet, choose_set
-from examcheck.grading import expected_text, grade_sheet
+from examcheck.grading import expected_text
 from examcheck.limits import Limits
-from examcheck.model import Finding, Part, Problem, ProblemSet
+from examcheck.model import Finding, Part, Problem, ProblemSet, Report
 from examcheck.reference import PartReference, ProblemError, Resolver, bounded_test, convert, equal_values, result_of
 from examcheck.values import show
 
@@ -113,16 +112,14 @@ def show_written(value) -> str:
     return str(value)
 
 
-def check_key_file(sheet: AnswerSheet, sets: list[ProblemSet], limits: Limits = Limits()) -> list[Finding]:
-    """Grade a key shaped like an answer file; every answered part must be correct."""
-    problem_set = choose_set(sheet, sets)
-    report = grade_sheet(sheet, problem_set, limits=limits)
-    findings = [Finding(sheet.source, None, "", w) for w in report.warnings]
+def key_findings(report: Report) -> list[Finding]:
+    """A key file, graded: every answered part must be correct."""
+    findings = [Finding(report.source, None, "", w) for w in report.warnings]
     for problem in report.problems:
         for part in problem.parts:
-            if part.status in ("correct", "missing", "ungraded"):
+            if part.status.is_correct or part.status.is_skipped:
                 continue
-            findings.append(Finding(sheet.source, part.line, f"{report.exam}/{problem.id}.{part.id}",
+            findings.append(Finding(report.source, part.line, f"{report.exam}/{problem.id}.{part.id}",
                                     f"the key is {part.status}", stated=show_written(part.given),
                                     computed=part.expected, diagnosis=part.feedback))
     return findings

@@ -1,17 +1,22 @@
-"""The command line.  It parses options and renders results; it computes
-nothing.  Heavy modules are imported inside commands so --help stays fast."""
+"""The command line, thin: options in, one engine call, a renderer out.  It computes nothing
+(no grouping, no statistics, no JSON).  Heavy modules are imported inside commands so
+--help stays fast."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from examcheck import __version__
+from examcheck.render import names as render_names
 
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
+
 
 class FiniteFloatRange(click.FloatRange):
     """A float range that also refuses nan (which every comparison lets through)."""
@@ -29,13 +34,14 @@ problems_option = click.option(
 )
 
 
-def _console(color: str = "auto"):
-    from rich.console import Console
+def _exit_for_bugs(bugs) -> None:
+    """Internal errors are bugs: each said as such (with its traceback file), and their own exit code."""
+    from examcheck.bugs import EXIT_INTERNAL
 
-    force = {"always": True, "never": False}.get(color)
-    plain = color == "never"
-    return Console(force_terminal=force, no_color=plain or None, color_system=None if plain else "auto",
-                   highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 160)
+    for bug in dict.fromkeys(str(b) for b in bugs):
+        _say_error(bug)
+    if bugs:
+        sys.exit(EXIT_INTERNAL)
 
 
 def _say_error(error, suffix: str = "") -> None:
@@ -78,13 +84,37 @@ def _computable(sets, only=None):
     return resolver
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+
+class _Main(click.Group):
+    """Any exception that escapes a command is a bug: said so, its traceback kept in a file, exit 70."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
+                KeyboardInterrupt, GeneratorExit):
+            raise
+        except Exception:  # noqa: BLE001 - reported as the bug it is
+            import traceback
+
+            from examcheck.bugs import EXIT_INTERNAL, from_traceback
+
+            bug = from_traceback("examcheck " + " ".join(sys.argv[1:])[:200], traceback.format_exc())
+            click.echo(f"error: {bug}", err=True)
+            ctx.exit(EXIT_INTERNAL)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="examcheck")
 def main() -> None:
-    """Check and grade mathematical exam answers (deep learning and ML)."""
+    """Check and grade mathematical exam answers (deep learning and ML).
 
-
-GRADE_FORMATS = ["table", "json", "jsonl", "csv", "canvas", "gradescope", "junit", "github", "markdown"]
+    \b
+    Exit codes: 0 success; 1 findings (check), or a score under --fail-under;
+    2 usage or input errors (file:line: what was expected); 70 internal error:
+    a bug in examcheck, never a fault of the input, with its traceback file named.
+    """
 
 
 def _batch_options(fn):
@@ -97,6 +127,10 @@ def _batch_options(fn):
                      help="Seconds allowed for each answer check."),
         click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
                      help="Colour in the terminal (NO_COLOR and FORCE_COLOR are honoured too)."),
+        click.option("--backend", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+                     help='Where answers are checked: this machine, or Dask (pip install "examcheck[distributed]").'),
+        click.option("--scheduler", metavar="tcp://HOST:PORT",
+                     help="dask: an existing scheduler (default: a local cluster of --jobs workers on loopback)."),
         problems_option,
         click.argument("inputs", nargs=-1, required=True),
     ]
@@ -110,55 +144,110 @@ def _progress_wanted(files: int) -> bool:
     return files > 1 and sys.stderr.isatty()
 
 
-def _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit):
-    """(sets, batch result, input errors) for the answer files named by inputs."""
-    import os
+def _warn(message: str) -> None:
+    from examcheck.render.escape import terminal_text
 
-    from examcheck.batch import VerdictCache, grade_many
+    click.echo(f"warning: {terminal_text(message)}", err=True)
+
+
+@contextlib.contextmanager
+def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output=None, resume=False,
+            renderer=None):
+    """Grade the answer files named by inputs: yields (result, input errors, done), where done() is
+    called once the output is written (a --resume state is then removed).  The engine (and with it
+    the cache) closes after the output is written."""
+    from examcheck.dask_backend import DaskUnavailable
+    from examcheck.engine import Engine
     from examcheck.inputs import expand_inputs
     from examcheck.limits import Limits
     from examcheck.preflight import answered_sets
+    from examcheck.stream import ReportStore
 
     sets = _load_sets(problem_paths)
     paths, errors = expand_inputs(list(inputs))
-    # One file is graded lazily: only its exam must be computable.  A batch computes every reference anyway.
+    # A part whose reference cannot be computed is an input error (exit 2), before any grading:
+    # for one file only its exam's parts, for a batch every part.
     targets = answered_sets(paths, sets) if len(paths) <= 1 else sets
-    resolver = _computable(sets, [(s, p) for s in targets for p in s.problems])
-    cache = VerdictCache.load(cache_dir)
-    jobs = jobs or os.cpu_count() or 1
-    if _progress_wanted(len(paths)):
-        from rich.console import Console
-        from rich.progress import Progress
+    _computable(sets, [(s, p) for s in targets for p in s.problems])
+    window = os.environ.get("EXAMCHECK_WINDOW", "")  # files graded and committed together (default: 32 per job)
+    window = int(window) if window.isdigit() else 0
+    if scheduler and backend != "dask":
+        _fail_input(["--scheduler needs --backend dask"])
+    try:
+        engine = Engine(sets, jobs=jobs, limits=Limits(seconds=time_limit), cache_dir=cache_dir, warn=_warn,
+                        window=window, backend=backend, scheduler=scheduler)
+    except DaskUnavailable as exc:
+        _fail_input([exc])
+    except OSError as exc:  # the scheduler cannot be reached
+        _fail_input([f"--scheduler {scheduler}: {exc}"])
+    with engine:
+        store = ReportStore.for_output(output, engine.run_fingerprint()) if resume else ReportStore()
+        if store.changed:
+            _warn(f"{store.path}: left by a run with other problems, limits or version; grading every file again")
+        finished = []
+        if renderer is not None:  # imported while this process waits for its workers
+            import threading
 
-        with Progress(console=Console(stderr=True), transient=True) as bar:
-            task = bar.add_task("grading", total=len(paths))
-            result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache,
-                                progress=lambda n: bar.advance(task, n), resolver=resolver)
-    else:
-        result = grade_many(paths, sets, jobs, Limits(seconds=time_limit), cache, resolver=resolver)
-    cache.save(cache_dir)
-    return sets, result, errors + result.errors
+            from examcheck.render import renderer as load_renderer
+
+            threading.Thread(target=load_renderer, args=renderer, daemon=True).start()
+        try:
+            if _progress_wanted(len(paths)):
+                from rich.console import Console
+                from rich.progress import Progress
+
+                with Progress(console=Console(stderr=True), transient=True) as bar:
+                    task = bar.add_task("grading", total=len(paths))
+                    result = engine.grade_paths(paths, progress=lambda n: bar.advance(task, n), store=store)
+            else:
+                result = engine.grade_paths(paths, store=store)
+            if store.resumed:
+                _warn(f"resumed: {store.resumed} file(s) were graded by an interrupted run and not graded again")
+            yield result, errors + result.errors, lambda: finished.append(True)
+        except KeyboardInterrupt:
+            hint = " (run again with --resume to continue)" if resume else ""
+            click.echo(f"interrupted; no output was written{hint}", err=True)
+            sys.exit(130)
+        finally:
+            store.close(finished=bool(finished))
 
 
-def _emit(text: str, output: str | None) -> bool:
-    """Print text, or write it to the output file; False (after saying why) if it cannot be written."""
+def _finish(errors, bugs, written: bool) -> None:
+    """Input errors (exit 2) and internal errors (exit 70), after the output."""
+    for error in errors:
+        _say_error(error, " (skipped)")
+    _exit_for_bugs(bugs)
+    if errors or not written:
+        sys.exit(EXIT_INPUT)
+
+
+def _emit(chunks, output: str | None) -> bool:
+    """Print the chunks, or write them to the output file; False (after saying why) if it cannot be written."""
     from examcheck.outputs import OutputError, write_output
 
     if output is None or output == "-":
-        click.echo(text, nl=not text.endswith("\n"))
+        last = ""
+        for chunk in chunks:
+            if chunk:
+                click.echo(chunk, nl=False, color=True)  # the renderer decided on colour already
+                last = chunk
+        if last and not last.endswith("\n"):
+            click.echo()
         return True
     try:
-        write_output(output, text)
+        write_output(output, chunks)
     except OutputError as exc:
         _say_error(exc)
         return False
     return True
 
 
-def _check_output(output: str | None) -> None:
-    """A bad -o is a usage error before any grading starts."""
+def _check_output(output: str | None, resume: bool = False, inputs=(), problem_paths=()) -> None:
+    """A bad -o (or one that would replace an input file) is a usage error before any grading starts."""
     from examcheck.outputs import OutputError, check_output
 
+    if resume and (output is None or output == "-"):
+        _fail_input(["--resume needs -o FILE (the state of an interrupted run is kept beside it)"])
     try:
         params = click.get_current_context().params  # -o must not replace one of the run's own input files
         check_output(output, [str(p) for name in ("inputs", "problem_paths") for p in params.get(name) or ()])
@@ -166,124 +255,75 @@ def _check_output(output: str | None) -> None:
         _fail_input([exc])
 
 
-def _table_text(reports, reveal, summary, color, to_file: bool) -> str | None:
-    from examcheck.render.reports import print_report
-    from examcheck.render.stats import print_class_table
-
-    console = _console("never" if to_file else color)
-    if to_file:
-        console.begin_capture()
-    if len(reports) == 1:
-        print_report(reports[0], console, reveal=reveal)
-    elif reports:
-        print_class_table(reports, console)
-    if summary or len(reports) > 1:
-        _print_stats(reports, console)
-    return console.end_capture() if to_file else None
-
-
-def _print_stats(reports, console) -> None:
-    from examcheck.render.stats import print_stats
-    from examcheck.stats import class_stats
-
-    for exam in dict.fromkeys(r.exam for r in reports):
-        print_stats(exam, class_stats([r for r in reports if r.exam == exam]), console)
-
-
 @main.command()
 @_batch_options
-@click.option("--format", "fmt", type=click.Choice(GRADE_FORMATS), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(render_names("reports")), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write to this regular file (atomically; a symlink is followed).")
 @click.option("--no-reveal", is_flag=True, help="Hide expected answers (for self-checks); feedback stays.")
 @click.option("--fail-under", type=FiniteFloatRange(0, 100), help="Exit 1 if any score is below this percent.")
 @click.option("--summary", is_flag=True, help="Add class statistics (table format).")
 @click.option("--points-row", is_flag=True, help="csv: add a Points Possible row.")
 @click.option("--assignment", default="examcheck", show_default=True, help="canvas: the assignment column's name.")
-def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output, no_reveal, fail_under, summary,
-          points_row, assignment) -> None:
+@click.option("--resume", is_flag=True, help="Continue an interrupted run: files it finished are not graded again (needs -o).")
+def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, scheduler, fmt, output, no_reveal,
+          fail_under, summary, points_row, assignment, resume) -> None:
     """Grade answer files (files, folders or globs) part by part."""
-    from examcheck.render import exports
-    from examcheck.render.reports import reports_json
+    from examcheck.render import RenderOptions, render
 
-    _check_output(output)
-    _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
-    reports, reveal = result.reports, not no_reveal
-    written = True
-    renderers = {
-        "json": lambda: reports_json(reports, reveal=reveal) if reports else "[]",
-        "jsonl": lambda: exports.jsonl(reports, reveal),
-        "csv": lambda: exports.gradebook_csv(reports, points_row),
-        "canvas": lambda: exports.canvas_csv(reports, assignment),
-        "gradescope": lambda: exports.gradescope_json(reports[0], reveal) if len(reports) == 1 else
-        "[" + ",\n".join(exports.gradescope_json(r, reveal) for r in reports) + "]",
-        "junit": lambda: exports.junit_xml(reports),
-        "github": lambda: exports.github_reports(reports),
-        "markdown": lambda: "\n".join(exports.markdown_report(r, reveal) for r in reports),
-    }
-    if fmt == "table":
-        text = _table_text(reports, reveal, summary, color, to_file=output is not None)
-        if text is not None:
-            written = _emit(text, output)
-    elif fmt == "gradescope" and not reports:
-        written = _emit(exports.gradescope_failure([str(e) for e in errors]), output)
-    elif reports or fmt in ("json", "csv", "canvas", "junit"):
-        written = _emit(renderers[fmt](), output)
-    for error in errors:
-        _say_error(error, " (skipped)")
-    if errors or not written:
-        sys.exit(EXIT_INPUT)
-    if fail_under is not None and any(
-        (100 * r.score / r.max_score if r.max_score else 100.0) < fail_under for r in reports
-    ):
+    _check_output(output, resume, inputs, problem_paths)
+    with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume,
+                 renderer=("reports", fmt)) as (result, errors, done):
+        options = RenderOptions(reveal=not no_reveal, color=color, to_file=output is not None, summary=summary,
+                                points_row=points_row, assignment=assignment, errors=tuple(map(str, errors)),
+                                stats=result.statistics)
+        written = _emit(render("reports", fmt, result.reports, options), output)
+        if written:
+            done()
+        below = fail_under is not None and result.any_below(fail_under)
+    _finish(errors, result.bugs, written)
+    if below:
         sys.exit(EXIT_FINDINGS)
 
 
 @main.command()
 @_batch_options
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(render_names("stats")), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write to this regular file (atomically; a symlink is followed).")
-def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, fmt, output) -> None:
+def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, scheduler, fmt, output) -> None:
     """Class statistics: per-part means and commonest mistakes, discrimination, a histogram."""
-    from examcheck.render.stats import stats_json
-    from examcheck.stats import class_stats
+    from examcheck.render import RenderOptions, render
 
-    _check_output(output)
-    _sets, result, errors = _run_batch(inputs, problem_paths, jobs, cache_dir, time_limit)
-    reports = result.reports
-    written = True
-    if fmt == "json":
-        by_exam = {e: class_stats([r for r in reports if r.exam == e]) for e in dict.fromkeys(r.exam for r in reports)}
-        written = _emit(stats_json(by_exam), output)
-    else:
-        console = _console("never" if output else color)
-        if output:
-            console.begin_capture()
-        _print_stats(reports, console)
-        if output:
-            written = _emit(console.end_capture(), output)
-    for error in errors:
-        _say_error(error, " (skipped)")
-    if errors or not written:
-        sys.exit(EXIT_INPUT)
+    _check_output(output, inputs=inputs, problem_paths=problem_paths)
+    with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler) as (result, errors, _done):
+        options = RenderOptions(color=color, to_file=output is not None)
+        written = _emit(render("stats", fmt, result.statistics(), options), output)
+    _finish(errors, result.bugs, written)
 
 
 @main.command()
 @click.argument("problem_id")
 @problems_option
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown", "latex", "json"]), default="text",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(render_names("solution")), default="text", show_default=True)
 def solve(problem_id, problem_paths, fmt) -> None:
     """Print the worked reference solution of a problem (q3, or EXAM/q3)."""
-    from examcheck.render.solutions import RENDERERS, solution_json
-    from examcheck.solving import find_problem, solve_problem
+    from examcheck.engine import Engine
+    from examcheck.render import render
 
     sets = _load_sets(problem_paths)
+    from examcheck.solving import find_problem
+
     try:
         problem_set, problem = find_problem(sets, problem_id)
     except LookupError as exc:
         _fail_input([exc.args[0]])
-    solution = solve_problem(problem_set, problem, _computable(sets, [(problem_set, problem)]))
-    click.echo(solution_json([solution]) if fmt == "json" else RENDERERS[fmt](solution))
+    _computable(sets, [(problem_set, problem)])
+    with Engine(sets, jobs=1) as engine:
+        try:
+            solution = engine.solve(problem_id)
+        except LookupError as exc:
+            _fail_input([exc.args[0]])
+        _emit(render("solution", fmt, solution), None)
+        _exit_for_bugs(engine.bugs)
 
 
 @main.command()
@@ -291,38 +331,31 @@ def solve(problem_id, problem_paths, fmt) -> None:
 @click.option("--key", "key_files", multiple=True, type=click.Path(path_type=Path),
               help="A key file shaped like an answer file; every answer in it must be correct.")
 @problems_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text", show_default=True,
+@click.option("--format", "fmt", type=click.Choice(render_names("findings")), default="text", show_default=True,
               help="github: workflow annotations on the exact line of the problem file.")
 def check(paths, key_files, problem_paths, fmt) -> None:
     """Validate problem sets, recompute every part, and verify stated keys."""
     from examcheck.answers import load_sheet
-    from examcheck.checking import check_key_file, check_sets
-    from examcheck.render.listings import finding_text, findings_json
+    from examcheck.engine import Engine
+    from examcheck.render import RenderOptions, render
     from examcheck.schema import ValidationFailed
     from examcheck.yamlio import InputError
 
     sets = _load_sets(tuple(paths) + tuple(problem_paths))
-    findings = check_sets(sets, _computable(sets))
+    _computable(sets)
     try:
-        for key in key_files:
-            findings += check_key_file(load_sheet(key), sets)
+        keys = [load_sheet(key) for key in key_files]
     except ValidationFailed as exc:
         _fail_input(exc.errors)
     except InputError as exc:
         _fail_input([exc])
-    if fmt == "json":
-        click.echo(findings_json(findings))
-    elif fmt == "github":
-        from examcheck.render.exports import github_findings
-
-        click.echo(github_findings(findings), nl=False)
-    else:
-        for finding in findings:
-            click.echo(finding_text(finding))
-        parts = sum(len(p.parts) for s in sets for p in s.problems)
-        keys = sum(1 for s in sets for p in s.problems for part in p.parts if part.has_key)
-        verdict = f"{len(findings)} finding(s)" if findings else "all keys agree"
-        click.echo(f"checked {len(sets)} problem set(s), {parts} parts, {keys} stated keys: {verdict}")
+    with Engine(sets) as engine:
+        try:
+            findings = engine.check_sets(keys)
+        except InputError as exc:
+            _fail_input([exc])
+        _emit(render("findings", fmt, findings, RenderOptions(sets=sets)), None)
+        _exit_for_bugs(engine.bugs)
     if findings:
         sys.exit(EXIT_FINDINGS)
 
@@ -350,18 +383,49 @@ def template(exam, problem_paths) -> None:
     click.echo(template_yaml(matches[0]), nl=False)
 
 
+@main.group(name="cache")
+def cache_group() -> None:
+    """The verdict cache (a folder given with --cache): statistics, or empty it."""
+
+
+_cache_folder = click.argument("folder", required=False, type=click.Path(path_type=Path))
+
+
+@cache_group.command(name="stats")
+@_cache_folder
+def cache_stats(folder) -> None:
+    """Entries and size of the cache in FOLDER (default: $XDG_CACHE_HOME/examcheck)."""
+    from examcheck.cache import VerdictCache, default_cache_dir
+
+    store = VerdictCache(folder or default_cache_dir(), warn=lambda m: click.echo(f"warning: {m}", err=True))
+    info = store.stats()
+    store.close()
+    click.echo(f"{info['folder']}: {info['entries']} verdict(s), {info['bytes']} bytes"
+               + ("" if info["writable"] else " (read-only)"))
+
+
+@cache_group.command(name="clear")
+@_cache_folder
+def cache_clear(folder) -> None:
+    """Remove every verdict from the cache in FOLDER."""
+    from examcheck.cache import VerdictCache, default_cache_dir
+
+    store = VerdictCache(folder or default_cache_dir(), warn=lambda m: click.echo(f"warning: {m}", err=True))
+    removed = store.clear()
+    store.close()
+    click.echo(f"{store.folder}: removed {removed} verdict(s)")
+
+
 @main.command()
 @click.option("--answers", "which", flag_value="answers", help="The schema of answer files instead.")
 def schema(which) -> None:
     """Print the JSON Schema of problem sets, with each family's given fields, layer types and results
     (for editor autocompletion and checking)."""
-    import json
-
     from examcheck.publish import problem_set_schema
+    from examcheck.render.listings import schema_json
     from examcheck.schema import ANSWER_FILE_SCHEMA
 
-    click.echo(json.dumps(ANSWER_FILE_SCHEMA if which == "answers" else problem_set_schema(), indent=2,
-                          ensure_ascii=False))
+    click.echo(schema_json(ANSWER_FILE_SCHEMA if which == "answers" else problem_set_schema()))
 
 
 @main.command()

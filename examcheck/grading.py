@@ -1,16 +1,20 @@
-"""Grade an answer sheet part by part: answer test, then known mistakes, each
-check bounded in time and memory; one bad answer never stops the rest."""
+"""Grading, as pure functions: one answer against a part's reference (run in a sandbox worker by
+the engine), and a report assembled from the verdicts.  No processes, caches or files here."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 from examcheck.answers import AnswerSheet, WrittenAnswer, choose_set, split_parts
 from examcheck.answertests import PARTIAL, Verdict, run_test
-from examcheck.limits import CheckFailed, LimitExceeded, Limits, run_bounded, worker_id
-from examcheck.model import Part, PartResult, Problem, ProblemResult, ProblemSet, Report
-from examcheck.reference import PartReference, ProblemError, Resolver
+from examcheck.limits import describe_limit
+from examcheck.model import Part, PartResult, ProblemResult, ProblemSet, Report, Status
+from examcheck.reference import PartReference
 from examcheck.values import show
+
+TOO_COMPLEX = "too_complex"
+INTERNAL_ERROR = "internal_error"
 
 
 def verdict_for(part: Part, written, ref: PartReference) -> Verdict:
@@ -26,45 +30,15 @@ def verdict_for(part: Part, written, ref: PartReference) -> Verdict:
     return verdict
 
 
-_REMEMBERED: dict[tuple, tuple] = {}  # in a sandbox worker: reference key -> (part, reference)
-_SENT: dict[int | None, set] = {}     # here: sandbox worker pid -> reference keys it already holds
+def limit_verdict(what: str, seconds: float | None = None, memory_mb: int | None = None) -> Verdict:
+    """A check that ran past a limit: invalid, naming the limit."""
+    return Verdict(0.0, "invalid", f"too complex to check: over {describe_limit(what, seconds, memory_mb)}", TOO_COMPLEX)
 
 
-def _remember(key: tuple, part: Part, ref: PartReference) -> bool:
-    _REMEMBERED[key] = (part, ref)
-    return True
-
-
-def _verdict_for_key(key: tuple, written) -> Verdict:
-    part, ref = _REMEMBERED[key]
-    return verdict_for(part, written, ref)
-
-
-def _checked_in_sandbox(part: Part, written, ref: PartReference, limits: Limits) -> Verdict:
-    """Send each reference to the sandbox worker once; afterwards only its key travels."""
-    key = (id(part), id(ref))
-    worker = worker_id(limits)
-    sent = _SENT.setdefault(worker, set())
-    if key not in sent:
-        slim = PartReference(ref.value, ref.options, None, ref.mistakes, ref.shown)
-        run_bounded(_remember, key, part, slim, limits=limits)
-        sent.add(key)
-    return run_bounded(_verdict_for_key, key, written, limits=limits)
-
-
-def bounded_verdict(part: Part, written, ref: PartReference, limits: Limits) -> Verdict:
-    seconds = part.options.get("time_limit", limits.seconds)
-    try:
-        return _checked_in_sandbox(part, written, ref, Limits(seconds, limits.memory_mb))
-    except LimitExceeded as exc:
-        limit = f"{seconds:g} s" if exc.what == "time" else f"{limits.memory_mb} MB"
-        return Verdict(0.0, "invalid", f"too complex to check: over the {limit} {exc.what} limit", "too_complex")
-    except CheckFailed as exc:
-        return Verdict(0.0, "undecided", f"the checker failed on this answer ({exc}); please report it",
-                       "checker_error")
-    except Exception as exc:  # noqa: BLE001 - one bad answer must never stop the file
-        return Verdict(0.0, "undecided", f"the checker failed on this answer ({type(exc).__name__}); "
-                       "please report it", "checker_error")
+def internal_error_verdict(where: str) -> Verdict:
+    """A bug in examcheck while checking: never the student's fault, and said so."""
+    return Verdict(0.0, "undecided", f"internal error in examcheck, not a fault of this answer (please report it; {where})",
+                   INTERNAL_ERROR)
 
 
 def expected_text(part: Part, value) -> str:
@@ -82,41 +56,74 @@ def expected_text(part: Part, value) -> str:
     return text
 
 
+# ----------------------------------------------------------------------------- what the engine knows of a part
+
+
+@dataclass
+class PartPlan:
+    """A part's reference as grading needs it: shown answer, or why it cannot be computed."""
+
+    expected: str | None = None
+    error: str | None = None          # the problem file is at fault (a finding on it)
+    bug: str | None = None            # an internal error while computing it
+    fingerprint: str = ""
+
+
+@dataclass
+class ScannedSheet:
+    """An answer file, read and split into parts (small: it travels between processes)."""
+
+    student: str
+    exam_index: int
+    source: str
+    answers: dict[tuple[str, str], WrittenAnswer] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def scan_sheet(sheet: AnswerSheet, sets: list[ProblemSet]) -> ScannedSheet:
+    problem_set = choose_set(sheet, sets)
+    answers, warnings = split_parts(sheet, problem_set)
+    index = next(i for i, s in enumerate(sets) if s is problem_set)
+    return ScannedSheet(sheet.student, index, sheet.source, answers, warnings)
+
+
+def present(answer: WrittenAnswer | None) -> bool:
+    if answer is None or answer.value is None:
+        return False
+    return not (isinstance(answer.value, str) and not answer.value.strip())
+
+
+def needs_check(part: Part, answer: WrittenAnswer | None, plan: PartPlan) -> bool:
+    """Whether this answer goes to an answer test (else the report says why not)."""
+    return part.answer != "text" and plan.error is None and plan.bug is None and present(answer)
+
+
 def _written_for_report(value):
     if value is None or isinstance(value, (str, list, dict)):
         return value
     return str(value)
 
 
-def grade_part(problem: Problem, part: Part, answer: WrittenAnswer | None, resolver: Resolver,
-               limits: Limits, cache=None, fingerprint: str = "") -> PartResult:
+def part_result(part: Part, answer: WrittenAnswer | None, plan: PartPlan, verdict: Verdict | None) -> PartResult:
+    """verdict: the answer test's, when needs_check() said so."""
     given = _written_for_report(answer.value) if answer else None
-    line = answer.line if answer else None
-    result = PartResult(part.id, "missing", 0.0, part.marks, given, None, line=line)
-    try:
-        ref = resolver.reference(problem, part)
-    except ProblemError as exc:
-        result.status, result.feedback = "undecided", f"the problem file is at fault: {exc}"
+    result = PartResult(part.id, Status.MISSING, 0.0, part.marks, given, None, line=answer.line if answer else None)
+    if plan.bug is not None:
+        result.status, result.note = Status.UNDECIDED, INTERNAL_ERROR
+        result.feedback = f"internal error in examcheck while computing this part's answer (please report it; {plan.bug})"
         return result
-    result.expected = expected_text(part, ref.display) if part.answer != "text" else None
+    if plan.error is not None:
+        result.status, result.feedback = Status.UNDECIDED, f"the problem file is at fault: {plan.error}"
+        return result
+    result.expected = plan.expected
     if part.answer == "text":
-        result.status = "ungraded" if _present(answer) else "missing"
+        result.status = Status.UNGRADED if present(answer) else Status.MISSING
         result.feedback = "marked by hand" + (": " + "; ".join(part.rubric) if part.rubric else "")
         return result
-    if not _present(answer):
+    if verdict is None:
         result.feedback = "no answer given"
         return result
-    key = None
-    if cache is not None:
-        from examcheck.batch import answer_key
-
-        key = answer_key(fingerprint, answer.value)
-        verdict = cache.get(key)
-    if key is None or verdict is None:
-        verdict = bounded_verdict(part, answer.value, ref, limits)
-        if key is not None:
-            cache.put(key, verdict)
-    result.status = verdict.status
+    result.status = Status(verdict.status)
     result.score = round(verdict.score * part.marks, 6)
     result.feedback = verdict.feedback
     result.interpreted = verdict.interpreted
@@ -124,36 +131,35 @@ def grade_part(problem: Problem, part: Part, answer: WrittenAnswer | None, resol
     return result
 
 
-def _present(answer: WrittenAnswer | None) -> bool:
-    if answer is None or answer.value is None:
-        return False
-    return not (isinstance(answer.value, str) and not answer.value.strip())
-
-
-def _fingerprint(resolver: Resolver, problem_set: ProblemSet, problem: Problem, part: Part) -> str:
-    """Computed once per run (a Resolver lives for one run over unchanging problem sets)."""
-    key = (problem_set.exam, problem.id, part.id)
-    if key not in resolver.fingerprints:
-        from examcheck.batch import part_fingerprint
-
-        resolver.fingerprints[key] = part_fingerprint(problem_set, problem, part)
-    return resolver.fingerprints[key]
-
-
-def grade_sheet(sheet: AnswerSheet, problem_set: ProblemSet, resolver: Resolver | None = None,
-                limits: Limits = Limits(), cache=None) -> Report:
-    """cache: a VerdictCache, or None to check every answer afresh."""
-    resolver = resolver or Resolver()
-    answers, warnings = split_parts(sheet, problem_set)
+def build_report(scan: ScannedSheet, problem_set: ProblemSet, plan_of, verdict_of) -> Report:
+    """plan_of(problem, part) -> PartPlan; verdict_of(problem, part, answer) -> Verdict (only for checked answers)."""
     problems = []
     for problem in problem_set.problems:
-        parts = [grade_part(problem, part, answers.get((problem.id, part.id)), resolver, limits, cache,
-                            _fingerprint(resolver, problem_set, problem, part) if cache is not None else "")
-                 for part in problem.parts]
+        parts = []
+        for part in problem.parts:
+            answer = scan.answers.get((problem.id, part.id))
+            plan = plan_of(problem, part)
+            verdict = verdict_of(problem, part, answer) if needs_check(part, answer, plan) else None
+            parts.append(part_result(part, answer, plan, verdict))
         problems.append(ProblemResult(problem.id, parts))
-    return Report(sheet.student, problem_set.exam, problems, sheet.source, warnings)
+    return Report(scan.student, problem_set.exam, problems, scan.source, scan.warnings)
 
 
-def grade_file(sheet: AnswerSheet, sets: list[ProblemSet], resolver: Resolver | None = None,
-               limits: Limits = Limits(), cache=None) -> Report:
-    return grade_sheet(sheet, choose_set(sheet, sets), resolver, limits, cache)
+def part_seconds(part: Part, default: float) -> float:
+    return float(part.options.get("time_limit", default))
+
+
+def problem_parts(problem_set: ProblemSet):
+    """(problem, part) in exam order."""
+    for problem in problem_set.problems:
+        for part in problem.parts:
+            yield problem, part
+
+
+def __getattr__(name: str):
+    """grade_file / grade_sheet moved to examcheck.engine (kept importable from here for old call sites)."""
+    if name in ("grade_file", "grade_sheet", "bounded_verdict"):
+        from examcheck import engine
+
+        return getattr(engine, name)
+    raise AttributeError(name)

@@ -2,12 +2,58 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
-from typing import Any
+import statistics
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from examcheck.answertests import Precision
+if TYPE_CHECKING:  # the model imports no SymPy, so that renderers need none
+    from examcheck.answertests import Precision
 
-STATUSES = ("correct", "partial", "incorrect", "missing", "invalid", "undecided", "ungraded")
+
+def _default_precision() -> Precision:
+    from examcheck.answertests import Precision
+
+    return Precision()
+
+
+class Status(StrEnum):
+    """A part's verdict.  The values are the stable strings of every output format."""
+
+    CORRECT = "correct"
+    PARTIAL = "partial"
+    INCORRECT = "incorrect"
+    MISSING = "missing"
+    INVALID = "invalid"
+    UNDECIDED = "undecided"
+    UNGRADED = "ungraded"
+
+    @property
+    def is_correct(self) -> bool:
+        return self is Status.CORRECT
+
+    @property
+    def is_wrong(self) -> bool:
+        """Lost marks on an answer that was given (counted among a part's wrong answers)."""
+        return self in (Status.INCORRECT, Status.PARTIAL, Status.INVALID, Status.UNDECIDED)
+
+    @property
+    def is_skipped(self) -> bool:
+        """Nothing to judge automatically: no answer, or marked by hand."""
+        return self in (Status.MISSING, Status.UNGRADED)
+
+    @property
+    def is_failure(self) -> bool:
+        """A failed test in CI-style formats (JUnit, Gradescope, annotations)."""
+        return not (self.is_correct or self.is_skipped)
+
+    @property
+    def is_warning(self) -> bool:
+        """Worth a warning rather than an error in annotations."""
+        return self in (Status.MISSING, Status.PARTIAL)
+
+
+STATUSES = tuple(s.value for s in Status)
 
 
 @dataclass
@@ -30,7 +76,7 @@ class Part:
     result: str | None = None
     reference: Any = None
     given: dict = field(default_factory=dict)
-    precision: Precision = field(default_factory=Precision)
+    precision: Precision = field(default_factory=_default_precision)
     variables: dict[str, str] = field(default_factory=dict)
     functions: list[str] = field(default_factory=list)
     log_base: Any = "e"
@@ -81,7 +127,7 @@ class ProblemSet:
 @dataclass
 class PartResult:
     id: str
-    status: str
+    status: Status
     score: float
     max_score: float
     given: Any = None
@@ -122,27 +168,6 @@ class Report:
     def max_score(self) -> float:
         return sum(p.max_score for p in self.problems)
 
-    def to_dict(self, reveal: bool = True) -> dict:
-        """The stable JSON report."""
-        problems = []
-        for problem in self.problems:
-            parts = []
-            for part in problem.parts:
-                row = asdict(part)
-                row.pop("line")
-                if not reveal:
-                    row["expected"] = None
-                parts.append(row)
-            problems.append({"id": problem.id, "score": _num(problem.score),
-                             "max_score": _num(problem.max_score), "parts": parts})
-        return {"student": self.student, "exam": self.exam, "score": _num(self.score),
-                "max_score": _num(self.max_score), "problems": problems, "source": self.source,
-                "warnings": self.warnings}
-
-
-def _num(x: float):
-    return int(x) if float(x).is_integer() else round(x, 4)
-
 
 @dataclass
 class Finding:
@@ -169,3 +194,72 @@ class Finding:
         if self.diagnosis:
             out.append(f"why: {self.diagnosis}")
         return out
+
+
+# ----------------------------------------------------------------------------- worked solutions
+
+
+@dataclass
+class PartSolution:
+    id: str
+    prompt: str
+    marks: float
+    answer_type: str
+    answer: str | None
+    steps: list = field(default_factory=list)  # each with .text and .math
+    error: str = ""
+    rubric: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ProblemSolution:
+    exam: str
+    id: str
+    title: str
+    statement: str
+    family: str | None
+    parts: list[PartSolution]
+
+
+# ----------------------------------------------------------------------------- class statistics
+
+
+@dataclass
+class PartStats:
+    name: str
+    max_score: float
+    mean: float
+    median: float
+    percent_correct: float
+    common_wrong: list[tuple[str, int, str]] = field(default_factory=list)  # (answer, count, diagnosis)
+
+
+@dataclass
+class QuestionStats:
+    name: str
+    mean_fraction: float
+    discrimination: float | None
+
+
+@dataclass
+class ClassStats:
+    students: int
+    max_score: float
+    totals: list[float]
+    parts: list[PartStats]
+    questions: list[QuestionStats]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(self.totals) if self.totals else 0.0
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.totals) if self.totals else 0.0
+
+    def histogram(self, bins: int = 10) -> list[tuple[float, float, int]]:
+        top = self.max_score or 1.0
+        counts = [0] * bins
+        for total in self.totals:
+            counts[min(int(bins * total / top), bins - 1)] += 1
+        return [(top * i / bins, top * (i + 1) / bins, c) for i, c in enumerate(counts)]

@@ -14,9 +14,10 @@ from examcheck.answertests import Options, Verdict, read_reference, run_test
 from examcheck.domains import parse_domain
 from examcheck.families import FamilyError, Solution
 from examcheck.families import get as get_family
-from examcheck.limits import CheckFailed, LimitExceeded, Limits, run_bounded
+from examcheck.limits import CheckFailed, LimitExceeded, Limits
 from examcheck.model import Mistake, Part, Problem
 from examcheck.parsing import ParseError, Vocabulary
+from examcheck.sandbox import Session, run_bounded
 from examcheck.values import exact
 
 FAMILY_LIMITS = Limits(seconds=20.0)     # one family solve
@@ -24,9 +25,11 @@ REFERENCE_LIMITS = Limits(seconds=10.0)  # reading a reference or a mistake, com
 
 
 def solve_family(family: str, given: dict, log_base) -> Solution:
+    """A family's solution; what the problem gives it wrongly is a FamilyError.  Anything else a family
+    raises (TypeError, KeyError, ...) is a bug in the family, and reaches the engine as an internal error."""
     try:
         return get_family(family).compute(given, log_base)
-    except (FamilyError, ParseError, ValueError, TypeError, KeyError, ZeroDivisionError) as exc:
+    except (FamilyError, ParseError, ValueError, ArithmeticError) as exc:
         raise FamilyError(str(exc)) from None
 
 
@@ -65,7 +68,11 @@ def log_base_of(base) -> int | None:
 class Resolver:
     """Solves families once per distinct given values, and builds references."""
 
-    def __init__(self):
+    def __init__(self, runner=None):
+        """runner(fn, *args, limits=...) runs a family solve under limits; by default in a sandbox session
+        of this resolver's own.  The engine's workers, being sandboxes already, pass a direct call."""
+        self.runner = runner
+        self._session = None
         self._solutions: dict[str, Solution] = {}
         self._references: dict[tuple, tuple] = {}  # keeps problem and part alive, so their ids stay unique
         self.fingerprints: dict[tuple, str] = {}
@@ -79,12 +86,19 @@ class Resolver:
             except FamilyError as exc:
                 raise ProblemError(str(exc)) from exc
             try:
-                self._solutions[cache_key] = run_bounded(solve_family, family, given, log_base, limits=FAMILY_LIMITS)
+                self._solutions[cache_key] = self._run(solve_family, family, given, log_base)
             except LimitExceeded as exc:
                 raise ProblemError(f"family {family!r} ran past its {exc.what} limit on this problem") from exc
-            except CheckFailed as exc:
+            except (CheckFailed, FamilyError) as exc:  # FamilyError: raised as it is inside a sandbox worker
                 raise ProblemError(f"family {family!r} could not solve this problem: {exc}") from exc
         return self._solutions[cache_key]
+
+    def _run(self, fn, *args):
+        if self.runner is not None:
+            return self.runner(fn, *args, limits=FAMILY_LIMITS)
+        if self._session is None:
+            self._session = Session(1, FAMILY_LIMITS.memory_mb)
+        return run_bounded(fn, *args, limits=FAMILY_LIMITS, session=self._session)
 
     def part_solution(self, problem: Problem, part: Part) -> Solution | None:
         if problem.family is None or (part.answer == "text" and part.result is None):
@@ -97,12 +111,9 @@ class Resolver:
         if key not in self._references:
             try:
                 computed = self._compute(problem, part, with_mistakes)
-            except ProblemError:
-                raise
             except (RecursionError, MemoryError):
                 raise ProblemError("the reference is too large to compute") from None
-            except Exception as exc:  # noqa: BLE001 - a part whose reference fails is a finding for that part
-                raise ProblemError(f"could not compute the reference ({type(exc).__name__}: {exc})") from None
+            # anything else unexpected is a bug: the engine reports it as such, for this part only
             self._references[key] = (problem, part, computed)
         return self._references[key][2]
 

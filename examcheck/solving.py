@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from examcheck.families import Step
 from examcheck.grading import expected_text
-from examcheck.model import Problem, ProblemSet
+from examcheck.model import PartSolution, Problem, ProblemSet, ProblemSolution
 from examcheck.reference import ProblemError, Resolver
 
 
@@ -14,35 +12,7 @@ class AmbiguousId(LookupError):
     pass
 
 
-@dataclass
-class PartSolution:
-    id: str
-    prompt: str
-    marks: float
-    answer_type: str
-    answer: str | None
-    steps: list[Step] = field(default_factory=list)
-    error: str = ""
-    rubric: list[str] = field(default_factory=list)
-
-
-@dataclass
-class ProblemSolution:
-    exam: str
-    id: str
-    title: str
-    statement: str
-    family: str | None
-    parts: list[PartSolution]
-
-    def to_dict(self) -> dict:
-        return {
-            "exam": self.exam, "id": self.id, "title": self.title, "statement": self.statement,
-            "family": self.family,
-            "parts": [{"id": p.id, "prompt": p.prompt, "marks": p.marks, "answer_type": p.answer_type,
-                       "answer": p.answer, "error": p.error or None, "rubric": p.rubric,
-                       "steps": [{"text": s.text, "math": s.math} for s in p.steps]} for p in self.parts],
-        }
+__all__ = ["AmbiguousId", "PartSolution", "ProblemSolution", "find_problem", "solve_problem"]
 
 
 def find_problem(sets: list[ProblemSet], ident: str) -> tuple[ProblemSet, Problem]:

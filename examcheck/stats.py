@@ -5,95 +5,73 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
 
-from examcheck.model import Report
+from examcheck.model import ClassStats, PartStats, QuestionStats
 
-WRONG = ("incorrect", "partial", "invalid", "undecided")
-
-
-@dataclass
-class PartStats:
-    name: str
-    max_score: float
-    mean: float
-    median: float
-    percent_correct: float
-    common_wrong: list[tuple[str, int, str]] = field(default_factory=list)  # (answer, count, diagnosis)
+__all__ = ["ClassStats", "PartStats", "QuestionStats", "by_exam", "class_stats"]
 
 
-@dataclass
-class QuestionStats:
-    name: str
-    mean_fraction: float
-    discrimination: float | None
-
-
-@dataclass
-class ClassStats:
-    students: int
-    max_score: float
-    totals: list[float]
-    parts: list[PartStats]
-    questions: list[QuestionStats]
-
-    @property
-    def mean(self) -> float:
-        return statistics.fmean(self.totals) if self.totals else 0.0
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.totals) if self.totals else 0.0
-
-    def histogram(self, bins: int = 10) -> list[tuple[float, float, int]]:
-        top = self.max_score or 1.0
-        counts = [0] * bins
-        for total in self.totals:
-            counts[min(int(bins * total / top), bins - 1)] += 1
-        return [(top * i / bins, top * (i + 1) / bins, c) for i, c in enumerate(counts)]
-
-
-def class_stats(reports: list[Report], group_fraction: float = 0.27) -> ClassStats:
+def class_stats(reports, group_fraction: float = 0.27) -> ClassStats:
     """Discrimination index: mean score fraction of the top 27% of students (by total)
-    minus that of the bottom 27%, per question (Kelley's groups)."""
-    parts: dict[str, list] = {}
-    for report in reports:
-        for problem in report.problems:
+    minus that of the bottom 27%, per question (Kelley's groups).  One pass over the reports,
+    keeping numbers only (not the reports), so a class of any size streams through."""
+    parts: dict[str, _PartTally] = {}
+    totals: list[float] = []
+    fractions: dict[str, list[float | None]] = {}  # question -> its score fraction, per report
+    order: dict[str, int] = {}
+    most = 0.0
+    for index, report in enumerate(reports):
+        totals.append(report.score)
+        most = max(most, report.max_score)
+        for position, problem in enumerate(report.problems):
+            order.setdefault(problem.id, position)
+            column = fractions.setdefault(problem.id, [])
+            column.extend([None] * (index - len(column)))
+            column.append(problem.score / problem.max_score if problem.max_score else None)
             for part in problem.parts:
-                parts.setdefault(f"{problem.id}.{part.id}", []).append(part)
-    part_stats = []
-    for name, results in parts.items():
-        scores = [p.score for p in results]
-        wrong = Counter()
-        diagnosis: dict[str, str] = {}
-        for p in results:
-            if p.status in WRONG:
-                shown = (p.interpreted or str(p.given or "")).strip()
-                wrong[shown] += 1
-                diagnosis.setdefault(shown, p.feedback or p.note)
-        part_stats.append(PartStats(
-            name, results[0].max_score, statistics.fmean(scores), statistics.median(scores),
-            100 * sum(p.status == "correct" for p in results) / len(results),
-            [(answer, count, diagnosis[answer]) for answer, count in wrong.most_common(5)]))
-    ranked = sorted(reports, key=lambda r: r.score)
-    size = max(1, round(group_fraction * len(ranked))) if len(ranked) >= 2 else 0
+                parts.setdefault(f"{problem.id}.{part.id}", _PartTally(part.max_score)).add(part)
+    count = len(totals)
+    part_stats = [tally.stats(name) for name, tally in parts.items()]
+    ranked = sorted(range(count), key=lambda i: totals[i])
+    size = max(1, round(group_fraction * count)) if count >= 2 else 0
     low, high = ranked[:size], ranked[-size:] if size else []
     questions = []
-    names = {p.id for r in reports for p in r.problems}
-    for qid in sorted(names, key=lambda q: _order(reports, q)):
-        def fraction(group, qid=qid):
-            values = [p.score / p.max_score for r in group for p in r.problems if p.id == qid and p.max_score]
+    for qid in sorted(order, key=lambda q: order[q]):
+        column = fractions[qid] + [None] * (count - len(fractions[qid]))
+
+        def fraction(group, column=column):
+            values = [column[i] for i in group if column[i] is not None]
             return statistics.fmean(values) if values else None
-        overall = fraction(reports)
+
+        overall = fraction(range(count))
         hi, lo = fraction(high), fraction(low)
         questions.append(QuestionStats(qid, overall or 0.0, None if hi is None or lo is None else hi - lo))
-    most = max((r.max_score for r in reports), default=0.0)
-    return ClassStats(len(reports), most, [r.score for r in reports], part_stats, questions)
+    return ClassStats(count, most, totals, part_stats, questions)
 
 
-def _order(reports: list[Report], qid: str) -> int:
-    for report in reports:
-        for i, problem in enumerate(report.problems):
-            if problem.id == qid:
-                return i
-    return 0
+class _PartTally:
+    def __init__(self, max_score: float):
+        self.max_score = max_score
+        self.scores: list[float] = []
+        self.correct = 0
+        self.wrong: Counter = Counter()
+        self.diagnosis: dict[str, str] = {}
+
+    def add(self, part) -> None:
+        self.scores.append(part.score)
+        self.correct += part.status.is_correct
+        if part.status.is_wrong:
+            shown = (part.interpreted or str(part.given or "")).strip()
+            self.wrong[shown] += 1
+            self.diagnosis.setdefault(shown, part.feedback or part.note)
+
+    def stats(self, name: str) -> PartStats:
+        return PartStats(name, self.max_score, statistics.fmean(self.scores), statistics.median(self.scores),
+                         100 * self.correct / len(self.scores),
+                         [(answer, count, self.diagnosis[answer]) for answer, count in self.wrong.most_common(5)])
+
+
+def by_exam(reports) -> dict[str, ClassStats]:
+    """Statistics of each exam among the reports (one pass per exam over a re-iterable of reports)."""
+    exams = list(dict.fromkeys(r.exam for r in reports))
+    return {exam: class_stats(r for r in reports if r.exam == exam) for exam in exams}

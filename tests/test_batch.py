@@ -1,4 +1,4 @@
-"""Batch grading: inputs, parallel workers, the verdict cache, skip-on-error, atomic writes."""
+"""Batch grading through the engine: inputs, parallel workers, dedup, the verdict cache, skip-on-error, atomic writes."""
 
 import json
 import shutil
@@ -7,14 +7,15 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from examcheck import batch as batch_module
-from examcheck.batch import VerdictCache, grade_many
+from examcheck import tasks as tasks_module
 from examcheck.cli import main
+from examcheck.engine import grade_paths
 from examcheck.inputs import expand_inputs
 from examcheck.outputs import atomic_write
+from examcheck.render.reports import report_dict
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL_GRADE_ONE = batch_module._grade_one  # kept before any test patches it
+REAL_SCAN = tasks_module.scan_task  # kept before any test patches it
 EXAMPLES = ROOT / "examples"
 PROBLEMS = str(ROOT / "problems")
 
@@ -42,7 +43,7 @@ def test_expand_inputs(classroom):
 
 def test_batch_skips_a_broken_file_and_grades_the_rest(classroom, sets):
     paths, _ = expand_inputs([str(classroom)])
-    result = grade_many(paths, sets, jobs=2)
+    result = grade_paths(paths, sets, jobs=2)
     assert len(result.reports) == 10
     assert len(result.errors) == 1 and "broken.yaml" in str(result.errors[0])
     students = [r.student for r in result.reports]
@@ -51,33 +52,33 @@ def test_batch_skips_a_broken_file_and_grades_the_rest(classroom, sets):
 
 def test_parallel_and_serial_agree(classroom, sets):
     paths, _ = expand_inputs([str(classroom)])
-    serial = grade_many(paths, sets, jobs=1)
-    parallel = grade_many(paths, sets, jobs=2)
-    assert [r.to_dict() for r in serial.reports] == [r.to_dict() for r in parallel.reports]
+    serial = grade_paths(paths, sets, jobs=1)
+    parallel = grade_paths(paths, sets, jobs=2)
+    assert [report_dict(r) for r in serial.reports] == [report_dict(r) for r in parallel.reports]
 
 
 def test_identical_answers_are_checked_once(classroom, sets):
     paths = sorted(classroom.glob("copy*.yaml"))
-    result = grade_many(paths, sets, jobs=1)
-    assert result.cache_hits > 0 and result.hit_rate >= 0.6
+    result = grade_paths(paths, sets, jobs=1)
+    assert result.checks < result.answers and result.hit_rate >= 0.6
 
 
-def test_cache_persists_and_a_changed_problem_invalidates_it(tmp_path, classroom, sets):
+def test_cache_persists_and_a_changed_problem_invalidates_it(tmp_path, classroom, sets, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     cache_dir = tmp_path / "cache"
-    first = VerdictCache.load(cache_dir)
-    grade_many([classroom / "flawed.yaml"], sets, cache=first)
-    first.save(cache_dir)
-    assert (cache_dir / "verdicts.json").is_file()
-    second = VerdictCache.load(cache_dir)
-    again = grade_many([classroom / "flawed.yaml"], sets, cache=second)
-    assert again.cache_misses == 0 and again.cache_hits > 0
+    first = grade_paths([classroom / "flawed.yaml"], sets, cache_dir=cache_dir)
+    assert first.cache_misses > 0 and first.checks > 0
+    assert (cache_dir / "verdicts.sqlite").is_file()
+    again = grade_paths([classroom / "flawed.yaml"], sets, cache_dir=cache_dir)
+    assert again.cache_misses == 0 and again.cache_hits > 0 and again.checks == 0
+    assert [report_dict(r) for r in again.reports] == [report_dict(r) for r in first.reports]
 
     import copy
 
     changed = copy.deepcopy(sets)
     quiz = next(s for s in changed if s.exam == "seed000-quiz")
     quiz.problem("q3").given["layers"][0]["filters"] = 99
-    third = grade_many([classroom / "flawed.yaml"], changed, cache=VerdictCache.load(cache_dir))
+    third = grade_paths([classroom / "flawed.yaml"], changed, cache_dir=cache_dir)
     q3a = next(q for p in third.reports[0].problems if p.id == "q3" for q in p.parts if q.id == "a")
     assert third.cache_misses > 0 and q3a.expected == "7524"  # (5·5·3 + 1)·99
 
@@ -99,13 +100,14 @@ def test_cli_batch_table_and_summary(classroom):
     assert "broken.yaml" in result.stderr and "skipped" in result.stderr
 
 
-def test_cli_output_file_and_cache_dir(tmp_path, classroom):
+def test_cli_output_file_and_cache_dir(tmp_path, classroom, monkeypatch):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     out = tmp_path / "grades.json"
     args = ["grade", str(classroom / "flawed.yaml"), str(classroom / "perfect.yaml"), "--problems", PROBLEMS,
             "--format", "json", "-o", str(out), "--cache", str(tmp_path / "c")]
     assert CliRunner().invoke(main, args).exit_code == 0
     assert [r["student"] for r in json.loads(out.read_text())] == ["flawed-fred", "perfect-pat"]
-    assert (tmp_path / "c" / "verdicts.json").is_file()
+    assert (tmp_path / "c" / "verdicts.sqlite").is_file()
 
 
 def test_stats_command(classroom):
@@ -122,22 +124,28 @@ def test_stats_command(classroom):
     assert sum(b["count"] for b in data["histogram"]) == 4
 
 
-def _fragile(path):
+def _fragile(context, path):
     import os
 
-    from tests.test_batch import REAL_GRADE_ONE as real
+    from tests.test_batch import REAL_SCAN as real
 
-    if path.name == "perfect.yaml":
+    if path.endswith("perfect.yaml"):
         os._exit(3)  # as a segfault would
-    return real(path)
+    return real(context, path)
 
 
-def test_a_file_that_kills_its_worker_is_skipped_and_the_rest_graded(classroom, sets, monkeypatch):
-    monkeypatch.setattr(batch_module, "_grade_one", _fragile)
+def test_a_file_that_kills_its_worker_is_reported_as_a_bug_and_the_rest_graded(classroom, sets, monkeypatch, tmp_path):
+    monkeypatch.setenv("EXAMCHECK_BUG_DIR", str(tmp_path / "bugs"))
+    monkeypatch.setattr(tasks_module, "scan_task", _fragile)
+    from examcheck import batch
+
+    monkeypatch.setattr(batch, "scan_task", _fragile)
     paths = [classroom / "flawed.yaml", classroom / "perfect.yaml", classroom / "copy0.yaml", classroom / "copy1.yaml"]
-    result = grade_many(paths, sets, jobs=2)
+    result = grade_paths(paths, sets, jobs=2)
     assert sorted(r.student for r in result.reports) == ["copy-0", "copy-1", "flawed-fred"]
-    assert len(result.errors) == 1 and "perfect.yaml" in str(result.errors[0]) and "crashed" in str(result.errors[0])
+    assert result.errors == []
+    assert len(result.bugs) == 1 and "perfect.yaml" in str(result.bugs[0]) and "internal error" in str(result.bugs[0])
+    assert "exited with status 3" in (tmp_path / "bugs").joinpath(result.bugs[0].trace.split("/")[-1]).read_text()
 
 
 def test_progress_goes_to_stderr_and_output_stays_clean(classroom, monkeypatch):

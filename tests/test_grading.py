@@ -3,7 +3,8 @@ from pathlib import Path
 import pytest
 
 from examcheck.answers import load_sheet, sheet_from_text
-from examcheck.grading import grade_file
+from examcheck.engine import grade_file
+from examcheck.grading import verdict_for as REAL_VERDICT_FOR
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "answers"
 
@@ -77,11 +78,13 @@ problems:
 
 
 def test_report_json_fields(sets):
-    report = grade_file(load_sheet(EXAMPLES / "flawed.yaml"), sets).to_dict()
+    from examcheck.render.reports import report_dict
+
+    report = report_dict(grade_file(load_sheet(EXAMPLES / "flawed.yaml"), sets))
     assert set(report) >= {"student", "exam", "score", "max_score", "problems"}
     part = report["problems"][0]["parts"][0]
     assert set(part) >= {"id", "status", "score", "max_score", "given", "expected", "feedback"}
-    hidden = grade_file(load_sheet(EXAMPLES / "flawed.yaml"), sets).to_dict(reveal=False)
+    hidden = report_dict(grade_file(load_sheet(EXAMPLES / "flawed.yaml"), sets), reveal=False)
     assert all(p["expected"] is None for q in hidden["problems"] for p in q["parts"])
 
 
@@ -99,18 +102,39 @@ def test_answer_file_shape_errors(text, message, sets):
     assert message in str(info.value) and "bad.yaml" in str(info.value)
 
 
+def _slow_for_expressions(part, written, ref):
+    if part.answer == "expression":
+        while True:
+            pass
+    return REAL_VERDICT_FOR(part, written, ref)
+
+
+def _buggy_for_numbers(part, written, ref):
+    if part.answer == "number":
+        raise OSError(5, "an examcheck bug")
+    return REAL_VERDICT_FOR(part, written, ref)
+
+
 def test_a_check_over_its_limit_is_too_complex_and_the_rest_go_on(sets, monkeypatch):
-    from examcheck import grading
-    from examcheck.limits import LimitExceeded
+    from examcheck import tasks
+    from examcheck.limits import Limits
 
-    real = grading._checked_in_sandbox
-
-    def slow_for_expressions(part, *args, **kwargs):
-        if part.answer == "expression":
-            raise LimitExceeded("time")
-        return real(part, *args, **kwargs)
-
-    monkeypatch.setattr(grading, "_checked_in_sandbox", slow_for_expressions)
-    parts = statuses(grade_file(load_sheet(EXAMPLES / "perfect.yaml"), sets))
-    assert parts["q1.i"].status == "invalid" and "too complex to check" in parts["q1.i"].feedback
+    monkeypatch.setattr(tasks, "verdict_for", _slow_for_expressions)
+    parts = statuses(grade_file(load_sheet(EXAMPLES / "perfect.yaml"), sets, limits=Limits(seconds=0.3)))
+    assert parts["q1.i"].status == "invalid" and parts["q1.i"].feedback == "too complex to check: over the 0.3 s time limit"
     assert parts["q3.a"].status == "correct"
+
+
+def test_a_bug_in_a_check_is_an_internal_error_never_the_students_fault(sets, monkeypatch, tmp_path):
+    from examcheck import tasks
+    from examcheck.engine import Engine
+
+    monkeypatch.setenv("EXAMCHECK_BUG_DIR", str(tmp_path))
+    monkeypatch.setattr(tasks, "verdict_for", _buggy_for_numbers)
+    with Engine(sets, jobs=1) as engine:
+        parts = statuses(engine.grade_sheet(load_sheet(EXAMPLES / "perfect.yaml")))
+        bugs = engine.bugs
+    assert parts["q2.i"].status == "undecided" and parts["q2.i"].note == "internal_error"
+    assert "not a fault of this answer" in parts["q2.i"].feedback and "memory" not in parts["q2.i"].feedback
+    assert parts["q3.a"].status == "correct"
+    assert bugs and "OSError" in next(tmp_path.iterdir()).read_text()

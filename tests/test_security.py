@@ -4,11 +4,11 @@ within its limit, and the other parts of the file are still graded."""
 import time
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from examcheck.answers import WrittenAnswer, sheet_from_text
-from examcheck.grading import grade_file
 from examcheck.limits import Limits
 from examcheck.parsing import ParseError, Vocabulary, parse
 from examcheck.yamlio import InputError
@@ -64,6 +64,14 @@ def test_arbitrary_unicode_never_crashes_the_parser(text):
         pass
 
 
+@pytest.fixture(scope="module")
+def hostile_engine(sets):
+    from examcheck.engine import Engine
+
+    with Engine([s for s in sets if s.exam == "seed002-homework"], jobs=2, limits=Limits(seconds=1.0)) as engine:
+        yield engine
+
+
 def _hostile_sheet(value: str) -> str:
     quoted = value.replace("\\", "\\\\").replace('"', '\\"')
     return (
@@ -74,15 +82,11 @@ def _hostile_sheet(value: str) -> str:
     )
 
 
-def test_hostile_answers(sets):
-    from examcheck.reference import Resolver
-
+def test_hostile_answers(hostile_engine):
     CANARY.unlink(missing_ok=True)
-    resolver = Resolver()
     for value in HOSTILE:
         start = time.monotonic()
-        report = grade_file(sheet_from_text(_hostile_sheet(value), "hostile.yaml"), sets, resolver,
-                            limits=Limits(seconds=2))
+        report = hostile_engine.grade_sheet(sheet_from_text(_hostile_sheet(value), "hostile.yaml"))
         assert time.monotonic() - start < 20
         parts = {f"{p.id}.{part.id}": part for p in report.problems for part in p.parts}
         assert parts["q1.5.infinity"].status == "correct", value[:40]
@@ -110,21 +114,22 @@ HOSTILE_PIECES = st.sampled_from([
 
 @given(st.lists(HOSTILE_PIECES, min_size=1, max_size=30).map("".join))
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-def test_grading_random_hostile_answers_is_bounded_and_isolated(sets, text):
-    from examcheck.grading import grade_part
+def test_grading_random_hostile_answers_is_bounded_and_isolated(hostile_engine, text):
+    from examcheck.answers import AnswerSheet
     from examcheck.model import STATUSES
 
-    problem_set = next(s for s in sets if s.exam == "seed002-homework")
-    problem = problem_set.problem("q1.5")
-    limits = Limits(seconds=1.0)
-    for part in problem.parts:
-        start = time.monotonic()
-        result = grade_part(problem, part, WrittenAnswer(text, 1), RESOLVER, limits)
-        assert time.monotonic() - start < limits.seconds + 3.0
-        assert result.status in STATUSES and result.status != "missing"
+    problem = hostile_engine.sets[0].problem("q1.5")
+    answers = {part.id: text for part in problem.parts}
+    answers["infinity"] = "max(0, x)"
+    sheet = AnswerSheet("hostile", "seed002-homework", "hostile.yaml", problem_values={"q1.5": WrittenAnswer(answers, 1)})
+    start = time.monotonic()
+    report = hostile_engine.grade_sheet(sheet)
+    assert time.monotonic() - start < len(problem.parts) * (2 * 1.0 + 1.0) + 3.0
+    results = {p.id: p for q in report.problems if q.id == "q1.5" for p in q.parts}
+    assert all(r.status in STATUSES and r.status != "missing" for r in results.values())
+    assert results["infinity"].status == "correct"
     assert not CANARY.exists()
-    other = grade_part(problem, problem.part("infinity"), WrittenAnswer("max(0, x)", 2), RESOLVER, limits)
-    assert other.status == "correct"
+    assert hostile_engine.bugs == []
 
 
 def test_no_code_path_evaluates_text():

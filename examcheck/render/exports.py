@@ -8,8 +8,9 @@ import io
 import json
 from xml.etree import ElementTree as ET
 
-from examcheck.model import Finding, Report
+from examcheck.model import Finding, Report, Status
 from examcheck.render.escape import csv_row, markdown_cell, terminal_text, xml_text
+from examcheck.render.reports import report_dict
 
 
 def _num(x: float):
@@ -17,7 +18,7 @@ def _num(x: float):
 
 
 def jsonl(reports: list[Report], reveal: bool = True) -> str:
-    return "".join(json.dumps(r.to_dict(reveal), ensure_ascii=False) + "\n" for r in reports)
+    return "".join(json.dumps(report_dict(r, reveal), ensure_ascii=False) + "\n" for r in reports)
 
 
 def _part_columns(reports: list[Report]) -> list[tuple[str, float]]:
@@ -77,7 +78,7 @@ def gradescope_json(report: Report, reveal: bool = True) -> str:
             tests.append({
                 "name": f"{problem.id}.{part.id}", "number": f"{problem.id}.{part.id}",
                 "score": _num(part.score), "max_score": _num(part.max_score),
-                "status": "passed" if part.status == "correct" else "failed",
+                "status": "passed" if part.status.is_correct else "failed",
                 "output": "\n".join(lines), "visibility": "visible",
             })
     summary = f"{report.student}: {_num(report.score)}/{_num(report.max_score)} on {report.exam}"
@@ -98,8 +99,8 @@ def junit_xml(reports: list[Report]) -> str:
     suites = ET.Element("testsuites", name="examcheck")
     for report in reports:
         parts = [(p, q) for p in report.problems for q in p.parts]
-        failed = [q for _, q in parts if q.status not in ("correct", "ungraded", "missing")]
-        skipped = [q for _, q in parts if q.status in ("ungraded", "missing")]
+        failed = [q for _, q in parts if q.status.is_failure]
+        skipped = [q for _, q in parts if q.status.is_skipped]
         suite = ET.SubElement(suites, "testsuite", name=x(report.student), tests=str(len(parts)),
                               failures=str(len(failed)), errors="0", skipped=str(len(skipped)))
         for problem, part in parts:
@@ -107,9 +108,9 @@ def junit_xml(reports: list[Report]) -> str:
                                  file=x(report.source))
             if part.line:
                 case.set("line", str(part.line))
-            if part.status in ("ungraded", "missing"):
+            if part.status.is_skipped:
                 ET.SubElement(case, "skipped", message=x(part.status))
-            elif part.status != "correct":
+            elif part.status.is_failure:
                 failure = ET.SubElement(case, "failure", message=x(f"{part.status}: {part.feedback}"[:500]),
                                         type=x(part.status))
                 failure.text = x(f"score {_num(part.score)}/{_num(part.max_score)}; read as {part.interpreted}")
@@ -147,9 +148,9 @@ def github_reports(reports: list[Report]) -> str:
     for report in reports:
         for problem in report.problems:
             for part in problem.parts:
-                if part.status in ("correct", "ungraded"):
+                if part.status.is_correct or part.status is Status.UNGRADED:
                     continue
-                level = "warning" if part.status in ("missing", "partial") else "error"
+                level = "warning" if part.status.is_warning else "error"
                 lines.append(github_annotation(level, report.source, part.line, f"{problem.id}.{part.id}",
                                                f"{part.status}: {part.feedback}".strip()))
     return "\n".join(lines) + ("\n" if lines else "")
@@ -173,3 +174,77 @@ def markdown_report(report: Report, reveal: bool = True) -> str:
 
 def _md(text: str) -> str:
     return markdown_cell(text)
+
+
+# ----------------------------------------------------------------------------- the registry's streaming formats
+
+
+def jsonl_chunks(reports, options):
+    for report in reports:
+        yield json.dumps(report_dict(report, options.reveal), ensure_ascii=False) + "\n"
+
+
+def _csv_line(row: list) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerow(csv_row(row))
+    return out.getvalue()
+
+
+def csv_chunks(reports, options):
+    """gradebook_csv, a row at a time (one pass for the columns, one for the rows)."""
+    columns = _part_columns(reports)
+    yield _csv_line(["student", "exam", *(name for name, _ in columns), "total", "max"])
+    if options.points_row:
+        total = sum(m for _, m in columns)
+        yield _csv_line(["Points Possible", "", *(_num(m) for _, m in columns), _num(total), _num(total)])
+    for report in reports:
+        scores = {f"{p.id}.{q.id}": q.score for p in report.problems for q in p.parts}
+        yield _csv_line([report.student, report.exam, *(_num(scores[n]) if n in scores else "" for n, _ in columns),
+                         _num(report.score), _num(report.max_score)])
+
+
+def canvas_chunks(reports, options):
+    yield _csv_line([*CANVAS_COLUMNS, options.assignment])
+    most = max((r.max_score for r in reports), default=0)
+    yield _csv_line(["Points Possible", "", "", "", "", _num(most)])
+    for report in reports:
+        yield _csv_line([report.student, "", report.student, report.student, "", _num(report.score)])
+
+
+def gradescope_chunks(reports, options):
+    count = len(reports)
+    if count == 0:
+        yield gradescope_failure(list(options.errors))
+    elif count == 1:
+        yield gradescope_json(next(iter(reports)), options.reveal)
+    else:
+        yield "["
+        for i, report in enumerate(reports):
+            yield ("" if i == 0 else ",\n") + gradescope_json(report, options.reveal)
+        yield "]"
+
+
+def junit_chunks(reports, options):
+    """junit_xml, a test suite at a time."""
+    if not len(reports):
+        yield junit_xml([])
+        return
+    for i, report in enumerate(reports):
+        document = junit_xml([report])
+        start = document.index("<testsuite ")
+        yield document[0 if i == 0 else start:document.rindex("</testsuites>")]
+    yield "</testsuites>\n"
+
+
+def github_chunks(reports, options):
+    for report in reports:
+        yield github_reports([report])
+
+
+def markdown_chunks(reports, options):
+    for i, report in enumerate(reports):
+        yield ("" if i == 0 else "\n") + markdown_report(report, options.reveal)
+
+
+def github_findings_chunks(findings, options):
+    yield github_findings(findings)

@@ -48,3 +48,22 @@ def template_yaml(s: ProblemSet) -> str:
 
 def _yaml_key(key: str) -> str:
     return key if key.replace("_", "").replace("-", "").isalnum() and not key.isdigit() else f'"{key}"'
+
+
+def findings_text_chunks(findings: list[Finding], options):
+    """Each finding, then one line that sums up what was checked."""
+    for finding in findings:
+        yield finding_text(finding) + "\n"
+    sets = options.sets or []
+    parts = sum(len(p.parts) for s in sets for p in s.problems)
+    keys = sum(1 for s in sets for p in s.problems for part in p.parts if part.has_key)
+    verdict = f"{len(findings)} finding(s)" if findings else "all keys agree"
+    yield f"checked {len(sets)} problem set(s), {parts} parts, {keys} stated keys: {verdict}\n"
+
+
+def findings_json_chunks(findings: list[Finding], options):
+    yield findings_json(findings) + "\n"
+
+
+def schema_json(schema: dict) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False)

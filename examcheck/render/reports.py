@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from examcheck.model import Report
+from examcheck.model import Report, Status
 from examcheck.render.escape import rich_text, terminal_text
 
 STATUS_STYLE = {
-    "correct": "green", "partial": "yellow", "incorrect": "red", "missing": "magenta",
-    "invalid": "red", "undecided": "cyan", "ungraded": "blue",
+    Status.CORRECT: "green", Status.PARTIAL: "yellow", Status.INCORRECT: "red", Status.MISSING: "magenta",
+    Status.INVALID: "red", Status.UNDECIDED: "cyan", Status.UNGRADED: "blue",
 }
 
 
@@ -48,6 +49,77 @@ def print_report(report: Report, console: Console, reveal: bool = True) -> None:
         console.print(Text.assemble(("warning:", "yellow"), " ", terminal_text(warning)), highlight=False)
 
 
+def num(x: float):
+    """A mark for JSON: an int when whole."""
+    return int(x) if float(x).is_integer() else round(x, 4)
+
+
+def report_dict(report: Report, reveal: bool = True) -> dict:
+    """The stable JSON report."""
+    problems = []
+    for problem in report.problems:
+        parts = []
+        for part in problem.parts:
+            parts.append({"id": part.id, "status": str(part.status), "score": part.score, "max_score": part.max_score,
+                          "given": part.given, "expected": part.expected if reveal else None, "feedback": part.feedback,
+                          "interpreted": part.interpreted, "note": part.note})
+        problems.append({"id": problem.id, "score": num(problem.score), "max_score": num(problem.max_score),
+                         "parts": parts})
+    return {"student": report.student, "exam": report.exam, "score": num(report.score),
+            "max_score": num(report.max_score), "problems": problems, "source": report.source,
+            "warnings": report.warnings}
+
+
+def make_console(color: str = "auto", to_file: bool = False) -> Console:
+    """A console that records what is printed: colour per --color (never in a file)."""
+    import sys
+
+    color = "never" if to_file else color
+    force = {"always": True, "never": False}.get(color)
+    plain = color == "never"
+    width = None if (sys.stdout.isatty() and not to_file) else 160
+    return Console(force_terminal=force, no_color=plain or None, color_system=None if plain else "auto",
+                   highlight=False, soft_wrap=False, width=width)
+
+
+def table_chunks(reports, options) -> Iterator[str]:
+    """One report as a table; several as a class table with statistics."""
+    from examcheck.render.stats import print_class_table, print_stats
+
+    console = make_console(options.color, options.to_file)
+    console.begin_capture()
+    count = len(reports)
+    if count == 1:
+        print_report(next(iter(reports)), console, reveal=options.reveal)
+    elif count:
+        print_class_table(reports, console)
+    if (options.summary or count > 1) and options.stats is not None:
+        by_exam = options.stats() if callable(options.stats) else options.stats
+        for exam, stats in by_exam.items():
+            print_stats(exam, stats, console)
+    yield console.end_capture()
+
+
+def _indented(text: str, prefix: str = "  ") -> str:
+    return "\n".join(prefix + line for line in text.split("\n"))
+
+
+def json_chunks(reports, options) -> Iterator[str]:
+    """One report as an object, several as a list (as json.dumps(..., indent=2) would write them)."""
+    count = len(reports)
+    if count == 0:
+        yield "[]"
+        return
+    if count == 1:
+        yield json.dumps(report_dict(next(iter(reports)), options.reveal), indent=2, ensure_ascii=False)
+        return
+    yield "["
+    for i, report in enumerate(reports):
+        yield ("\n" if i == 0 else ",\n") + _indented(json.dumps(report_dict(report, options.reveal), indent=2,
+                                                                   ensure_ascii=False))
+    yield "\n]"
+
+
 def reports_json(reports: list[Report], reveal: bool = True) -> str:
-    data = [r.to_dict(reveal) for r in reports]
+    data = [report_dict(r, reveal) for r in reports]
     return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
+from examcheck.model import ProblemSolution
 from examcheck.render.escape import terminal_text
 from examcheck.render.latex import tex
-from examcheck.solving import ProblemSolution
 
 
 def _marks(marks: float) -> str:
@@ -72,9 +72,34 @@ def solution_latex(sol: ProblemSolution) -> str:
     return "\n".join(lines)
 
 
+def solution_dict(sol: ProblemSolution) -> dict:
+    return {
+        "exam": sol.exam, "id": sol.id, "title": sol.title, "statement": sol.statement, "family": sol.family,
+        "parts": [{"id": p.id, "prompt": p.prompt, "marks": p.marks, "answer_type": p.answer_type,
+                   "answer": p.answer, "error": p.error or None, "rubric": p.rubric,
+                   "steps": [{"text": s.text, "math": s.math} for s in p.steps]} for p in sol.parts],
+    }
+
+
 def solution_json(sols: list[ProblemSolution]) -> str:
-    data = [s.to_dict() for s in sols]
+    data = [solution_dict(s) for s in sols]
     return json.dumps(data[0] if len(data) == 1 else data, indent=2, ensure_ascii=False)
 
 
 RENDERERS = {"text": solution_text, "markdown": solution_markdown, "latex": solution_latex}
+
+
+def text_chunks(solution: ProblemSolution, options):
+    yield solution_text(solution) + "\n"
+
+
+def markdown_chunks(solution: ProblemSolution, options):
+    yield solution_markdown(solution) + "\n"
+
+
+def latex_chunks(solution: ProblemSolution, options):
+    yield solution_latex(solution) + "\n"
+
+
+def json_chunks(solution: ProblemSolution, options):
+    yield solution_json([solution]) + "\n"

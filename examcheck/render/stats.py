@@ -7,9 +7,8 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from examcheck.model import Report
+from examcheck.model import ClassStats, Report, Status
 from examcheck.render.escape import rich_text
-from examcheck.stats import ClassStats
 
 
 def _g(x: float) -> str:
@@ -18,14 +17,14 @@ def _g(x: float) -> str:
 
 def print_class_table(reports: list[Report], console: Console) -> None:
     table = Table(title="students", title_justify="left")
+    counted = (Status.CORRECT, Status.PARTIAL, Status.INCORRECT, Status.MISSING, Status.INVALID, Status.UNGRADED)
     for name in ("student", "exam", "score", "%", "correct", "partial", "wrong", "missing", "invalid", "ungraded"):
         table.add_column(name, justify="left" if name in ("student", "exam") else "right")
     for r in reports:
         statuses = [q.status for p in r.problems for q in p.parts]
         percent = 100 * r.score / r.max_score if r.max_score else 0.0
         table.add_row(rich_text(r.student), rich_text(r.exam), f"{_g(r.score)}/{_g(r.max_score)}", f"{percent:.1f}",
-                      *(str(statuses.count(s)) for s in ("correct", "partial", "incorrect", "missing", "invalid",
-                                                          "ungraded")))
+                      *(str(statuses.count(s)) for s in counted))
     console.print(table)
 
 
@@ -72,3 +71,17 @@ def stats_json(by_exam: dict[str, ClassStats]) -> str:
                            "discrimination": q.discrimination} for q in s.questions],
         }
     return json.dumps(out, indent=2, ensure_ascii=False)
+
+
+def stats_table_chunks(by_exam: dict[str, ClassStats], options):
+    from examcheck.render.reports import make_console
+
+    console = make_console(options.color, options.to_file)
+    console.begin_capture()
+    for exam, stats in by_exam.items():
+        print_stats(exam, stats, console)
+    yield console.end_capture()
+
+
+def stats_json_chunks(by_exam: dict[str, ClassStats], options):
+    yield stats_json(by_exam)

@@ -1,0 +1,80 @@
+"""What runs inside a sandbox worker: each task is fn(context, *args) (see examcheck.sandbox).
+
+The worker's context holds the problem sets (context.data["sets"]), a Resolver of its own that
+solves families directly (the worker is the sandbox), and the reference table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from examcheck.grading import PartPlan, ScannedSheet, expected_text, scan_sheet, verdict_for
+from examcheck.reference import PartReference, ProblemError, Resolver
+from examcheck.sandbox import Pickled, run_bounded
+from examcheck.yamlio import InputError
+
+
+def resolver(context) -> Resolver:
+    found = context.data.get("resolver")
+    if found is None:
+        found = context.data["resolver"] = Resolver(runner=run_bounded)  # in a worker: in-process, time-limited
+    return found
+
+
+def reference_key(set_index: int, problem_index: int, part_index: int) -> tuple:
+    return ("ref", set_index, problem_index, part_index)
+
+
+def references_task(context, set_index: int, problem_index: int, part_indices: tuple[int, ...]):
+    """reference_task for several parts of one problem (they share the family's solutions)."""
+    return [reference_task(context, set_index, problem_index, qi) for qi in part_indices]
+
+
+def reference_task(context, set_index: int, problem_index: int, part_index: int):
+    """(PartPlan, (part, the reference as checks need it), pickled; or None)."""
+    problem = context.data["sets"][set_index].problems[problem_index]
+    part = problem.parts[part_index]
+    try:
+        ref = resolver(context).reference(problem, part)
+    except ProblemError as exc:
+        return PartPlan(error=str(exc)), None
+    expected = None
+    if part.answer != "text":
+        expected = ref.expected if ref.expected is not None else expected_text(part, ref.display)
+    slim = PartReference(ref.value, ref.options, None, ref.mistakes, ref.shown, expected)
+    context.table[reference_key(set_index, problem_index, part_index)] = (part, slim)
+    return PartPlan(expected=expected), Pickled.of((part, slim))  # the parent only passes it on
+
+
+def check_task(context, key: tuple, written):
+    """One answer against one reference from the table."""
+    part, ref = context.entry(key)
+    return verdict_for(part, written, ref)
+
+
+def scan_task(context, path: str) -> ScannedSheet | InputError:
+    """Read an answer file (under the worker's limits) and split it into parts."""
+    from examcheck.answers import load_sheet
+    from examcheck.schema import ValidationFailed
+
+    try:
+        return scan_sheet(load_sheet(Path(path)), context.data["sets"])
+    except ValidationFailed as exc:
+        if len(exc.errors) == 1:
+            return exc.errors[0]
+        return InputError(str(path), exc.errors[0].line, "; ".join(e.message for e in exc.errors))
+    except InputError as exc:
+        return exc
+
+
+def check_problem_task(context, set_index: int, problem_index: int):
+    from examcheck.checking import check_problem
+
+    problem_set = context.data["sets"][set_index]
+    return check_problem(problem_set, problem_set.problems[problem_index], resolver(context))
+
+
+def solve_task(context, set_index: int, problem_index: int):
+    from examcheck.solving import solve_problem
+
+    problem_set = context.data["sets"][set_index]
+    return solve_problem(problem_set, problem_set.problems[problem_index], resolver(context))
