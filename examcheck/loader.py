@@ -9,8 +9,9 @@ from examcheck.answertests import Precision
 from examcheck.domains import DomainError, parse_domain
 from examcheck.families import ANSWER_TYPES_FOR, Family, FamilyError, GivenError
 from examcheck.families import get as get_family
-from examcheck.limits import CheckFailed, LimitExceeded, Limits, run_bounded
+from examcheck.limits import CheckFailed, LimitExceeded, Limits
 from examcheck.model import Mistake, Part, Problem, ProblemSet
+from examcheck.sandbox import run_bounded
 from examcheck.schema import PROBLEM_SET_SCHEMA, ValidationFailed, schema_errors, validate
 from examcheck.suggest import did_you_mean
 from examcheck.yamlio import InputError, YamlDoc, load_file

@@ -14,7 +14,8 @@ from starlette.testclient import TestClient
 
 from examcheck.answers import load_sheet, sheet_from_text
 from examcheck.grading import grade_sheet
-from examcheck.limits import LimitExceeded, Limits, run_bounded
+from examcheck.limits import LimitExceeded, Limits
+from examcheck.sandbox import run_bounded
 from examcheck.values import show
 from examcheck.web.answerfile import answers_yaml
 from examcheck.web.app import MAX_BODY, SECURITY_HEADERS, create_app

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from examcheck.batch import atomic_write
+from examcheck.outputs import atomic_write
 
 MAX_COLLECTED_FILES = 100_000
 

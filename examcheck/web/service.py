@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 
 from examcheck.answers import AnswerSheet, WrittenAnswer
 from examcheck.grading import expected_text, grade_sheet
-from examcheck.limits import CheckFailed, LimitExceeded, Limits, run_bounded
+from examcheck.limits import CheckFailed, LimitExceeded, Limits
 from examcheck.model import Part, PartResult, Problem, ProblemSet
 from examcheck.parsing import MAX_TEXT
 from examcheck.reference import ProblemError, Resolver
+from examcheck.sandbox import run_bounded
 from examcheck.values import show
 from examcheck.web.reading import Reading, read_answer
 
