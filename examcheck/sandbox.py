@@ -481,6 +481,19 @@ def _run_here(fn, args: tuple, seconds: float):
             signal.signal(signal.SIGALRM, previous)
 
 
+_PER_THREAD = threading.local()  # a caller without a session of its own: one worker per thread, reused
+
+
+def _thread_session(memory_mb: int) -> Session:
+    """This thread's own one-worker session (a new one after a fork or for another memory limit), so that
+    callers without a session do not fork a worker per call."""
+    key = (os.getpid(), memory_mb)
+    found = getattr(_PER_THREAD, "sessions", None)
+    if found is None or found[0] != key:
+        found = _PER_THREAD.sessions = (key, Session(1, memory_mb))
+    return found[1]
+
+
 def run_bounded(fn, *args, limits: Limits = Limits(), session: Session | None = None):
     """fn(*args) in a sandbox (the session's, else one of its own); raises LimitExceeded or CheckFailed.
     In a sandbox worker it runs right there, under a time limit of its own (one layer of processes);
@@ -488,8 +501,7 @@ def run_bounded(fn, *args, limits: Limits = Limits(), session: Session | None = 
     if session is None and in_worker():
         return _run_here(fn, args, limits.seconds)
     if session is None:
-        with Session(1, limits.memory_mb) as own:
-            return run_bounded(fn, *args, limits=limits, session=own)
+        session = _thread_session(limits.memory_mb)
     outcome = session.run(_plain, fn, args, seconds=limits.seconds, retry=False)
     if outcome.kind == "ok":
         return outcome.value

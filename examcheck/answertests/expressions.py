@@ -88,6 +88,11 @@ def compare_expressions(s: sp.Expr, r: sp.Expr, options: Options) -> Verdict:
         s, r = expand_definitions(s, options), expand_definitions(r, options)
     if s == r:
         return correct(note="identical to the reference", interpreted=shown)
+    if _unbounded(s) or _unbounded(r):  # equal infinities were caught above
+        if _unbounded(s) and _unbounded(r):
+            return incorrect("not this infinity (mind the sign)", "infinite_mismatch", shown)
+        which = "your answer is" if _unbounded(s) else "the answer is"
+        return incorrect(f"{which} infinite or undefined everywhere; the other is not", "infinite_mismatch", shown)
     outcome = compare_numerically(s, r, options)
     if outcome.domain is not None:
         point, side = outcome.domain
@@ -107,6 +112,11 @@ def compare_expressions(s: sp.Expr, r: sp.Expr, options: Options) -> Verdict:
     if outcome.agreed >= MIN_POINTS:
         return correct(note=agreement_note(outcome), interpreted=shown)
     return symbolic_layer(s, r, shown, outcome)
+
+
+def _unbounded(e) -> bool:
+    """A constant infinity or NaN (oo, -oo, zoo, nan): never a value the sampling layer can compare."""
+    return bool(getattr(e, "is_number", False)) and (e.has(sp.oo, -sp.oo, sp.zoo) or e is sp.nan)
 
 
 def witness_text(point: dict, sv, rv) -> str:
