@@ -8,6 +8,7 @@ import csv
 import errno
 import io
 import os
+import re
 import stat
 from pathlib import Path
 from xml.dom import minidom
@@ -222,6 +223,13 @@ def test_gradebook_cells_cannot_be_formulas(hostile_sheet, fmt):
 def test_scores_stay_numbers():
     assert csv_cell(-1.5) == -1.5 and csv_cell(3) == 3 and csv_cell("-1.5") == "-1.5" and csv_cell("2") == "2"
     assert csv_cell("-1+2") == "'-1+2" and csv_cell(" =1") == "' =1" and csv_cell("\t=1") == "'\t=1"
+
+
+@given(st.text(alphabet=st.sampled_from(list(" \n\r\t\u2028=+-@|a1.")), max_size=8))
+def test_no_cell_starts_a_formula_behind_blanks(text):
+    cell = csv_cell(text)
+    assert cell.startswith("'") or not cell.lstrip(" \n\r\t\u2028\u2029").startswith(("=", "+", "-", "@", "|")) \
+        or re.fullmatch(r"[-+]?(\d+(\.\d*)?|\.\d+)", cell)
 
 
 def test_junit_is_parseable_xml(hostile_sheet):

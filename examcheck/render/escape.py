@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import re
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")  # OWASP's list, plus "|" (DDE in older Excel)
+_LEADING_BLANKS = " \n\r\t\u2028\u2029"  # blanks and line breaks cannot hide a formula behind them
 _PLAIN_NUMBER = re.compile(r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?\Z")
 _XML_FORBIDDEN = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+                      "\ud800-\udfff]")
 _CONTROL_NO_NEWLINES = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029"
                                   "\ud800-\udfff]")
 
@@ -30,7 +32,7 @@ def csv_cell(value):
     value = terminal_text(value)
     if _PLAIN_NUMBER.match(value):
         return value
-    if value.lstrip(" ").startswith(_FORMULA_START) or value.startswith(_FORMULA_START):
+    if value.lstrip(_LEADING_BLANKS).startswith(_FORMULA_START) or value.startswith(_FORMULA_START):
         return "'" + value
     return value
 
