@@ -255,3 +255,13 @@ def test_heavy_ball_velocity_is_the_textbook_v():
         v = sp.Rational(1, 2) * v - sp.Rational(1, 10) * g
         theta += v
         assert r[f"velocity.{k}"] == [v] and r[f"point.{k}"] == [theta]
+
+
+@given(st.sampled_from(["0.5", "0.9", "0.25"]), st.integers(2, 4))  # one step: the buffer is g either way
+@settings(max_examples=20, deadline=None)
+def test_sgd_with_momentum_is_heavy_ball_as_in_pytorch(mu, steps):
+    """A blind instructor wrote method: sgd with momentum: 0.9 (PyTorch's SGD(momentum=0.9)): never plain SGD."""
+    base = {"f": "x**2 + 3*x", "variables": ["x"], "start": [1], "lr": "0.1", "steps": steps, "momentum": mu}
+    as_sgd, as_momentum = solve(**base, method="sgd"), solve(**base, method="momentum")
+    assert as_sgd[f"point.{steps}"] == as_momentum[f"point.{steps}"]
+    assert solve(**{**base, "momentum": 0}, method="sgd")[f"point.{steps}"] != as_sgd[f"point.{steps}"]

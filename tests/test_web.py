@@ -340,3 +340,20 @@ def test_serve_without_the_web_extra_says_how_to_install(monkeypatch):
     result = CliRunner().invoke(main, ["serve", EXAM])
     assert result.exit_code == 2
     assert 'pip install "examcheck[web]"' in result.output
+
+
+def test_a_bug_is_a_500_with_headers_and_a_traceback_file(services, monkeypatch, tmp_path):
+    """A blind tester found bare 500s: a bug is still answered with the security headers, and kept."""
+    monkeypatch.setenv("EXAMCHECK_BUG_DIR", str(tmp_path))
+    service = services["feedback"]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(service, "check", broken)
+    response = client(service).post("/api/check", json={"answers": {}})
+    assert response.status_code == 500
+    assert "bug in examcheck" in response.json()["error"]
+    for name in SECURITY_HEADERS:
+        assert response.headers[name.lower()] == SECURITY_HEADERS[name]
+    assert list(tmp_path.glob("traceback-*.txt"))

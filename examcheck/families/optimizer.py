@@ -98,6 +98,8 @@ class _Problem:
 
     def __init__(self, given: dict):
         self.method = given.get("method", "sgd")
+        if self.method == "sgd" and exact(given.get("momentum", 0)) != 0:
+            self.method = "momentum"  # PyTorch's SGD(momentum=μ) is heavy-ball momentum, never plain SGD
         self.lr = exact(given["lr"])
         self.schedule = given.get("schedule")
         self.weight_decay = exact(given.get("weight_decay", "0.01" if self.method == "adamw" else 0))
@@ -328,7 +330,8 @@ class Optimizer(Family):
             "lr": {**NUMBER, "description": "η, the (initial) learning rate"},
             "steps": {"type": "integer", "minimum": 0, "maximum": MAX_STEPS,
                       "description": "how many steps (default 1, or one per given gradient)"},
-            "momentum": {**NUMBER, "description": "μ for momentum and nesterov (default 0.9)"},
+            "momentum": {**NUMBER, "description": "μ for momentum and nesterov (default 0.9); with method sgd a nonzero "
+                                                   "μ is heavy-ball momentum, as PyTorch's SGD(momentum=μ)"},
             "dampening": {**NUMBER, "description": "PyTorch SGD dampening (default 0)"},
             "nesterov_form": {"enum": ["pytorch", "lookahead"],
                               "description": "pytorch: θ ← θ − η(g + μb); lookahead: gradient at θ + μv"},
@@ -412,7 +415,7 @@ class Optimizer(Family):
                                    else "PyTorch's buffer is b ← μb + g (no 1 − μ factor)")))
         if method in ("momentum", "nesterov"):
             out.append(Variant({**{k: v for k, v in given.items() if k != "momentum_form"}, "method": "sgd",
-                                "nesterov_form": "pytorch"},
+                                "momentum": 0, "nesterov_form": "pytorch"},
                                "the momentum term is missing (plain SGD)"))
         if method == "rmsprop":
             alpha = exact(given.get("alpha", "0.99"))

@@ -210,10 +210,25 @@ class SecurityHeaders:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
+        started = False
+
         async def send_with_headers(message):
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 extra = [(k.lower().encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
                 message = {**message, "headers": [*message.get("headers", []), *extra]}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:  # noqa: BLE001 - a bug in examcheck: say so, with headers, and keep the traceback
+            import traceback
+
+            from examcheck.bugs import record
+
+            where = record(traceback.format_exc(), f"serve {scope.get('path', '')}")
+            if started:
+                raise
+            reply = JSONResponse({"error": f"internal error (a bug in examcheck); {where}"}, status_code=500)
+            await reply(scope, receive, send_with_headers)

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 
 from examcheck.answers import AnswerSheet, WrittenAnswer
-from examcheck.grading import expected_text, grade_sheet
+from examcheck.engine import Engine
+from examcheck.grading import expected_text
 from examcheck.limits import CheckFailed, LimitExceeded, Limits
 from examcheck.model import Part, PartResult, Problem, ProblemSet
 from examcheck.parsing import MAX_TEXT
@@ -74,6 +76,7 @@ class ExamService:
         self.reveal = reveal
         self.limits = limits
         self.resolver = Resolver()
+        self._engines = threading.local()  # one grading engine (one sandbox worker) per server thread
         self.problem_errors: dict[tuple[str, str], str] = {}
         self._references = {}
         for problem in problem_set.problems:
@@ -135,7 +138,7 @@ class ExamService:
         sheet = AnswerSheet("page", self.problem_set.exam, "<page>")
         for problem_id, parts in answers.items():
             sheet.problem_values[problem_id] = WrittenAnswer(dict(parts), None)
-        report = grade_sheet(sheet, self.problem_set, self.resolver, self.limits)
+        report = self._engine().grade_sheet(sheet)
         rows = []
         for problem_result in report.problems:
             for result in problem_result.parts:
@@ -146,6 +149,13 @@ class ExamService:
         if self.reveal != "none" and only is None:
             out["score"], out["max_score"] = _num(report.score), _num(report.max_score)
         return out
+
+    def _engine(self) -> Engine:
+        """This thread's engine: the same grading path and limits as `grade`, its worker kept between checks."""
+        engine = getattr(self._engines, "engine", None)
+        if engine is None:
+            engine = self._engines.engine = Engine([self.problem_set], jobs=1, limits=self.limits)
+        return engine
 
     def shown_result(self, problem_id: str, result: PartResult) -> dict:
         """The part's result as --reveal allows: none = read or not; feedback = no expected values."""
