@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from examcheck.families import FamilyError, get
-from examcheck.loader import load_set
+from examcheck.loader import family_given_errors, load_set
 from examcheck.reference import solve_family
 from examcheck.schema import ValidationFailed
 
@@ -57,6 +57,8 @@ def hostile(draw):
 @given(hostile())
 def test_hostile_givens_solve_or_say_why(case):
     family, given_ = case
+    if family_given_errors(family, given_):
+        return  # the loader rejects it with file:line before any solve (tested in test_loader_strictness)
     try:
         solve_family(family, given_, "e")
     except FamilyError as exc:
