@@ -45,6 +45,17 @@ def content_hash(path: Path) -> str:
 # ----------------------------------------------------------------------------- records
 
 
+def _storable(text: str) -> str:
+    """SQLite text must be UTF-8: the lone surrogates that stand for a non-UTF-8 file name's bytes are
+    kept as visible escapes (the report itself travels as JSON, which escapes them losslessly)."""
+    text = str(text)
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass").decode("utf-8", "backslashreplace")
+
+
 def report_record(report: Report) -> str:
     return json.dumps({
         "student": report.student, "exam": report.exam, "source": report.source, "warnings": report.warnings,
@@ -111,17 +122,18 @@ class ReportStore:
         """Whether this file, with this content, was graded by an earlier (interrupted) run."""
         if self._finished is None:
             self._finished = set(self._db.execute("SELECT file, hash FROM outcomes").fetchall())
-        return bool(digest) and (file, digest) in self._finished
+        return bool(digest) and (_storable(file), digest) in self._finished
 
     def add(self, window: list[tuple[str, str, Report | InputError | InternalError]]) -> None:
         """One window of outcomes, committed at once."""
         rows = []
         for file, digest, outcome in window:
             if isinstance(outcome, Report):
-                rows.append((file, digest, "report", outcome.student, outcome.source, report_record(outcome)))
+                rows.append((_storable(file), digest, "report", _storable(outcome.student), _storable(outcome.source),
+                             report_record(outcome)))
             else:
                 kind, data = _error_record(outcome)
-                rows.append((file, digest, kind, "", outcome.source, data))
+                rows.append((_storable(file), digest, kind, "", _storable(outcome.source), data))
         self._db.execute("BEGIN")
         self._db.executemany("INSERT INTO outcomes (file, hash, kind, student, source, data) VALUES (?, ?, ?, ?, ?, ?)",
                              rows)
