@@ -4,6 +4,7 @@ never an `undecided` verdict for every student."""
 
 from __future__ import annotations
 
+from examcheck.bugs import InternalError
 from examcheck.model import Problem, ProblemSet
 from examcheck.reference import ProblemError, Resolver
 from examcheck.yamlio import InputError
@@ -19,6 +20,8 @@ def reference_errors(sets: list[ProblemSet], resolver: Resolver,
         for part in problem.parts:
             try:
                 resolver.reference(problem, part)
+            except InternalError:
+                continue  # a bug, not the problem file's fault: grading reports it on this part, as a bug
             except ProblemError as exc:
                 where = f"{problem_set.exam}/{problem.id}.{part.id}"
                 errors.append(InputError(problem_set.source, part.line or problem.line,

@@ -11,6 +11,7 @@ from typing import Any
 import sympy as sp
 
 from examcheck.answertests import Options, Verdict, read_reference, run_test
+from examcheck.bugs import from_traceback
 from examcheck.domains import parse_domain
 from examcheck.families import FamilyError, Solution
 from examcheck.families import get as get_family
@@ -31,6 +32,15 @@ def solve_family(family: str, given: dict, log_base) -> Solution:
         return get_family(family).compute(given, log_base)
     except (FamilyError, ParseError, ValueError, ArithmeticError) as exc:
         raise FamilyError(str(exc)) from None
+
+
+def _is_bug(failure: CheckFailed) -> bool:
+    """A failure in the sandbox that is neither the problem's fault (FamilyError, ParseError) nor a crash."""
+    detail = getattr(failure, "detail", None)
+    if not detail:
+        return False
+    name = str(failure).split(":", 1)[0].rsplit(".", 1)[-1]
+    return name not in ("FamilyError", "ParseError", "ProblemError", "TooComplex", "LimitExceeded")
 
 
 class ProblemError(ValueError):
@@ -89,7 +99,11 @@ class Resolver:
                 self._solutions[cache_key] = self._run(solve_family, family, given, log_base)
             except LimitExceeded as exc:
                 raise ProblemError(f"family {family!r} ran past its {exc.what} limit on this problem") from exc
-            except (CheckFailed, FamilyError) as exc:  # FamilyError: raised as it is inside a sandbox worker
+            except CheckFailed as exc:
+                if _is_bug(exc):  # a TypeError, KeyError, ... inside the family: a bug, never the problem file's fault
+                    raise from_traceback(f"family {family}", exc.detail, "solving the family") from None
+                raise ProblemError(f"family {family!r} could not solve this problem: {exc}") from exc
+            except FamilyError as exc:  # raised as it is inside a sandbox worker
                 raise ProblemError(f"family {family!r} could not solve this problem: {exc}") from exc
         return self._solutions[cache_key]
 

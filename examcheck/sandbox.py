@@ -509,4 +509,6 @@ def run_bounded(fn, *args, limits: Limits = Limits(), session: Session | None = 
         raise LimitExceeded(outcome.what)
     if outcome.kind == "crash":
         raise CheckFailed(outcome.detail)
-    raise CheckFailed(outcome.detail.strip().splitlines()[-1])
+    failure = CheckFailed(outcome.detail.strip().splitlines()[-1])
+    failure.detail = outcome.detail  # the whole traceback, for a bug report
+    raise failure
