@@ -3,6 +3,7 @@ instructor-written given parameters, and one way to show values to people."""
 
 from __future__ import annotations
 
+import math
 import re
 
 import sympy as sp
@@ -62,7 +63,10 @@ def _terminating_decimal(value: sp.Rational) -> str | None:
             q //= prime
     if q != 1:
         return None
-    text = f"{float(value):.12f}".rstrip("0").rstrip(".")
+    number = float(value)
+    if not math.isfinite(number):  # beyond float range (1e400): shown as a fraction instead
+        return None
+    text = f"{number:.12f}".rstrip("0").rstrip(".")
     return text if sp.Rational(text) == value else None
 
 
