@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-import pytest
 import sympy as sp
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
@@ -476,11 +475,9 @@ def perturbations(t):
     return out
 
 
-# Numeric-layer cause (examcheck/numeval.py + answertests/expressions.py as on main, owned by i8-numeric): points drawn
-# from a fixed window (-3, 3) and an absolute zero level judge e.g. -1(z < -3) equal to 1(z < -3) (the region is
-# never sampled) and -(1.96e14)^-1 (-x) equal to its negation (values below the zero level).  Issue 8 section 5.
+# Perturbations the old numeric layer missed (a region outside a fixed sampling window, values below an
+# absolute zero level) are now told apart: sampling spans every scale and there is no zero level (issue 8 §5).
 # The parser side of this property (reading both texts) is asserted before the comparison.
-@pytest.mark.xfail(strict=False, reason="numeric layer: window sampling and an absolute zero level (issue 8 §5)")
 @given(trees, styles(), st.data())
 @settings(max_examples=60, deadline=None, phases=[Phase.explicit, Phase.generate], database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
