@@ -46,12 +46,21 @@ def _sheet(doc: YamlDoc, default_student: str) -> AnswerSheet:
                          "expected an answer file: a mapping with `answers:` (and optionally student, exam)")
     validate(doc, ANSWER_FILE_SCHEMA)
     data = doc.data
-    sheet = AnswerSheet(str(data.get("student") or default_student),
-                        str(data["exam"]) if data.get("exam") is not None else None, doc.source, doc=doc)
+    sheet = AnswerSheet(_as_written(doc, "student") or default_student, _as_written(doc, "exam"), doc.source, doc=doc)
     for problem_id in (data.get("answers") or {}):
         path = ("answers", problem_id)
         sheet.problem_values[problem_id] = WrittenAnswer(written(doc, path), doc.line(path))
     return sheet
+
+
+def _as_written(doc: YamlDoc, key: str) -> str | None:
+    """A top-level identifier as the student wrote it: ``student: 0123`` is "0123", never 123."""
+    value = doc.data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = doc.raw.get((key,), str(value))
+    return value.strip() or None
 
 
 def choose_set(sheet: AnswerSheet, sets: list[ProblemSet]) -> ProblemSet:

@@ -42,7 +42,7 @@ class BatchResult:
 
     def any_below(self, percent: float) -> bool:
         """Whether any report scores below this percent of its maximum (one pass over the reports)."""
-        return any((100 * r.score / r.max_score if r.max_score else 100.0) < percent for r in self.reports)
+        return any((100 * r.score / r.max_score if r.max_score > 0 else 0.0) < percent for r in self.reports)
 
     def statistics(self) -> dict:
         """exam -> ClassStats over the reports."""

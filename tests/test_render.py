@@ -8,7 +8,6 @@ import pytest
 
 from examcheck.engine import grade_paths
 from examcheck.render import FORMATS, RenderOptions, render_text, renderer
-from examcheck.render.exports import gradebook_csv, junit_xml
 from examcheck.render.reports import report_dict
 from examcheck.stream import Reports, ReportStore
 
@@ -35,8 +34,9 @@ def test_streamed_formats_equal_the_whole_documents(reports):
                                                              ensure_ascii=False)
     assert render_text("reports", "json", Reports(reports[:1])) == json.dumps(report_dict(reports[0]), indent=2,
                                                                              ensure_ascii=False)
-    assert render_text("reports", "junit", many) == junit_xml(reports)
-    assert render_text("reports", "csv", many, RenderOptions(points_row=True)) == gradebook_csv(reports, True)
+    for fmt in ("junit", "csv", "canvas", "moodle", "brightspace", "github", "markdown", "html"):
+        assert render_text("reports", fmt, many, RenderOptions(points_row=True)) == \
+            render_text("reports", fmt, list(reports), RenderOptions(points_row=True)), fmt
     assert render_text("reports", "jsonl", Reports([])) == ""
 
 

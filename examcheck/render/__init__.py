@@ -15,12 +15,15 @@ FORMATS: dict[str, dict[str, str]] = {
         "table": "examcheck.render.reports:table_chunks",
         "json": "examcheck.render.reports:json_chunks",
         "jsonl": "examcheck.render.exports:jsonl_chunks",
-        "csv": "examcheck.render.exports:csv_chunks",
-        "canvas": "examcheck.render.exports:canvas_chunks",
+        "csv": "examcheck.render.gradebooks:csv_chunks",
+        "canvas": "examcheck.render.gradebooks:canvas_chunks",
+        "moodle": "examcheck.render.gradebooks:moodle_chunks",
+        "brightspace": "examcheck.render.gradebooks:brightspace_chunks",
         "gradescope": "examcheck.render.exports:gradescope_chunks",
-        "junit": "examcheck.render.exports:junit_chunks",
-        "github": "examcheck.render.exports:github_chunks",
+        "junit": "examcheck.render.ci:junit_chunks",
+        "github": "examcheck.render.ci:github_chunks",
         "markdown": "examcheck.render.exports:markdown_chunks",
+        "html": "examcheck.render.feedback:html_chunks",
     },
     "stats": {
         "table": "examcheck.render.stats:stats_table_chunks",
@@ -51,6 +54,9 @@ class RenderOptions:
     errors: tuple[str, ...] = ()      # gradescope: why nothing could be graded
     stats: Any = None                 # exam -> ClassStats, for tables with statistics
     sets: Any = None                  # the problem sets checked (for the check summary)
+    students: Any = None              # roster: student id -> a student (id, name, sis_id, login, email, section)
+    exam_titles: Any = None           # exam -> its title (LMS gradebook columns)
+    assignments: Any = None           # exam -> LMS assignment id (canvas: "Title (id)")
 
 
 def names(kind: str) -> list[str]:
@@ -63,7 +69,18 @@ def renderer(kind: str, name: str):
 
 
 def render(kind: str, name: str, data, options: RenderOptions = RenderOptions()) -> Iterator[str]:
-    """The chunks of text of data in this format."""
+    """The chunks of text of data in this format.  Reports without --reveal are redacted here, once,
+    before any format sees them (examcheck.render.redact)."""
+    if kind == "reports" and not options.reveal:
+        from examcheck.render.redact import redacted
+
+        data = redacted(data)
+        if options.stats is not None:  # class statistics list diagnoses too
+            from dataclasses import replace
+
+            from examcheck.stats import by_exam
+
+            options = replace(options, stats=lambda data=data: by_exam(data))
     return renderer(kind, name)(data, options)
 
 

@@ -1,0 +1,125 @@
+"""What `grade` and `stats` do with a whole class besides rendering it: join the answer files to a
+roster, write one gradebook per exam (--by-exam), one feedback report per student (--split), and
+say who scored under --fail-under.  No SymPy here; files are written atomically."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from examcheck.outputs import OutputError, write_output
+from examcheck.roster import IdentifiedReports, Identities, Roster, join, parse_columns, read_roster
+
+EXTENSIONS = {"csv": ".csv", "canvas": ".csv", "moodle": ".csv", "brightspace": ".csv", "json": ".json",
+              "jsonl": ".jsonl", "junit": ".xml", "markdown": ".md", "html": ".html", "gradescope": ".json"}
+
+
+def load_roster(path: str | os.PathLike | None, columns: str | None) -> Roster | None:
+    """The roster (RosterError, with file:line, when it cannot be used); None without --roster."""
+    if path is None:
+        return None
+    return read_roster(path, parse_columns(columns))
+
+
+def identified(reports, roster: Roster | None) -> tuple[object, Identities]:
+    """The reports with the roster's student ids, and what the join found (duplicates even without a roster)."""
+    identities = join(reports, roster) if roster is not None else _duplicates(reports)
+    return (IdentifiedReports(reports, identities) if roster is not None else reports), identities
+
+
+def _duplicates(reports) -> Identities:
+    found = Identities()
+    seen: dict[tuple[str, str], list[str]] = {}
+    for report in reports:
+        seen.setdefault((str(report.student), report.exam), []).append(report.source)
+    found.duplicates = [(sid, exam, sources) for (sid, exam), sources in seen.items() if len(sources) > 1]
+    return found
+
+
+class _ExamReports:
+    """The reports of one exam (re-iterable and sized, as renderers expect)."""
+
+    def __init__(self, reports, exam: str):
+        self._reports, self.exam = reports, exam
+
+    def __iter__(self):
+        return (r for r in self._reports if r.exam == self.exam)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return any(True for _ in self)
+
+    def first(self):
+        return next(iter(self), None)
+
+
+def exams_of(reports) -> list[str]:
+    return list(dict.fromkeys(r.exam for r in reports))
+
+
+def write_per_exam(folder: Path, reports, fmt: str, render_one) -> list[Path]:
+    """One file per exam in folder (created if needed): render_one(reports of the exam) -> chunks."""
+    from examcheck.render.feedback import safe_name
+
+    _folder(folder)
+    written = []
+    for exam in exams_of(reports):
+        target = folder / f"{safe_name(exam)}{EXTENSIONS.get(fmt, '.txt')}"
+        write_output(target, render_one(_ExamReports(reports, exam)))
+        written.append(target)
+    return written
+
+
+def write_split(folder: Path, reports, reveal: bool) -> list[Path]:
+    """One Markdown and one HTML feedback report per answer file (student.exam.md / .html)."""
+    from examcheck.render.exports import markdown_report
+    from examcheck.render.feedback import html_report, split_name
+    from examcheck.render.redact import redacted
+
+    _folder(folder)
+    shown = reports if reveal else redacted(reports)
+    written: list[Path] = []
+    used: set[str] = set()
+    for report in shown:
+        base = split_name(report, "")
+        name, n = base, 1
+        while name in used:  # a second file of one student for one exam
+            n += 1
+            name = f"{base}~{n}"
+        used.add(name)
+        for suffix, text in ((".md", markdown_report(report, reveal)), (".html", html_report(report, reveal))):
+            target = folder / f"{name}{suffix}"
+            write_output(target, text)
+            written.append(target)
+    return written
+
+
+def _folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the folder {folder}: {exc.strerror or exc}") from None
+    if not folder.is_dir():
+        raise OutputError(f"{folder} is not a folder")
+
+
+@dataclass
+class Below:
+    student: str
+    exam: str
+    source: str
+    percent: float
+
+
+def below(reports, percent: float) -> list[Below]:
+    """Every report scoring under percent of its maximum.  An exam with no marks to give (maximum 0)
+    cannot show that anyone reached the bar: it counts as 0%."""
+    out = []
+    for report in reports:
+        score = 100 * report.score / report.max_score if report.max_score > 0 else 0.0
+        if score < percent:
+            out.append(Below(str(report.student), report.exam, report.source, score))
+    return out
