@@ -10,9 +10,9 @@ ignored): ``id`` (required), ``name`` (or ``first name`` + ``last name``), ``sis
 An answer file is joined to a student, first match wins:
 
 1. an explicit identity (``identify(..., override=...)``: Gradescope's submission_metadata.json);
-2. its file name or one of its two parent folders, as LMS bulk downloads name them:
+2. its file name or its folder's, as LMS bulk downloads name them:
    Canvas ``smithjane_LATE_12345_678901_answers.yaml`` (user id 12345),
-   Moodle ``Jane Smith_4242_assignsubmission_file_`` (participant id 4242, or the full name),
+   Moodle ``Jane Smith_4242_assignsubmission_file_`` (the full name, else participant id 4242),
    Brightspace ``123-456 - Jane Smith - Mar 3, 2026 1021 AM - answers.yaml`` (the full name),
    or a name that is a roster id, SIS id, login or e-mail (``s0123.yaml``, ``jsmith/answers.yaml``);
 3. the file's own ``student:`` field, only when it names a roster student (a file cannot claim
@@ -266,7 +266,7 @@ def _from_name(text: str, roster: Roster) -> tuple[Student | None, str]:
             return student, "Canvas file name"
     m = _MOODLE.match(text)
     if m:
-        student = roster.lookup(m["participant"]) or roster.by_name(m["name"])
+        student = roster.by_name(m["name"]) or roster.lookup(m["participant"])
         if student is not None:
             return student, "Moodle file name"
     m = _BRIGHTSPACE.match(text)
@@ -296,7 +296,7 @@ def identify(source: str, declared: str | None, roster: Roster | None, override:
         if student is None:
             return Match(None, "override", f"{override!r} is not on the roster {roster.source}")
         return Match(student, "override", _disagrees(declared, student, roster))
-    for text in (path.name, path.parent.name, path.parent.parent.name):
+    for text in (path.name, path.parent.name):  # Moodle: one folder per student; Canvas, Brightspace: flat
         if not text or text in (".", "/"):
             continue
         student, how = _from_name(text, roster)
