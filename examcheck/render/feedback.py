@@ -40,7 +40,7 @@ def html_report(report: Report, reveal: bool = True) -> str:
                 for i, c in enumerate(cells)) + "</tr>")
     header = ["part", "status", "marks", "your answer, as read", *(["expected"] if reveal else []), "feedback"]
     warnings = "".join(f"<p>warning: {_h(w)}</p>" for w in report.warnings)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" />"
             f"<title>{_h(head)}</title><style>{_STYLE}</style></head><body>\n"
             f"<h1>{_h(report.student)}: {_h(report.exam)}</h1>\n"
             f"<p><strong>Total: {_num(report.score)} / {_num(report.max_score)}</strong></p>\n"
