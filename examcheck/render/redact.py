@@ -22,7 +22,7 @@ from dataclasses import replace
 from examcheck.model import PartResult, ProblemResult, Report
 
 HIDDEN = "…"
-_NUMBER = re.compile(r"(?<![\w.])[-+−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w])")
+_NUMBER = re.compile(r"(?<![\w.])[-+−]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?(?![\w]|\.\d)")
 _COUNT_AFTER = re.compile(r"\s*(?:of\s+\d+\s+)?(?:entr(?:y|ies)|elements?(?:\(s\))?|points?(?:\(s\))?|decimal place|"
                           r"significant figure|dimensions?(?:\(s\))?|agreed|times?\b)", re.IGNORECASE)
 _COUNT_BEFORE = re.compile(r"(?:entry|first:\s*entry|log base)\s*$", re.IGNORECASE)
@@ -60,7 +60,7 @@ def _foreign(match: re.Match, text: str, own: set) -> bool:
         return False
     if _COUNT_AFTER.match(text, match.end()) or _COUNT_BEFORE.search(text, 0, match.start()):
         return False
-    return True
+    return not (token == "10" and text.startswith("^", match.end()))  # "a factor of 10^…": the base says nothing
 
 
 def redact_text(text: str, own: set, secrets: list[str] = ()) -> str:
@@ -68,10 +68,10 @@ def redact_text(text: str, own: set, secrets: list[str] = ()) -> str:
     if not text:
         return text
     for secret in sorted((s for s in secrets if s.strip()), key=len, reverse=True):
-        if secret in own:
+        if secret in own or _value(secret) in own:
             continue
         start = r"(?<![\w.])" if re.match(r"[\w.]", secret) else ""
-        end = r"(?![\w])" if re.search(r"\w$", secret) else ""
+        end = r"(?![\w]|\.\d)" if re.search(r"\w$", secret) else ""
         text = re.sub(start + re.escape(secret) + end, HIDDEN, text)
 
     def paren(m: re.Match) -> str:
