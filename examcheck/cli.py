@@ -444,6 +444,62 @@ def families(names, fmt) -> None:
     click.echo(FORMATS[fmt]([f.describe() for f in chosen]), nl=False)
 
 
+@main.group(name="gradescope")
+def gradescope_group() -> None:
+    """Gradescope autograder: build the zip to upload; run is what the zip runs per submission."""
+
+
+@gradescope_group.command(name="build", epilog="""\b
+Example:
+  examcheck gradescope build seed000-quiz -o autograder.zip --visibility after_published
+\b
+Exit codes: 0 written; 2 usage or input errors (unknown exam, invalid problem set, unwritable -o).""")
+@click.argument("exam")
+@problems_option
+@click.option("-o", "--output", required=True, type=click.Path(), help="The zip to upload to Gradescope.")
+@click.option("--visibility", type=click.Choice(["after_due_date", "after_published", "visible", "hidden"]),
+              default="after_published", show_default=True, help="When students see their results.")
+@click.option("--output-format", type=click.Choice(["text", "md"]), default="text", show_default=True,
+              help="How Gradescope shows the feedback (student text is escaped for it).")
+@click.option("--reveal", is_flag=True, help="Show the expected answers in the results (default: hidden).")
+@click.option("--time-limit", type=FiniteFloatRange(0.1, 60), default=2.0, show_default=True,
+              help="Seconds allowed for each answer check.")
+def gradescope_build(exam, problem_paths, output, visibility, output_format, reveal, time_limit) -> None:
+    """Write the autograder zip for EXAM (an exam id, or a problem file)."""
+    from examcheck.gradescope import AutograderError, build_autograder
+    from examcheck.yamlio import InputError
+
+    if Path(exam).suffix in (".yaml", ".yml") and Path(exam).is_file():
+        problem_paths, exam = (*problem_paths, Path(exam)), None
+    sets = _load_sets(problem_paths)
+    matches = [s for s in sets if exam is None or s.exam == exam]
+    if len(matches) != 1:
+        _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})" if exam else
+                     "the problem file holds no single exam"])
+    _computable(sets, [(matches[0], p) for p in matches[0].problems])
+    try:
+        names = build_autograder(matches[0].source, matches[0].exam, output, visibility=visibility,
+                                 output_format=output_format, reveal=reveal, time_limit=time_limit)
+    except (AutograderError, InputError) as exc:
+        _fail_input([exc])
+    click.echo(f"{output}: {', '.join(names)}")
+
+
+@gradescope_group.command(name="run", epilog="""\b
+Example (what run_autograder does):
+  examcheck gradescope run --root /autograder
+\b
+Exit codes: 0 results.json written (also for a submission that cannot be graded); 70 internal error.""")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False),
+              help="The autograder folder (default: $EXAMCHECK_AUTOGRADER_ROOT, else /autograder).")
+def gradescope_run(root) -> None:
+    """Grade the submission in ROOT/submission and write ROOT/results/results.json."""
+    from examcheck.gradescope import ROOT_ENV, run_submission
+
+    results = run_submission(root or Path(os.environ.get(ROOT_ENV) or "/autograder"))
+    click.echo(f"score {results['score']}; {len(results['tests'])} test(s)")
+
+
 @main.command()
 @click.argument("exam")
 @problems_option
