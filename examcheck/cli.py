@@ -369,18 +369,24 @@ def list_sets(problem_paths) -> None:
     click.echo(listing_text(_load_sets(problem_paths)))
 
 
-@main.command()
+@main.command(epilog="""\b
+Example:
+  examcheck template seed000-quiz > answers.yaml
+\b
+Exit codes: 0 printed; 2 unknown exam or invalid problem set.""")
 @click.argument("exam")
 @problems_option
-def template(exam, problem_paths) -> None:
-    """Print a blank answer file for EXAM."""
-    from examcheck.render.listings import template_yaml
+@click.option("--schema-url", metavar="URL",
+              help="The answer-file schema named in the editor modeline (default: the file shipped with examcheck).")
+def template(exam, problem_paths, schema_url) -> None:
+    """Print a blank answer file for EXAM: statements, prompts, allowed names and quoting advice."""
+    from examcheck.answer_template import template_text
 
     sets = _load_sets(problem_paths)
     matches = [s for s in sets if s.exam == exam]
     if not matches:
         _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})"])
-    click.echo(template_yaml(matches[0]), nl=False)
+    click.echo(template_text(matches[0], schema_url), nl=False)
 
 
 @main.group(name="cache")
@@ -416,16 +422,20 @@ def cache_clear(folder) -> None:
     click.echo(f"{store.folder}: removed {removed} verdict(s)")
 
 
-@main.command()
+@main.command(epilog="""\b
+Example:
+  examcheck schema > problem-set.schema.json
+  examcheck schema --answers > answer-file.schema.json
+\b
+Both are JSON Schema draft-07 (what the YAML language server supports); the same files ship with
+examcheck in examcheck/schemas/.  Exit codes: 0.""")
 @click.option("--answers", "which", flag_value="answers", help="The schema of answer files instead.")
 def schema(which) -> None:
     """Print the JSON Schema of problem sets, with each family's given fields, layer types and results
     (for editor autocompletion and checking)."""
-    from examcheck.publish import problem_set_schema
-    from examcheck.render.listings import schema_json
-    from examcheck.schema import ANSWER_FILE_SCHEMA
+    from examcheck.schema_files import published_text
 
-    click.echo(schema_json(ANSWER_FILE_SCHEMA if which == "answers" else problem_set_schema()))
+    click.echo(published_text(which or "problems"), nl=False)
 
 
 @main.command()
@@ -538,6 +548,16 @@ def serve(exam, problem_paths, host, port, reveal, student, collect_dir, time_li
         _fail_input([exc])
     click.echo(f"examcheck: serving {matches[0].exam} on http://{host}:{port}/ (Ctrl+C stops)", err=True)
     run(app, host, port)
+
+
+def _finish_help() -> None:
+    from examcheck.cli_help import COMPLETION, add_epilogs
+
+    add_epilogs(main)
+    main.epilog = (main.epilog or "") + COMPLETION
+
+
+_finish_help()
 
 
 if __name__ == "__main__":  # pragma: no cover
