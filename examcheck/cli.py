@@ -341,6 +341,15 @@ def check(paths, key_files, problem_paths, fmt) -> None:
     from examcheck.schema import ValidationFailed
     from examcheck.yamlio import InputError
 
+    if paths:  # files named one by one (the pre-commit hook): YAML that is not a problem set is skipped
+        from examcheck.problem_files import only_problem_sets
+
+        paths, notes = only_problem_sets(paths)
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
+        if notes and not paths and not problem_paths:
+            click.echo("no problem sets among the files given; nothing to check")
+            return
     sets = _load_sets(tuple(paths) + tuple(problem_paths))
     _computable(sets)
     try:
