@@ -559,6 +559,49 @@ def serve(exam, problem_paths, host, port, reveal, student, collect_dir, time_li
     run(app, host, port)
 
 
+@main.command(name="import")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--map", "mapping", required=True, type=click.Path(path_type=Path),
+              help="YAML: `exam:` and `questions:` from LMS question ids (Canvas) or slots (Moodle) to problem.part.")
+@click.option("--from", "fmt", type=click.Choice(["canvas", "moodle"]), help="The export's format (default: detected).")
+@click.option("-o", "--output", "folder", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the answer files (one per student).")
+@click.option("--exam", help="The exam id (default: the mapping file's `exam:`).")
+@click.option("--id-column", help="The CSV column that identifies students (default: sis_id/id; Moodle: ID number, "
+                                  "Username or Email address).")
+@problems_option
+def import_command(export, mapping, fmt, folder, exam, id_column, problem_paths) -> None:
+    """Turn an LMS quiz export (Canvas Student Analysis, Moodle Responses) into answer files."""
+    from examcheck import lms_import
+    from examcheck.loader import load_sets
+    from examcheck.schema import ValidationFailed
+    from examcheck.yamlio import InputError
+
+    try:
+        imported = lms_import.import_file(export, mapping, fmt, exam, id_column)
+        targets = lms_import.load_mapping(mapping)
+        try:
+            sets = load_sets(list(problem_paths) or None)
+        except (ValidationFailed, InputError):
+            sets = []
+        wrong = lms_import.check_targets(imported, targets, sets)
+    except InputError as exc:
+        _fail_input([exc])
+    if wrong:
+        _fail_input(wrong)
+    for note in imported.notes:
+        _warn(note)
+    try:
+        written = lms_import.write_answer_files(imported, folder)
+    except OSError as exc:
+        _fail_input([f"{folder}: {exc.strerror or exc}"])
+    click.echo(f"{len(written)} answer file(s) for {imported.exam} written to {folder} ({imported.format} export)")
+    for error in imported.errors:
+        _say_error(error)
+    if imported.errors:
+        sys.exit(EXIT_INPUT)
+
+
 def _finish_help() -> None:
     from examcheck.cli_help import COMPLETION, add_epilogs
 
