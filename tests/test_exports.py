@@ -158,4 +158,4 @@ def test_pre_commit_hook_is_declared():
     import yaml
 
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hooks[0]["entry"] == "examcheck check" and hooks[0]["pass_filenames"] is False
+    assert hooks[0]["entry"] == "examcheck check" and hooks[0]["pass_filenames"] is True
