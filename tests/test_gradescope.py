@@ -265,7 +265,9 @@ def test_setup_sh_installs_the_wheel_on_python_310_and_grades(built, tmp_path):
     env.pop("VIRTUAL_ENV", None)
     done = subprocess.run(["bash", str(root / "source" / "setup.sh")], env=env, capture_output=True, text=True,
                           timeout=600)
-    if done.returncode != 0 and ("No matching distribution" in done.stderr or "NewConnectionError" in done.stderr):
+    offline = ("No matching distribution", "NewConnectionError", "Could not find a version", "ReadTimeout",
+               "Temporary failure in name resolution", "ConnectionError", "Network is unreachable")
+    if done.returncode != 0 and any(marker in done.stderr for marker in offline):
         pytest.skip(f"the dependencies cannot be fetched here: {done.stderr[-300:]}")
     assert done.returncode == 0, done.stderr[-2000:]
     installed = subprocess.run([str(root / "venv" / "bin" / "python"), "-c",
