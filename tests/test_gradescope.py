@@ -278,3 +278,15 @@ def test_setup_sh_installs_the_wheel_on_python_310_and_grades(built, tmp_path):
         assert "(3, 10)" in installed
     results = run_autograder(root, root / "venv" / "bin" / "examcheck")
     assert results["score"] > 0 and results["extra_data"]["student"] == "0123"
+
+
+def test_hostile_submission_tree_and_metadata(built, tmp_path):
+    """Symlinks and FIFOs in the submission are never read; odd metadata never crashes the run."""
+    archive, examcheck = built
+    metadata = {"users": [{"sid": {"nested": 1}, "email": None, "id": 4417, "name": ["x"]}, "not a user"]}
+    root = autograder_tree(tmp_path, archive, {"real.yml": FLAWED}, metadata)
+    (root / "submission" / "answers.yaml").symlink_to("/etc/passwd")
+    os.mkfifo(root / "submission" / "answers.txt")
+    results = run_autograder(root, examcheck)
+    assert "Graded file: real.yml" in results["output"] and results["score"] > 0
+    assert results["extra_data"]["student"] == "4417" and "group submission" in results["output"]
