@@ -9,7 +9,7 @@ from typing import Any
 from examcheck.loader import written
 from examcheck.model import ProblemSet
 from examcheck.schema import ANSWER_FILE_SCHEMA, validate
-from examcheck.yamlio import MAX_ANSWER_BYTES, InputError, YamlDoc, load_file, load_text
+from examcheck.yamlio import MAX_ANSWER_BYTES, InputError, YamlDoc, load_file, load_text, read_regular_file
 
 
 @dataclass
@@ -32,12 +32,32 @@ class AnswerSheet:
 
 
 def load_sheet(path: str | Path) -> AnswerSheet:
-    doc = load_file(path, MAX_ANSWER_BYTES)
+    try:
+        doc = load_file(path, MAX_ANSWER_BYTES)
+    except InputError as exc:
+        raise _explained(exc, lambda: read_regular_file(path, MAX_ANSWER_BYTES).decode("utf-8", "replace")) from None
     return _sheet(doc, Path(doc.source).stem)
 
 
 def sheet_from_text(text: str, source: str = "<answers>") -> AnswerSheet:
-    return _sheet(load_text(text, source, MAX_ANSWER_BYTES), Path(source).stem)
+    try:
+        doc = load_text(text, source, MAX_ANSWER_BYTES)
+    except InputError as exc:
+        raise _explained(exc, lambda: text) from None
+    return _sheet(doc, Path(source).stem)
+
+
+def _explained(exc: InputError, text) -> InputError:
+    """A backslash in double quotes that YAML cannot read: say it is LaTeX, and how to quote it."""
+    from examcheck.latex_quotes import explain_yaml_error, is_escape_error
+
+    if not is_escape_error(exc.message):
+        return exc
+    try:
+        better = explain_yaml_error(exc.message, exc.line, text())
+    except (OSError, InputError):
+        better = explain_yaml_error(exc.message, exc.line, None)
+    return InputError(exc.source, exc.line, better) if better else exc
 
 
 def _sheet(doc: YamlDoc, default_student: str) -> AnswerSheet:

@@ -459,6 +459,15 @@ def check(paths, key_files, problem_paths, fmt) -> None:
     from examcheck.schema import ValidationFailed
     from examcheck.yamlio import InputError
 
+    if paths:  # files named one by one (the pre-commit hook): YAML that is not a problem set is skipped
+        from examcheck.problem_files import only_problem_sets
+
+        paths, notes = only_problem_sets(paths)
+        for note in notes:
+            click.echo(f"note: {note}", err=True)
+        if notes and not paths and not problem_paths:
+            click.echo("no problem sets among the files given; nothing to check")
+            return
     sets = _load_sets(tuple(paths) + tuple(problem_paths))
     _computable(sets)
     try:
@@ -487,18 +496,24 @@ def list_sets(problem_paths) -> None:
     click.echo(listing_text(_load_sets(problem_paths)))
 
 
-@main.command()
+@main.command(epilog="""\b
+Example:
+  examcheck template seed000-quiz > answers.yaml
+\b
+Exit codes: 0 printed; 2 unknown exam or invalid problem set.""")
 @click.argument("exam")
 @problems_option
-def template(exam, problem_paths) -> None:
-    """Print a blank answer file for EXAM."""
-    from examcheck.render.listings import template_yaml
+@click.option("--schema-url", metavar="URL",
+              help="The answer-file schema named in the editor modeline (default: the file shipped with examcheck).")
+def template(exam, problem_paths, schema_url) -> None:
+    """Print a blank answer file for EXAM: statements, prompts, allowed names and quoting advice."""
+    from examcheck.answer_template import template_text
 
     sets = _load_sets(problem_paths)
     matches = [s for s in sets if s.exam == exam]
     if not matches:
         _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})"])
-    click.echo(template_yaml(matches[0]), nl=False)
+    click.echo(template_text(matches[0], schema_url), nl=False)
 
 
 @main.group(name="cache")
@@ -534,16 +549,20 @@ def cache_clear(folder) -> None:
     click.echo(f"{store.folder}: removed {removed} verdict(s)")
 
 
-@main.command()
+@main.command(epilog="""\b
+Example:
+  examcheck schema > problem-set.schema.json
+  examcheck schema --answers > answer-file.schema.json
+\b
+Both are JSON Schema draft-07 (what the YAML language server supports); the same files ship with
+examcheck in examcheck/schemas/.  Exit codes: 0.""")
 @click.option("--answers", "which", flag_value="answers", help="The schema of answer files instead.")
 def schema(which) -> None:
     """Print the JSON Schema of problem sets, with each family's given fields, layer types and results
     (for editor autocompletion and checking)."""
-    from examcheck.publish import problem_set_schema
-    from examcheck.render.listings import schema_json
-    from examcheck.schema import ANSWER_FILE_SCHEMA
+    from examcheck.schema_files import published_text
 
-    click.echo(schema_json(ANSWER_FILE_SCHEMA if which == "answers" else problem_set_schema()))
+    click.echo(published_text(which or "problems"), nl=False)
 
 
 @main.command()
@@ -560,6 +579,62 @@ def families(names, fmt) -> None:
     except FamilyError as exc:
         _fail_input([exc])
     click.echo(FORMATS[fmt]([f.describe() for f in chosen]), nl=False)
+
+
+@main.group(name="gradescope")
+def gradescope_group() -> None:
+    """Gradescope autograder: build the zip to upload; run is what the zip runs per submission."""
+
+
+@gradescope_group.command(name="build", epilog="""\b
+Example:
+  examcheck gradescope build seed000-quiz -o autograder.zip --visibility after_published
+\b
+Exit codes: 0 written; 2 usage or input errors (unknown exam, invalid problem set, unwritable -o).""")
+@click.argument("exam")
+@problems_option
+@click.option("-o", "--output", required=True, type=click.Path(), help="The zip to upload to Gradescope.")
+@click.option("--visibility", type=click.Choice(["after_due_date", "after_published", "visible", "hidden"]),
+              default="after_published", show_default=True, help="When students see their results.")
+@click.option("--output-format", type=click.Choice(["text", "md"]), default="text", show_default=True,
+              help="How Gradescope shows the feedback (student text is escaped for it).")
+@click.option("--reveal", is_flag=True, help="Show the expected answers in the results (default: hidden).")
+@click.option("--time-limit", type=FiniteFloatRange(0.1, 60), default=2.0, show_default=True,
+              help="Seconds allowed for each answer check.")
+def gradescope_build(exam, problem_paths, output, visibility, output_format, reveal, time_limit) -> None:
+    """Write the autograder zip for EXAM (an exam id, or a problem file)."""
+    from examcheck.gradescope import AutograderError, build_autograder
+    from examcheck.yamlio import InputError
+
+    if Path(exam).suffix in (".yaml", ".yml") and Path(exam).is_file():
+        problem_paths, exam = (*problem_paths, Path(exam)), None
+    sets = _load_sets(problem_paths)
+    matches = [s for s in sets if exam is None or s.exam == exam]
+    if len(matches) != 1:
+        _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})" if exam else
+                     "the problem file holds no single exam"])
+    _computable(sets, [(matches[0], p) for p in matches[0].problems])
+    try:
+        names = build_autograder(matches[0].source, matches[0].exam, output, visibility=visibility,
+                                 output_format=output_format, reveal=reveal, time_limit=time_limit)
+    except (AutograderError, InputError) as exc:
+        _fail_input([exc])
+    click.echo(f"{output}: {', '.join(names)}")
+
+
+@gradescope_group.command(name="run", epilog="""\b
+Example (what run_autograder does):
+  examcheck gradescope run --root /autograder
+\b
+Exit codes: 0 results.json written (also for a submission that cannot be graded); 70 internal error.""")
+@click.option("--root", type=click.Path(path_type=Path, file_okay=False),
+              help="The autograder folder (default: $EXAMCHECK_AUTOGRADER_ROOT, else /autograder).")
+def gradescope_run(root) -> None:
+    """Grade the submission in ROOT/submission and write ROOT/results/results.json."""
+    from examcheck.gradescope import ROOT_ENV, run_submission
+
+    results = run_submission(root or Path(os.environ.get(ROOT_ENV) or "/autograder"))
+    click.echo(f"score {results['score']}; {len(results['tests'])} test(s)")
 
 
 @main.command()
@@ -600,6 +675,59 @@ def serve(exam, problem_paths, host, port, reveal, student, collect_dir, time_li
         _fail_input([exc])
     click.echo(f"examcheck: serving {matches[0].exam} on http://{host}:{port}/ (Ctrl+C stops)", err=True)
     run(app, host, port)
+
+
+@main.command(name="import")
+@click.argument("export", type=click.Path(path_type=Path))
+@click.option("--map", "mapping", required=True, type=click.Path(path_type=Path),
+              help="YAML: `exam:` and `questions:` from LMS question ids (Canvas) or slots (Moodle) to problem.part.")
+@click.option("--from", "fmt", type=click.Choice(["canvas", "moodle"]), help="The export's format (default: detected).")
+@click.option("-o", "--output", "folder", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="Folder for the answer files (one per student).")
+@click.option("--exam", help="The exam id (default: the mapping file's `exam:`).")
+@click.option("--id-column", help="The CSV column that identifies students (default: sis_id/id; Moodle: ID number, "
+                                  "Username or Email address).")
+@problems_option
+def import_command(export, mapping, fmt, folder, exam, id_column, problem_paths) -> None:
+    """Turn an LMS quiz export (Canvas Student Analysis, Moodle Responses) into answer files."""
+    from examcheck import lms_import
+    from examcheck.loader import load_sets
+    from examcheck.schema import ValidationFailed
+    from examcheck.yamlio import InputError
+
+    try:
+        imported = lms_import.import_file(export, mapping, fmt, exam, id_column)
+        targets = lms_import.load_mapping(mapping)
+        try:
+            sets = load_sets(list(problem_paths) or None)
+        except (ValidationFailed, InputError):
+            sets = []
+        wrong = lms_import.check_targets(imported, targets, sets)
+    except InputError as exc:
+        _fail_input([exc])
+    if wrong:
+        _fail_input(wrong)
+    for note in imported.notes:
+        _warn(note)
+    try:
+        written = lms_import.write_answer_files(imported, folder)
+    except OSError as exc:
+        _fail_input([f"{folder}: {exc.strerror or exc}"])
+    click.echo(f"{len(written)} answer file(s) for {imported.exam} written to {folder} ({imported.format} export)")
+    for error in imported.errors:
+        _say_error(error)
+    if imported.errors:
+        sys.exit(EXIT_INPUT)
+
+
+def _finish_help() -> None:
+    from examcheck.cli_help import COMPLETION, add_epilogs
+
+    add_epilogs(main)
+    main.epilog = (main.epilog or "") + COMPLETION
+
+
+_finish_help()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -140,9 +140,21 @@ def build_report(scan: ScannedSheet, problem_set: ProblemSet, plan_of, verdict_o
             answer = scan.answers.get((problem.id, part.id))
             plan = plan_of(problem, part)
             verdict = verdict_of(problem, part, answer) if needs_check(part, answer, plan) else None
+            if verdict is not None and not verdict.correct:
+                verdict = latex_quote_verdict(answer, verdict)
             parts.append(part_result(part, answer, plan, verdict))
         problems.append(ProblemResult(problem.id, parts))
     return Report(scan.student, problem_set.exam, problems, scan.source, scan.warnings)
+
+
+def latex_quote_verdict(answer: WrittenAnswer, verdict: Verdict) -> Verdict:
+    """LaTeX written in YAML double quotes (a form feed where \\frac was meant): say so and how to fix it."""
+    from examcheck.latex_quotes import trap_message
+
+    message = trap_message(answer.value, answer.line)
+    if message is None:
+        return verdict
+    return Verdict(0.0, "invalid", message, "latex_in_double_quotes", verdict.interpreted)
 
 
 def part_seconds(part: Part, default: float) -> float:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+
+from examcheck.compat import StrEnum
 
 if TYPE_CHECKING:  # the model imports no SymPy, so that renderers need none
     from examcheck.answertests import Precision

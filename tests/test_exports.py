@@ -47,17 +47,22 @@ def test_canvas_import_csv():
 
 
 def test_gradescope_results_json():
+    import jsonschema
+
     result = CliRunner().invoke(main, ["grade", FLAWED, "--problems", PROBLEMS, "--format", "gradescope"])
     data = json.loads(result.stdout)
-    assert data["score"] == 3.5 and data["visibility"] == "visible" and data["stdout_visibility"] == "visible"
-    assert "3.5/13" in data["output"]
+    schema = json.loads((ROOT / "tests" / "data" / "gradescope-results.schema.json").read_text())
+    jsonschema.Draft7Validator(schema).validate(data)
+    assert data["score"] == 3.5 and data["visibility"] == "visible" and data["output_format"] == "text"
+    assert "3.5/12 autograded marks" in data["output"]  # the hand-marked part's mark is not in the total
     tests = data["tests"]
     assert len(tests) == 13
-    for test in tests:
-        assert set(test) == {"name", "number", "score", "max_score", "status", "output", "visibility"}
+    graded = [t for t in tests if "score" in t]
+    assert len(graded) == 12
+    for test in graded:
         assert test["status"] in ("passed", "failed") and test["visibility"] == "visible"
         assert 0 <= test["score"] <= test["max_score"]
-    assert sum(t["score"] for t in tests) == data["score"]
+    assert sum(t["score"] for t in graded) == data["score"]
     sign = next(t for t in tests if t["name"] == "q1.i")
     assert sign["status"] == "failed" and "sign error" in sign["output"]
 
@@ -154,32 +159,8 @@ def test_gradescope_explains_an_unreadable_submission(tmp_path):
     assert data["score"] == 0 and "answers.yaml" in data["output"] and data["visibility"] == "visible"
 
 
-def test_gradescope_autograder_script_runs(tmp_path):
-    import os
-    import shutil
-    import subprocess
-
-    script = (ROOT / "examples" / "gradescope" / "run_autograder").read_text()
-    root = tmp_path / "autograder"
-    for sub in ("submission", "source", "venv/bin"):
-        (root / sub).mkdir(parents=True)
-    shutil.copy(FLAWED, root / "submission" / "answers.yaml")
-    shutil.copytree(ROOT / "problems", root / "source" / "problems")
-    import sys
-
-    exe = shutil.which("examcheck") or str(Path(sys.executable).parent / "examcheck")
-    assert Path(exe).exists()
-    (root / "venv" / "bin" / "examcheck").symlink_to(exe)
-    local = tmp_path / "run_autograder"
-    local.write_text(script.replace("/autograder", str(root)))
-    subprocess.run(["bash", str(local)], check=True, env={**os.environ})
-    data = json.loads((root / "results" / "results.json").read_text())
-    assert data["score"] == 3.5 and len(data["tests"]) == 13
-    assert all("expected:" not in t["output"] for t in data["tests"])
-
-
 def test_pre_commit_hook_is_declared():
     import yaml
 
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hooks[0]["entry"] == "examcheck check" and hooks[0]["pass_filenames"] is False
+    assert hooks[0]["entry"] == "examcheck check" and hooks[0]["pass_filenames"] is True

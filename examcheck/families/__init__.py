@@ -23,9 +23,9 @@ import importlib
 import pkgutil
 import re
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any, ClassVar
 
+from examcheck.compat import StrEnum
 from examcheck.suggest import did_you_mean
 
 

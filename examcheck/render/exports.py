@@ -19,33 +19,19 @@ def jsonl(reports: list[Report], reveal: bool = True) -> str:
 
 
 def gradescope_json(report: Report, reveal: bool = True) -> str:
-    """results.json as Gradescope's autograder specification defines it; the total is shown."""
-    tests = []
-    for problem in report.problems:
-        for part in problem.parts:
-            lines = [f"status: {part.status}"]
-            if part.interpreted:
-                lines.append(f"your answer, as read: {part.interpreted}")
-            if reveal and part.expected:
-                lines.append(f"expected: {part.expected}")
-            if part.feedback:
-                lines.append(part.feedback)
-            tests.append({
-                "name": f"{problem.id}.{part.id}", "number": f"{problem.id}.{part.id}",
-                "score": _num(part.score), "max_score": _num(part.max_score),
-                "status": "passed" if part.status.is_correct else "failed",
-                "output": "\n".join(lines), "visibility": "visible",
-            })
-    summary = f"{report.student}: {_num(report.score)}/{_num(report.max_score)} on {report.exam}"
-    return json.dumps({"score": _num(report.score), "output": summary, "visibility": "visible",
-                       "stdout_visibility": "visible", "tests": tests}, indent=2, ensure_ascii=False)
+    """results.json as Gradescope's autograder specification defines it (see examcheck.gradescope):
+    hand-marked parts are informational tests, not in the score; output_format is text."""
+    from examcheck.gradescope import Settings, results_document
+
+    settings = Settings(report.exam, "", visibility="visible", output_format="text", reveal=reveal)
+    return json.dumps(results_document(report, settings), indent=2, ensure_ascii=False)
 
 
 def gradescope_failure(messages: list[str]) -> str:
     """results.json for a submission that could not be read: score 0 and the reason, shown."""
     text = "Your answer file could not be graded:\n" + "\n".join(messages or ["no answer file was found"])
-    return json.dumps({"score": 0, "output": text, "visibility": "visible", "stdout_visibility": "visible",
-                       "tests": []}, indent=2)
+    return json.dumps({"score": 0, "output": terminal_text(text), "output_format": "text", "visibility": "visible",
+                       "stdout_visibility": "hidden", "tests": []}, indent=2)
 
 
 def github_annotation(level: str, file: str, line: int | None, title: str, message: str) -> str:
