@@ -136,6 +136,10 @@ def write_papers(problem_set: ProblemSet, students: list[str], folder: Path, att
     return written
 
 
+def _marks(marks: float) -> str:
+    return f"{marks:g} mark" + ("" if marks == 1 else "s")
+
+
 def _variant_line(chosen: dict, attempt: int) -> str:
     parts = [f"{pid} variant {n}" for pid, n in chosen.items()]
     if attempt != 1:
@@ -149,22 +153,25 @@ def sheet_markdown(view: ProblemSet, student: str, chosen: dict, attempt: int, a
     def md(text: str) -> str:
         return terminal_text(re.sub(r"([\\`*_<>\[\]#|])", r"\\\1", str(text)))
 
+    def code(text: str) -> str:
+        return "`" + terminal_text(str(text).replace("`", "'").replace("\n", " ")) + "`"
+
     title = f"# {md(view.title)}" + (" — answer key" if answers is not None else "")
     lines = [title, "", f"Student: **{md(student)}**  ", f"Exam: `{md(view.exam)}`"]
     if chosen:
         lines[-1] += "  "
         lines.append(f"Version: {md(_variant_line(chosen, attempt))}")
     for problem in view.problems:
-        lines += ["", f"## {md(problem.id)}. {md(problem.title)} ({problem.marks:g} marks)", ""]
+        lines += ["", f"## {md(problem.id)}. {md(problem.title)} ({_marks(problem.marks)})", ""]
         if problem.statement:
             lines += [md(problem.statement.rstrip()), ""]
         solution = answers.get(problem.id) if answers is not None else None
         for i, part in enumerate(problem.parts):
-            lines.append(f"**({md(part.id)})** {md(part.prompt or '(see above)')} *[{part.marks:g} marks]*")
+            lines.append(f"**({md(part.id)})** {md(part.prompt or '(see above)')} *[{_marks(part.marks)}]*")
             if solution is not None:
                 entry = solution.parts[i]
                 shown = entry.answer if entry.answer is not None else (entry.error or "marked by hand")
-                lines.append(f"  Answer: `{md(shown)}`")
+                lines.append(f"  Answer: {code(shown)}")
             lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
@@ -176,13 +183,13 @@ def sheet_latex(view: ProblemSet, student: str, chosen: dict, attempt: int, answ
     if chosen:
         lines[-1] += rf" \\ Version: {tex(_variant_line(chosen, attempt))}"
     for problem in view.problems:
-        lines.append(rf"\subsection*{{{tex(problem.id)}. {tex(problem.title)} ({problem.marks:g} marks)}}")
+        lines.append(rf"\subsection*{{{tex(problem.id)}. {tex(problem.title)} ({_marks(problem.marks)})}}")
         if problem.statement:
-            lines.append(tex(problem.statement.rstrip()).replace("\n", "\n\n"))
+            lines.append(tex(problem.statement.rstrip()))
         solution = answers.get(problem.id) if answers is not None else None
         lines.append(r"\begin{enumerate}")
         for i, part in enumerate(problem.parts):
-            lines.append(rf"\item[({tex(part.id)})] {tex(part.prompt or '(see above)')} \hfill [{part.marks:g} marks]")
+            lines.append(rf"\item[({tex(part.id)})] {tex(part.prompt or '(see above)')} \hfill [{_marks(part.marks)}]")
             if solution is not None:
                 entry = solution.parts[i]
                 shown = entry.answer if entry.answer is not None else (entry.error or "marked by hand")
@@ -206,4 +213,8 @@ def _typeset(engine: str, folder: Path, name: str) -> str:
         done = subprocess.run(commands[engine], cwd=folder, capture_output=True, timeout=TEX_SECONDS, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
         return f"{name}: {engine} failed ({type(exc).__name__})"
-    return "" if done.returncode == 0 else f"{name}: {engine} exited {done.returncode}; see {name[:-4]}.log"
+    if done.returncode != 0:
+        return f"{name}: {engine} exited {done.returncode}; see {name[:-4]}.log"
+    for suffix in (".aux", ".log", ".fls", ".fdb_latexmk"):
+        (folder / (name[:-4] + suffix)).unlink(missing_ok=True)
+    return ""

@@ -109,6 +109,13 @@ class ParamSpace:
     def names(self) -> list[str]:
         return [p.name for p in self.params]
 
+    def size(self) -> int:
+        """How many distinct draws there can be at most (exclusions and `where:` may leave fewer)."""
+        total = 1
+        for param in self.params:
+            total *= param.count
+        return total
+
     def accepts(self, values: dict) -> bool:
         env = {k: _exact(v) for k, v in values.items()}
         return all(c.holds(env) for c in self.where)
@@ -638,6 +645,8 @@ class Rejected:
     problem: str
     seed: int
     reason: str
+    duplicate: bool = False
+    params: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -702,12 +711,14 @@ def deploy(path: Path, seeds: list[int] | None = None, count: int | None = None,
                 continue
             identity = json.dumps(params, sort_keys=True)
             if identity in seen:
-                result.rejected.append(Rejected(pid, seed, f"duplicate of the variant from seed {seen[identity]}"))
+                result.rejected.append(Rejected(pid, seed, f"duplicate of the variant from seed {seen[identity]}", True))
+                if len(seen) >= space.size():
+                    break  # every value the params can take has been drawn
                 continue
             seen[identity] = seed
             variant, reason = vet(doc, index_of[pid], params, template, resolver)
             if variant is None:
-                result.rejected.append(Rejected(pid, seed, reason))
+                result.rejected.append(Rejected(pid, seed, reason, params=params))
                 continue
             variant.number, variant.seed = len(accepted) + 1, seed
             accepted.append(variant)
@@ -715,9 +726,10 @@ def deploy(path: Path, seeds: list[int] | None = None, count: int | None = None,
                 progress(pid, len(accepted), wanted)
         if len(accepted) < wanted:
             spent = space.tries - max(budget, 0)
+            distinct = f"; the params have only {len(seen)} distinct values" if len(seen) >= space.size() else ""
             result.failures.append(f"{pid}: could not draw {wanted} distinct variants after {spent} tries "
-                                   f"(got {len(accepted)}; see the rejections; widen the params, relax `where:`, "
-                                   f"or raise `tries:`)")
+                                   f"(got {len(accepted)}{distinct}; see the rejections; widen the params, relax "
+                                   "`where:`, or raise `tries:`)")
         problems[pid] = accepted
     result.lock = Lock(str(data["exam"]), fingerprint(data), salt if salt is not None else str(data["exam"]),
                        problems, source=str(lock_path(Path(doc.source))))

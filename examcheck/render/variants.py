@@ -8,6 +8,8 @@ import io
 from examcheck.model import Problem, ProblemSet
 from examcheck.render.escape import csv_row, terminal_text
 
+MAX_SHOWN = 20  # rejected seeds listed one by one, per problem
+
 
 def _params(params: dict) -> str:
     from examcheck.variants import value_text
@@ -17,8 +19,21 @@ def _params(params: dict) -> str:
 
 def deploy_text(result) -> str:
     lines = []
+    shown: dict[str, int] = {}
+    duplicates: dict[str, int] = {}
     for rejected in result.rejected:
-        lines.append(f"rejected {rejected.problem} seed {rejected.seed}: {rejected.reason}")
+        if rejected.duplicate:
+            duplicates[rejected.problem] = duplicates.get(rejected.problem, 0) + 1
+            continue
+        shown[rejected.problem] = shown.get(rejected.problem, 0) + 1
+        if shown[rejected.problem] <= MAX_SHOWN:
+            drawn = f" ({_params(rejected.params)})" if rejected.params else ""
+            lines.append(f"rejected {rejected.problem} seed {rejected.seed}{drawn}: {rejected.reason}")
+    for pid, count in shown.items():
+        if count > MAX_SHOWN:
+            lines.append(f"rejected {count - MAX_SHOWN} more seed(s) of {pid}")
+    for pid, count in duplicates.items():
+        lines.append(f"skipped {count} seed(s) of {pid} that drew the params of an earlier seed")
     if result.lock is not None:
         for pid, pool in result.lock.problems.items():
             seeds = ", ".join(str(v.seed) for v in pool)
