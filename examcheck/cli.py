@@ -388,8 +388,9 @@ def check(paths, key_files, problem_paths, fmt) -> None:
 def list_sets(problem_paths) -> None:
     """List the loaded problem sets, their problems and marks."""
     from examcheck.render.listings import listing_text
+    from examcheck.variants import selected
 
-    click.echo(listing_text(_load_sets(problem_paths)))
+    click.echo(listing_text([selected(s) for s in _load_sets(problem_paths)]))  # a variant exam: each problem once
 
 
 @main.command()
@@ -623,6 +624,10 @@ def serve(exam, problem_paths, host, port, reveal, student, collect_dir, time_li
     matches = [s for s in sets if exam is None or s.exam == exam]
     if not matches or (exam is None and len(matches) != 1):
         _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})"])
+    if matches[0].variants is not None:  # a variant exam: one student's version only
+        if student is None:
+            _fail_input([f"exam {matches[0].exam!r} gives each student their own variant: serve it with --student ID"])
+        matches[0] = _student_view(matches[0], student, 1)
     try:
         if student is not None:
             check_student(student)

@@ -490,8 +490,10 @@ def load_variant_set(doc: YamlDoc, use_lock: bool = True) -> ProblemSet:
         raise ValidationFailed(errors)
     exam = str(data["exam"])
     lock_file = lock_path(Path(doc.source))
+    if not use_lock:  # deploy: the params only (each draw is loaded, and vetted, on its own)
+        return ProblemSet(exam, data["title"], [], doc.source, Variants(str(lock_file), spaces, None))
     lock = None
-    if use_lock and lock_file.exists():
+    if lock_file.exists():
         lock = read_lock(lock_file, exam, fingerprint(data), spaces)
     problems: list[Problem] = []
     ids: set[str] = set()
@@ -504,24 +506,49 @@ def load_variant_set(doc: YamlDoc, use_lock: bool = True) -> ProblemSet:
         if pid not in spaces:
             problems.append(load_problem(doc, raw, path, data.get("log_base", "e"), errors))
             continue
-        if lock is not None:
-            pool = [(v.number, v.params) for v in lock.problems[pid]]
-        else:
-            params, _ = draw(spaces[pid], 0, spaces[pid].tries)
-            if params is None:
-                errors.append(doc.error(path, f"no draw of the params satisfies `where:` and the exclusions after "
-                                              f"{spaces[pid].tries} tries"))
-                continue
-            pool = [(None, params)]
-        for number, params in pool:
-            problem = instantiated_problem(doc, i, params, errors)
+        if lock is None:
+            problem = preview(doc, i, spaces[pid], errors)
             if problem is not None:
-                problem.variant, problem.params = number, params
+                problems.append(problem)
+            continue
+        for variant in lock.problems[pid]:
+            problem = instantiated_problem(doc, i, variant.params, errors)
+            if problem is not None:
+                problem.variant, problem.params = variant.number, variant.params
                 problems.append(problem)
     if errors:
         unique = list({(e.line, e.message): e for e in errors}.values())
         raise ValidationFailed(unique)
     return ProblemSet(exam, data["title"], problems, doc.source, Variants(str(lock_file), spaces, lock))
+
+
+PREVIEW_SEEDS = 20
+
+
+def preview(doc: YamlDoc, index: int, space: ParamSpace, errors: list) -> Problem | None:
+    """An undeployed problem as the first of seeds 0, 1, ... whose draw loads (for check, list, solve before
+    deploy); the errors of the first draw if none does."""
+    path = ("problems", index)
+    budget = space.tries
+    first: list[InputError] | None = None
+    for seed in range(PREVIEW_SEEDS):
+        params, spent = draw(space, seed, budget)
+        budget -= spent
+        if params is None:
+            break
+        found: list[InputError] = []
+        problem = instantiated_problem(doc, index, params, found)
+        if problem is not None:
+            problem.params = params
+            return problem
+        first = first if first is not None else found
+        if budget <= 0:
+            break
+    if first is None:
+        errors.append(doc.error(path, f"no draw of the params satisfies `where:` and the exclusions after {space.tries} tries"))
+    else:
+        errors += first
+    return None
 
 
 def instantiated_problem(doc: YamlDoc, index: int, params: dict, errors: list) -> Problem | None:

@@ -339,7 +339,11 @@ def test_hostile_params_are_input_errors_with_lines(tmp_path, params, where, mes
     errors = caught.value.errors if isinstance(caught.value, ValidationFailed) else [caught.value]
     assert any(message in str(e) and re.search(r"h\.yaml:\d+:", str(e)) for e in errors), errors
     out = run("variants", "deploy", str(exam), "--count", "2")
-    assert out.exit_code == 2 and message in out.output
+    if message.startswith("no draw"):  # deploy says how far it got: a finding (exit 1), no lock written
+        assert out.exit_code == 1 and "could not draw 2 distinct variants after 1000 tries" in out.output
+    else:
+        assert out.exit_code == 2 and message in out.output
+    assert not lock_path(exam).exists()
 
 
 def test_huge_range_and_impossible_where_are_bounded(tmp_path):
@@ -491,3 +495,43 @@ def test_hostile_rosters(tmp_path, text, message):
     roster = write(tmp_path, "r.csv", text)
     out = run("paper", str(EXAMPLE / "cnn-chain.yaml"), "--roster", str(roster), "-o", str(tmp_path / "p"))
     assert out.exit_code == 2 and message in out.output and "r.csv" in out.output
+
+
+def test_deploy_rejects_family_errors_and_answers_of_the_wrong_type(tmp_path):
+    exam = write(tmp_path, "kinds.yaml", """\
+exam: kinds
+title: kinds
+problems:
+  - id: q1
+    title: a conv that may not fit its input
+    family: cnn
+    params:
+      n: {type: integer, min: 2, max: 6}
+    given: {input: ["{n}", "{n}", 1], layers: [{type: conv, kernel: 5, filters: 2}]}
+    parts:
+      - {id: a, marks: 1, answer: shape, result: output.1}
+  - id: q2
+    title: half of a whole number
+    params:
+      a: {type: integer, min: 1, max: 9}
+    parts:
+      - {id: a, marks: 1, answer: integer, reference: "{a} / 2"}
+""")
+    result = deploy(exam, count=2)
+    by_problem = {pid: [v.params for v in pool] for pid, pool in result.lock.problems.items()}
+    assert all(p["n"] >= 5 for p in by_problem["q1"])
+    assert all(p["a"] % 2 == 0 for p in by_problem["q2"])
+    reasons = {r.problem: r.reason for r in result.rejected if not r.duplicate}
+    assert "q1" in reasons and "q2" in reasons
+    assert "not a whole number" in reasons["q2"] or "integer" in reasons["q2"]
+
+
+def test_list_and_show(tmp_path):
+    listing = run("variants", "list", str(EXAMPLE / "cnn-chain.yaml"))
+    assert listing.exit_code == 0 and "q1: 10 variant(s)" in listing.output
+    shown = run("variants", "show", "cnn-chain/q2", "--problems", str(EXAMPLE / "cnn-chain.yaml"), "--variant", "3")
+    assert shown.exit_code == 0 and "variant 3" in shown.output and "key:" in shown.output
+    missing = run("variants", "show", "cnn-chain/q2", "--problems", str(EXAMPLE / "cnn-chain.yaml"), "--variant", "11")
+    assert missing.exit_code == 2
+    overview = run("list", "--problems", str(EXAMPLE / "cnn-chain.yaml"))
+    assert overview.output.count("q1 ") == 1
