@@ -342,6 +342,8 @@ class Variant:
     keys: dict = field(default_factory=dict)   # part id -> expected answer as text
     line: int | None = None
     key_lines: dict = field(default_factory=dict)
+    family_checked: set = field(default_factory=set)   # deploy only: the family's mistakes evaluated
+    family_equal: set = field(default_factory=set)     # ... and those that gave the key
 
 
 @dataclass
@@ -723,44 +725,66 @@ def deploy(path: Path, seeds: list[int] | None = None, count: int | None = None,
     result = DeployResult(None)
     problems: dict[str, list[Variant]] = {}
     for pid, space in spaces.items():
-        accepted: list[Variant] = []
-        seen: dict[str, int] = {}
-        budget = space.tries
-        candidates = iter(seeds) if seeds is not None else iter(range(first_seed, MAX_SEED))
         wanted = len(seeds) if seeds is not None else count
-        for seed in candidates:
-            if len(accepted) >= wanted or budget <= 0:
-                break
-            params, spent = draw(space, seed, budget)
-            budget -= spent
-            if params is None:
-                result.rejected.append(Rejected(pid, seed, "no draw satisfies `where:` and the exclusions"))
-                continue
-            identity = json.dumps(params, sort_keys=True)
-            if identity in seen:
-                result.rejected.append(Rejected(pid, seed, f"duplicate of the variant from seed {seen[identity]}", True))
-                if len(seen) >= space.size():
-                    break  # every value the params can take has been drawn
-                continue
-            seen[identity] = seed
-            variant, reason = vet(doc, index_of[pid], params, template, resolver)
-            if variant is None:
-                result.rejected.append(Rejected(pid, seed, reason, params=params))
-                continue
-            variant.number, variant.seed = len(accepted) + 1, seed
-            accepted.append(variant)
-            if progress:
-                progress(pid, len(accepted), wanted)
-        if len(accepted) < wanted:
-            spent = space.tries - max(budget, 0)
-            distinct = f"; the params have only {len(seen)} distinct values" if len(seen) >= space.size() else ""
-            result.failures.append(f"{pid}: could not draw {wanted} distinct variants after {spent} tries "
-                                   f"(got {len(accepted)}{distinct}; see the rejections; widen the params, relax "
-                                   "`where:`, or raise `tries:`)")
-        problems[pid] = accepted
+        problems[pid] = _deploy_problem(doc, index_of[pid], pid, space, seeds, wanted, first_seed, template,
+                                        resolver, result, progress)
     result.lock = Lock(str(data["exam"]), fingerprint(data), salt if salt is not None else str(data["exam"]),
                        problems, source=str(lock_path(Path(doc.source))))
     return result
+
+
+def _deploy_problem(doc, index, pid, space, seeds, wanted, first_seed, template, resolver, result, progress):
+    """The accepted variants of one problem.  A family's own mistake that gives the key for some draws but
+    not for others makes the draws where it does degenerate (a student making it would get full marks);
+    one that always gives the key (biases, for an output shape) is simply not a mistake of that part."""
+    accepted: list[Variant] = []
+    seen: dict[str, int] = {}
+    relevant: set = set()   # family mistakes (part, feedback) that differ from the key in some draw
+    budget = space.tries
+    candidates = iter(seeds) if seeds is not None else iter(range(first_seed, MAX_SEED))
+    for seed in candidates:
+        if len(accepted) >= wanted or budget <= 0:
+            break
+        params, spent = draw(space, seed, budget)
+        budget -= spent
+        if params is None:
+            result.rejected.append(Rejected(pid, seed, "no draw satisfies `where:` and the exclusions"))
+            continue
+        identity = json.dumps(params, sort_keys=True)
+        if identity in seen:
+            result.rejected.append(Rejected(pid, seed, f"duplicate of the variant from seed {seen[identity]}", True))
+            if len(seen) >= space.size():
+                break  # every value the params can take has been drawn
+            continue
+        seen[identity] = seed
+        variant, reason = vet(doc, index, params, template, resolver)
+        if variant is None:
+            result.rejected.append(Rejected(pid, seed, reason, params=params))
+            continue
+        variant.seed = seed
+        relevant |= variant.family_checked - variant.family_equal
+        accepted.append(variant)
+        kept = []
+        for candidate in accepted:
+            hit = sorted(candidate.family_equal & relevant)
+            if hit:
+                part_id, feedback = hit[0]
+                result.rejected.append(Rejected(pid, candidate.seed, f"part {part_id}: the mistake {feedback!r} gives "
+                                                                     "the key itself here", params=candidate.params))
+            else:
+                kept.append(candidate)
+        accepted = kept
+        if progress:
+            progress(pid, len(accepted), wanted)
+    for number, variant in enumerate(accepted, start=1):
+        variant.number = number
+    if len(accepted) < wanted:
+        spent = space.tries - max(budget, 0)
+        distinct = f"; the params have only {len(seen)} distinct values" if len(seen) >= space.size() else ""
+        result.failures.append(f"{pid}: could not draw {wanted} distinct variants after {spent} tries "
+                               f"(got {len(accepted)}{distinct}; see the rejections; widen the params, relax "
+                               "`where:`, or raise `tries:`)")
+    return accepted
 
 
 def vet(doc: YamlDoc, index: int, params: dict, template: ProblemSet, resolver) -> tuple[Variant | None, str]:
@@ -775,7 +799,7 @@ def vet(doc: YamlDoc, index: int, params: dict, template: ProblemSet, resolver) 
         return None, "; ".join(e.message for e in errors[:3])
     problem.params = params
     problem_set = replace(template, problems=[problem])
-    keys = {}
+    variant = Variant(0, 0, params)
     try:
         findings = check_problem(problem_set, problem, resolver)
         if findings:
@@ -791,12 +815,32 @@ def vet(doc: YamlDoc, index: int, params: dict, template: ProblemSet, resolver) 
             why = answer_type_mismatch(part.answer, ref.value)
             if why:
                 return None, f"part {part.id}: the computed answer {ref.expected!r} {why}"
-            keys[part.id] = ref.expected
+            variant.keys[part.id] = ref.expected
+            _family_mistakes(problem, part, ref.value, resolver, variant)
     except ProblemError as exc:
         return None, f"the family cannot compute it: {exc}"
     except InternalError as exc:
         return None, f"internal error in examcheck computing it (please report it): {exc}"
-    return Variant(0, 0, params, keys), ""
+    return variant, ""
+
+
+def _family_mistakes(problem: Problem, part, reference, resolver, variant: Variant) -> None:
+    """Which of the family's own mistakes the variant evaluates, and which of them give the key."""
+    from examcheck.families import get as get_family
+    from examcheck.reference import ProblemError, convert, equal_values, result_of
+
+    if problem.family is None or part.result is None:
+        return
+    for mistake in get_family(problem.family).variants({**problem.given, **part.given}):
+        try:
+            solution = resolver.solve(problem.family, mistake.given, part.log_base)
+            value = convert(result_of(solution, part.result, problem.family), part.answer)
+        except ProblemError:
+            continue
+        name = (part.id, re.sub(r"-?\d+(?:\.\d+)?", "#", mistake.feedback))  # the same mistake in every draw
+        variant.family_checked.add(name)
+        if equal_values(value, reference) is not False:
+            variant.family_equal.add(name)
 
 
 def answer_type_mismatch(answer: str, value) -> str:

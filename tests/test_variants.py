@@ -535,3 +535,28 @@ def test_list_and_show(tmp_path):
     assert missing.exit_code == 2
     overview = run("list", "--problems", str(EXAMPLE / "cnn-chain.yaml"))
     assert overview.output.count("q1 ") == 1
+
+
+def test_a_family_mistake_that_gives_the_key_for_some_draws_makes_them_degenerate(tmp_path):
+    """Gradient ascent equals descent exactly at a critical point: the draws that start there are flagged,
+    the others kept (the family's bias mistake, always equal to a shape, is not a mistake of that part)."""
+    exam = write(tmp_path, "ascent.yaml", """\
+exam: ascent
+title: ascent
+problems:
+  - id: q1
+    title: one step
+    family: gradient_descent
+    params:
+      x0: {type: integer, min: -1, max: 1}
+      a: {type: integer, min: 1, max: 2}
+    given: {f: "{a}*x**2", variables: [x], start: ["{x0}"], step_size: 0.1, steps: 1}
+    parts:
+      - {id: a, marks: 1, answer: vector, result: point}
+""")
+    result = deploy(exam, count=4)
+    kept = [v.params for v in result.lock.problems["q1"]]
+    assert kept and all(p["x0"] != 0 for p in kept)
+    flagged = [r for r in result.rejected if not r.duplicate]
+    assert flagged and all(r.params["x0"] == 0 and "gives the key itself" in r.reason for r in flagged)
+    assert len(kept) == 4  # the four draws with x0 = -1 or 1
