@@ -44,7 +44,7 @@ class Condition:
     def holds(self, env: dict) -> bool:
         """Whether the condition holds for these param values (a value it cannot compute: it does not)."""
         try:
-            return bool(_truth(_eval(self.tree, env)))
+            return bool(_truth(_compute(self.tree, env)))
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             return False
 
@@ -208,32 +208,32 @@ def _number(value) -> Fraction:
     return Fraction(value)
 
 
-def _eval(node, env):
+def _compute(node, env):
     kind = node[0]
     if kind == "num" or kind == "str":
         return node[1]
     if kind == "name":
         return env[node[1]]
     if kind == "or":
-        return _truth(_eval(node[1], env)) or _truth(_eval(node[2], env))
+        return _truth(_compute(node[1], env)) or _truth(_compute(node[2], env))
     if kind == "and":
-        return _truth(_eval(node[1], env)) and _truth(_eval(node[2], env))
+        return _truth(_compute(node[1], env)) and _truth(_compute(node[2], env))
     if kind == "not":
-        return not _truth(_eval(node[1], env))
+        return not _truth(_compute(node[1], env))
     if kind == "cmp":
-        left = _eval(node[1], env)
+        left = _compute(node[1], env)
         for op, right_node in node[2]:
-            right = _eval(right_node, env)
+            right = _compute(right_node, env)
             if not _compare(op, left, right):
                 return False
             left = right
         return True
     if kind == "neg":
-        return -_number(_eval(node[1], env))
+        return -_number(_compute(node[1], env))
     if kind == "call":
-        args = [_number(_eval(a, env)) for a in node[2]]
+        args = [_number(_compute(a, env)) for a in node[2]]
         return {"abs": lambda: abs(args[0]), "min": lambda: min(args), "max": lambda: max(args)}[node[1]]()
-    a, b = _number(_eval(node[1], env)), _number(_eval(node[2], env))
+    a, b = _number(_compute(node[1], env)), _number(_compute(node[2], env))
     if kind == "+":
         return _bounded(a + b)
     if kind == "-":

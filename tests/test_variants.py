@@ -560,3 +560,37 @@ problems:
     flagged = [r for r in result.rejected if not r.duplicate]
     assert flagged and all(r.params["x0"] == 0 and "gives the key itself" in r.reason for r in flagged)
     assert len(kept) == 4  # the four draws with x0 = -1 or 1
+
+
+@settings(max_examples=150, deadline=None)
+@given(low=st.integers(-50, 50), width=st.integers(0, 30), step=st.integers(1, 5), t=st.integers(-60, 80),
+       excluded=st.lists(st.integers(-50, 80), max_size=5), seed=st.integers(0, 2**63 - 1))
+def test_every_draw_lies_on_the_grid_avoids_exclusions_and_satisfies_where(low, width, step, t, excluded, seed):
+    from decimal import Decimal
+
+    from examcheck.variants import Param, ParamSpace, draw
+
+    high = low + width
+    a = Param("a", "integer", Decimal(low), Decimal(step), (high - low) // step + 1, exclude=tuple(excluded))
+    b = Param("b", "real", Decimal("0.5"), Decimal("0.25"), 5)
+    space = ParamSpace((a, b), (parse_condition(f"a + b < {t}", {"a", "b"}),), tries=200)
+    params, spent = draw(space, seed, 200)
+    grid = [low + k * step for k in range((high - low) // step + 1) if low + k * step not in excluded]
+    if params is None:  # only when nothing on the grid could satisfy it, or 200 draws all missed
+        assert spent == 200
+        return
+    assert params["a"] in grid and params["a"] + Fraction(repr(params["b"])) < t
+    assert params["b"] in (0.5, 0.75, 1.0, 1.25, 1.5)
+    assert draw(space, seed, 200) == (params, spent)  # the same seed, the same draw
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 10**12), min_size=1, max_size=4, unique=True))
+def test_deploy_with_given_seeds_is_deterministic(tmp_path, seeds):
+    exam = tmp_path / "small.yaml"
+    exam.write_text(SMALL.replace("max: 9", "max: 1000000"))
+    first, second = deploy(exam, seeds=seeds), deploy(exam, seeds=seeds)
+    assert first.lock.content() == second.lock.content()
+    assert [v.seed for v in first.lock.problems["q1"]] == seeds
+    for variant in first.lock.problems["q1"]:
+        assert variant.keys["a"] == str(2 * variant.params["b"])
