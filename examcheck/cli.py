@@ -339,6 +339,9 @@ def solve(problem_id, problem_paths, fmt, student, attempt) -> None:
         problem_set, problem = find_problem(sets, problem_id)
     except LookupError as exc:
         _fail_input([exc.args[0]])
+    if problem.variant is not None and student is None:
+        _warn(f"{problem_set.exam}/{problem.id} has a variant per student; this is variant {problem.variant} "
+              "(use --student ID for a student's, or `examcheck variants show`)")
     _computable(sets, [(problem_set, problem)])
     with Engine(sets, jobs=1) as engine:
         try:

@@ -98,9 +98,11 @@ def variant_template(view: ProblemSet, student: str | None, attempt: int) -> str
     from examcheck.render.listings import _yaml_comment, _yaml_key
 
     who = student if student is not None else "your-id"
-    lines = [f"# Answer file for {view.exam}: {view.title}",
-             "# Your version has its own numbers; answer this file's questions, not a classmate's.",
-             f"student: {_quoted(who)}", f"exam: {view.exam}"]
+    if student is None:
+        head = "# Each student has their own numbers: `examcheck template EXAM --student ID` prints one student's version."
+    else:
+        head = "# Your version has its own numbers; answer this file's questions, not a classmate's."
+    lines = [f"# Answer file for {view.exam}: {view.title}", head, f"student: {_quoted(who)}", f"exam: {view.exam}"]
     if attempt != 1:
         lines.append(f"attempt: {attempt}")
     numbered = [p for p in view.problems if p.variant is not None]
@@ -110,7 +112,8 @@ def variant_template(view: ProblemSet, student: str | None, attempt: int) -> str
     lines.append("answers:")
     for p in view.problems:
         lines.append(f"  # {p.id}: {p.title} ({p.marks:g} marks)")
-        lines += _yaml_comment(p.statement, "  ")
+        if student is not None or p.variant is None:
+            lines += _yaml_comment(p.statement, "  ")
         lines.append(f"  {_yaml_key(p.id)}:")
         for part in p.parts:
             prompt = part.prompt or "(see the exam)"
