@@ -492,8 +492,12 @@ def load_variant_set(doc: YamlDoc, use_lock: bool = True) -> ProblemSet:
         raise ValidationFailed(errors)
     exam = str(data["exam"])
     lock_file = lock_path(Path(doc.source))
-    if not use_lock:  # deploy: the params only (each draw is loaded, and vetted, on its own)
-        return ProblemSet(exam, data["title"], [], doc.source, Variants(str(lock_file), spaces, None))
+    if not use_lock:  # deploy: the problems without params; each draw is loaded, and vetted, on its own
+        fixed = [load_problem(doc, raw, ("problems", i), data.get("log_base", "e"), errors)
+                 for i, raw in enumerate(data["problems"]) if str(raw["id"]) not in spaces]
+        if errors:
+            raise ValidationFailed(errors)
+        return ProblemSet(exam, data["title"], fixed, doc.source, Variants(str(lock_file), spaces, None))
     lock = None
     if lock_file.exists():
         lock = read_lock(lock_file, exam, fingerprint(data), spaces)

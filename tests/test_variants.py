@@ -594,3 +594,35 @@ def test_deploy_with_given_seeds_is_deterministic(tmp_path, seeds):
     assert [v.seed for v in first.lock.problems["q1"]] == seeds
     for variant in first.lock.problems["q1"]:
         assert variant.keys["a"] == str(2 * variant.params["b"])
+
+
+def test_keys_prompts_and_mistakes_take_params_and_check_verifies_them(tmp_path):
+    good = SMALL.replace('prompt: "2 x {b}?"}', 'prompt: "2 x {b}?", key: "2*{b}",\n'
+                         '         mistakes: [{answer: "{b} + {b} + 1", feedback: "one too many ({b})"}]}')
+    exam = write(tmp_path, "keyed.yaml", good)
+    result = deploy(exam, count=3)
+    assert result.ok and not [r for r in result.rejected if not r.duplicate]
+    deploy_and_write(exam, None, 3)
+    problem_set = load_set(exam)
+    for problem in problem_set.problems:
+        b = problem.params["b"]
+        part = problem.parts[0]
+        assert part.prompt == f"2 x {b}?" and part.key == f"2*{b}"
+        assert part.mistakes[0].answer == f"{b} + {b} + 1" and part.mistakes[0].feedback == f"one too many ({b})"
+    assert run("check", str(exam)).exit_code == 0
+    bad = write(tmp_path, "badkey.yaml", SMALL.replace('prompt: "2 x {b}?"}', 'prompt: "2 x {b}?", key: "{b} + 2"}'))
+    flawed = deploy(bad, count=2)
+    assert [r for r in flawed.rejected if not r.duplicate]
+    assert all(v.params["b"] == 2 for v in flawed.lock.problems["q1"])  # only b = 2 makes b + 2 the key
+
+
+def test_deploy_refuses_an_exam_whose_other_problems_are_broken(tmp_path):
+    exam = write(tmp_path, "mixed.yaml", SMALL + """\
+  - id: q2
+    title: broken
+    family: no_such_family
+    parts:
+      - {id: a, marks: 1, answer: integer, result: x}
+""")
+    out = run("variants", "deploy", str(exam), "--count", "2")
+    assert out.exit_code == 2 and "mixed.yaml:" in out.output and not lock_path(exam).exists()
