@@ -626,3 +626,27 @@ def test_deploy_refuses_an_exam_whose_other_problems_are_broken(tmp_path):
 """)
     out = run("variants", "deploy", str(exam), "--count", "2")
     assert out.exit_code == 2 and "mixed.yaml:" in out.output and not lock_path(exam).exists()
+
+
+def test_the_readme_recipe_runs_as_written(tmp_path):
+    """Every command of the README's Variants recipe, on a copy of examples/variants/."""
+    import shlex
+
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Variants: each student their own numbers", 1)[1].split("\n## ", 1)[0]
+    recipe = re.findall(r"```bash\n(.*?)\n```", section, re.S)[0]
+    shutil.copytree(EXAMPLE, tmp_path / "examples" / "variants")
+    outputs = []
+    for line in recipe.splitlines():
+        words = shlex.split(line, comments=True)
+        if words[:1] == ["pip"]:
+            continue
+        assert words[0] == "examcheck"
+        out = run(*words[1:], cwd=tmp_path)
+        assert out.exit_code == 0, (line, out.output)
+        outputs.append(out.output)
+    graded = next(o for o in outputs if "students" in o and "cnn-chain" in o)
+    assert all(score in graded for score in ("8/8", "5.5/8", "0/8"))
+    assert len(list((tmp_path / "papers").glob("*.tex"))) == 60
+    assert (tmp_path / "examples" / "variants" / "cnn-chain.variants.yaml").read_text().split("exam:", 1)[1] == \
+        (EXAMPLE / "cnn-chain.variants.yaml").read_text().split("exam:", 1)[1]  # deploy again: the same lock
