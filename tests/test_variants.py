@@ -650,3 +650,21 @@ def test_the_readme_recipe_runs_as_written(tmp_path):
     assert len(list((tmp_path / "papers").glob("*.tex"))) == 60
     assert (tmp_path / "examples" / "variants" / "cnn-chain.variants.yaml").read_text().split("exam:", 1)[1] == \
         (EXAMPLE / "cnn-chain.variants.yaml").read_text().split("exam:", 1)[1]  # deploy again: the same lock
+
+
+def test_another_attempt_is_graded_against_its_own_variant(tmp_path):
+    exam = write(tmp_path, "small.yaml", SMALL)
+    assert deploy_and_write(exam, None, 6).ok
+    problem_set = load_set(exam)
+    student = next(s for s in (f"u{i}" for i in range(100))
+                   if assign("small", "small", "q1", s, 1, 6) != assign("small", "small", "q1", s, 2, 6))
+    template = run("template", "small", "--problems", str(exam), "--student", student, "--attempt", "2")
+    assert "attempt: 2" in template.output
+    b = problem_set.problems[assign("small", "small", "q1", student, 2, 6) - 1].params["b"]
+    filled = template.output.replace("\n    a:", f"\n    a: {2 * b}")
+    answers = write(tmp_path, "a.yaml", filled)
+    out = run("grade", str(answers), "--problems", str(exam), "--format", "json")
+    assert out.exit_code == 0, out.output
+    assert reports(out.output)[0]["score"] == 1
+    first = write(tmp_path, "b.yaml", filled.replace("attempt: 2\n", ""))  # attempt 1 names the wrong variant
+    assert run("grade", str(first), "--problems", str(exam)).exit_code == 2
