@@ -38,6 +38,7 @@ from examcheck.model import Problem, ProblemSet
 from examcheck.yamlio import InputError, YamlDoc
 
 DEFAULT_TRIES = 1000
+DEPLOY_SECONDS = 900.0    # a whole deploy
 MAX_COUNT = 1000          # variants of one problem in one deploy
 MAX_SEED = 2**63 - 1
 LOCK_SUFFIX = ".variants.yaml"
@@ -713,13 +714,18 @@ def load_template(path: Path):
 
 
 def deploy(path: Path, seeds: list[int] | None = None, count: int | None = None, salt: str | None = None,
-           first_seed: int = 1, progress=None) -> DeployResult:
+           first_seed: int = 1, progress=None, seconds: float = DEPLOY_SECONDS) -> DeployResult:
     """Draw and vet the variants of every problem with params; the lock (not yet written) if all succeeded.
 
     seeds: exactly these seeds (each rejected seed is reported, and the deploy fails);
     count: this many accepted variants per problem from consecutive seeds first_seed, first_seed + 1, ...,
-    within the problem's `tries:` draws in all."""
+    within the problem's `tries:` draws in all.  The whole deploy stops after `seconds` (each computation
+    also has the sandbox's own limits)."""
+    import time
+
     from examcheck.reference import Resolver
+
+    deadline = time.monotonic() + seconds
 
     doc, template = load_template(path)
     spaces: dict[str, ParamSpace] = template.variants.spaces
@@ -731,13 +737,13 @@ def deploy(path: Path, seeds: list[int] | None = None, count: int | None = None,
     for pid, space in spaces.items():
         wanted = len(seeds) if seeds is not None else count
         problems[pid] = _deploy_problem(doc, index_of[pid], pid, space, seeds, wanted, first_seed, template,
-                                        resolver, result, progress)
+                                        resolver, result, progress, deadline)
     result.lock = Lock(str(data["exam"]), fingerprint(data), salt if salt is not None else str(data["exam"]),
                        problems, source=str(lock_path(Path(doc.source))))
     return result
 
 
-def _deploy_problem(doc, index, pid, space, seeds, wanted, first_seed, template, resolver, result, progress):
+def _deploy_problem(doc, index, pid, space, seeds, wanted, first_seed, template, resolver, result, progress, deadline):
     """The accepted variants of one problem.  A family's own mistake that gives the key for some draws but
     not for others makes the draws where it does degenerate (a student making it would get full marks);
     one that always gives the key (biases, for an output shape) is simply not a mistake of that part."""
@@ -746,9 +752,14 @@ def _deploy_problem(doc, index, pid, space, seeds, wanted, first_seed, template,
     relevant: set = set()   # family mistakes (part, feedback) that differ from the key in some draw
     budget = space.tries
     candidates = iter(seeds) if seeds is not None else iter(range(first_seed, MAX_SEED))
+    import time
+
     for seed in candidates:
         if len(accepted) >= wanted or budget <= 0:
             break
+        if time.monotonic() > deadline:
+            result.failures.append(f"{pid}: the deploy ran past its time limit (--time-limit) after seed {seed - 1}")
+            return accepted
         params, spent = draw(space, seed, budget)
         budget -= spent
         if params is None:
@@ -897,7 +908,7 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def deploy_and_write(path: Path, seeds: list[int] | None, count: int | None, salt: str | None = None,
-                     first_seed: int = 1) -> DeployResult:
+                     first_seed: int = 1, seconds: float = DEPLOY_SECONDS) -> DeployResult:
     """deploy(), and when every problem got its variants, the lock written atomically beside the exam
     (then read back through the loader: what grading will see)."""
     from examcheck.loader import load_set
@@ -907,7 +918,7 @@ def deploy_and_write(path: Path, seeds: list[int] | None, count: int | None, sal
         raise DeployError(f"--count: from 1 to {MAX_COUNT}")
     if salt is not None and (len(salt) > 200 or any(ord(c) < 32 for c in salt)):
         raise DeployError("--salt: at most 200 printable characters")
-    result = deploy(path, seeds, count, salt, first_seed)
+    result = deploy(path, seeds, count, salt, first_seed, seconds=seconds)
     if seeds is not None and result.rejected:
         result.failures.append(f"{len(result.rejected)} of the given seeds gave no good variant (see above); "
                                "choose other seeds or use --count")

@@ -668,3 +668,9 @@ def test_another_attempt_is_graded_against_its_own_variant(tmp_path):
     assert reports(out.output)[0]["score"] == 1
     first = write(tmp_path, "b.yaml", filled.replace("attempt: 2\n", ""))  # attempt 1 names the wrong variant
     assert run("grade", str(first), "--problems", str(exam)).exit_code == 2
+
+
+def test_deploy_stops_at_its_time_limit(tmp_path):
+    exam = write(tmp_path, "slow.yaml", SMALL.replace("max: 9", "max: 100000"))
+    out = run("variants", "deploy", str(exam), "--count", "1000", "--time-limit", "1")
+    assert out.exit_code == 1 and "ran past its time limit" in out.output and not lock_path(exam).exists()
