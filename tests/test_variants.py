@@ -674,3 +674,16 @@ def test_deploy_stops_at_its_time_limit(tmp_path):
     exam = write(tmp_path, "slow.yaml", SMALL.replace("max: 9", "max: 100000"))
     out = run("variants", "deploy", str(exam), "--count", "1000", "--time-limit", "1")
     assert out.exit_code == 1 and "ran past its time limit" in out.output and not lock_path(exam).exists()
+
+
+def test_the_published_schema_accepts_variant_exams_and_still_checks_fixed_ones():
+    from jsonschema import Draft202012Validator
+
+    from examcheck.publish import problem_set_schema
+
+    validator = Draft202012Validator(problem_set_schema())
+    assert not list(validator.iter_errors(load_file(EXAMPLE / "cnn-chain.yaml").data))
+    fixed = load_file(EXAMPLE / "cnn-chain.yaml").data
+    for problem in fixed["problems"]:
+        problem.pop("params"), problem.pop("where", None)
+    assert list(validator.iter_errors(fixed))  # "{size}" is not an integer once nothing is drawn
