@@ -146,6 +146,8 @@ class Pipeline:
         out = {}
         problem_set = self.sets[scan.exam_index]
         for pi, problem in enumerate(problem_set.problems):
+            if not scan.includes(problem):
+                continue
             for qi, part in enumerate(problem.parts):
                 answer = scan.answers.get((problem.id, part.id))
                 ref = reference_key(scan.exam_index, pi, qi)

@@ -24,8 +24,9 @@ def check_sets(sets: list[ProblemSet], resolver: Resolver | None = None) -> list
 def check_problem(problem_set: ProblemSet, problem: Problem, resolver: Resolver) -> list[Finding]:
     findings: list[Finding] = []
     reported: set[str] = set()
+    label = problem.id if problem.variant is None else f"{problem.id}[variant {problem.variant}]"
     for part in problem.parts:
-        where = f"{problem_set.exam}/{problem.id}.{part.id}"
+        where = f"{problem_set.exam}/{label}.{part.id}"
         try:
             ref = resolver.reference(problem, part)
         except ProblemError as exc:

@@ -79,10 +79,31 @@ def _computable(sets, only=None):
 
     resolver = Resolver()
     errors = reference_errors(sets, resolver, only)
+    if not errors:  # a deployed variant exam: every key of its lock file recomputed and compared
+        from examcheck.variants import lock_key_errors
+
+        errors = lock_key_errors(only if only is not None else [(s, p) for s in sets for p in s.problems], resolver)
     if errors:
         _fail_input(errors)
     return resolver
 
+
+
+
+student_option = click.option("--student", help="A variant exam: show this student's version (their own numbers).")
+attempt_option = click.option("--attempt", type=click.IntRange(1, 1000), default=1, show_default=True,
+                              help="A variant exam: the attempt (another attempt gets another variant).")
+
+
+def _student_view(problem_set, student, attempt):
+    """The set as this student sees it (a variant exam: one variant per problem); exit 2 if not deployed."""
+    from examcheck.variants import student_view
+    from examcheck.yamlio import InputError
+
+    try:
+        return student_view(problem_set, student, attempt)
+    except InputError as exc:
+        _fail_input([exc])
 
 
 
@@ -422,18 +443,23 @@ def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
 @click.argument("problem_id")
 @problems_option
 @click.option("--format", "fmt", type=click.Choice(render_names("solution")), default="text", show_default=True)
-def solve(problem_id, problem_paths, fmt) -> None:
+@student_option
+@attempt_option
+def solve(problem_id, problem_paths, fmt, student, attempt) -> None:
     """Print the worked reference solution of a problem (q3, or EXAM/q3)."""
     from examcheck.engine import Engine
     from examcheck.render import render
 
-    sets = _load_sets(problem_paths)
+    sets = [_student_view(s, student, attempt) for s in _load_sets(problem_paths)]
     from examcheck.solving import find_problem
 
     try:
         problem_set, problem = find_problem(sets, problem_id)
     except LookupError as exc:
         _fail_input([exc.args[0]])
+    if problem.variant is not None and student is None:
+        _warn(f"{problem_set.exam}/{problem.id} has a variant per student; this is variant {problem.variant} "
+              "(use --student ID for a student's, or `examcheck variants show`)")
     _computable(sets, [(problem_set, problem)])
     with Engine(sets, jobs=1) as engine:
         try:
@@ -492,8 +518,9 @@ def check(paths, key_files, problem_paths, fmt) -> None:
 def list_sets(problem_paths) -> None:
     """List the loaded problem sets, their problems and marks."""
     from examcheck.render.listings import listing_text
+    from examcheck.variants import selected
 
-    click.echo(listing_text(_load_sets(problem_paths)))
+    click.echo(listing_text([selected(s) for s in _load_sets(problem_paths)]))  # a variant exam: each problem once
 
 
 @main.command(epilog="""\b
@@ -505,15 +532,149 @@ Exit codes: 0 printed; 2 unknown exam or invalid problem set.""")
 @problems_option
 @click.option("--schema-url", metavar="URL",
               help="The answer-file schema named in the editor modeline (default: the file shipped with examcheck).")
-def template(exam, problem_paths, schema_url) -> None:
+@student_option
+@attempt_option
+def template(exam, problem_paths, schema_url, student, attempt) -> None:
     """Print a blank answer file for EXAM: statements, prompts, allowed names and quoting advice."""
     from examcheck.answer_template import template_text
+    from examcheck.render.variants import variant_template
 
     sets = _load_sets(problem_paths)
     matches = [s for s in sets if s.exam == exam]
     if not matches:
         _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})"])
-    click.echo(template_text(matches[0], schema_url), nl=False)
+    view = _student_view(matches[0], student, attempt)
+    text = variant_template(view, student, attempt) if view.variants is not None else template_text(view, schema_url)
+    click.echo(text, nl=False)
+
+
+@main.group(name="variants")
+def variants_group() -> None:
+    """Exams whose problems declare params: deploy variants ahead of time, list them, show one."""
+
+
+@variants_group.command(name="deploy")
+@click.argument("exam_file", type=click.Path(path_type=Path))
+@click.option("--count", type=click.IntRange(1, 1000), help="Variants per problem, from consecutive seeds.")
+@click.option("--seeds", help="Exactly these seeds, e.g. 1,2,3 (a seed that gives no good variant fails the deploy).")
+@click.option("--first-seed", type=click.IntRange(0, 2**62), default=1, show_default=True, help="--count: the first seed.")
+@click.option("--salt", help="Mixed into each student's assignment (default: the exam id); keep it to keep assignments.")
+@click.option("--time-limit", type=FiniteFloatRange(1, 86400), default=900, show_default=True,
+              help="Seconds for the whole deploy (each computation has its own sandbox limits too).")
+def variants_deploy(exam_file, count, seeds, first_seed, salt, time_limit) -> None:
+    """Draw, vet and lock the variants of EXAM_FILE (writes EXAM.variants.yaml beside it)."""
+    from examcheck.render.variants import deploy_text
+    from examcheck.schema import ValidationFailed
+    from examcheck.variants import DeployError, deploy_and_write, parse_seeds
+    from examcheck.yamlio import InputError
+
+    if (count is None) == (seeds is None):
+        _fail_input(["say --count N or --seeds 1,2,3 (one of them)"])
+    try:
+        chosen = parse_seeds(seeds) if seeds is not None else None
+        result = deploy_and_write(exam_file, chosen, count, salt, first_seed, time_limit)
+    except ValidationFailed as exc:
+        _fail_input(exc.errors)
+    except (InputError, DeployError) as exc:
+        _fail_input([exc])
+    click.echo(deploy_text(result), nl=False)
+    if not result.ok:
+        sys.exit(EXIT_FINDINGS)
+
+
+def _one_exam(exam, problem_paths):
+    """EXAM as a problem file's path, or an exam id among --problems."""
+    if Path(exam).suffix in (".yaml", ".yml") and Path(exam).is_file():
+        problem_paths, exam = (*problem_paths, Path(exam)), None
+    sets = _load_sets(problem_paths)
+    matches = [s for s in sets if exam is None or s.exam == exam]
+    if not matches or (exam is None and len(matches) != 1):
+        _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})"])
+    return matches[0]
+
+
+@variants_group.command(name="list")
+@click.argument("exam")
+@problems_option
+def variants_list(exam, problem_paths) -> None:
+    """Each problem's deployed variants: number, seed and params."""
+    from examcheck.render.variants import list_text
+
+    problem_set = _one_exam(exam, problem_paths)
+    click.echo(list_text(problem_set), nl=False)
+
+
+@variants_group.command(name="show")
+@click.argument("ident", metavar="EXAM/PROBLEM")
+@problems_option
+@click.option("--variant", "number", type=click.IntRange(1, 1000), help="This variant (default: --student's, else 1).")
+@student_option
+@attempt_option
+def variants_show(ident, problem_paths, number, student, attempt) -> None:
+    """One variant of a problem: its params, statement, prompts and keys."""
+    from examcheck.render.variants import show_text
+    from examcheck.variants import assignment
+
+    exam, _, problem_id = ident.rpartition("/")
+    problem_set = _one_exam(exam, problem_paths) if exam else _load_sets(problem_paths)[0]
+    if student is not None:
+        _student_view(problem_set, student, attempt)  # exit 2 if the exam is not deployed
+        number = assignment(problem_set, student, attempt).get(problem_id)
+    pool = [p for p in problem_set.problems if p.id == problem_id]
+    if not pool:
+        _fail_input([f"no problem {problem_id!r} in exam {problem_set.exam!r}"])
+    chosen = pool[0] if number is None or pool[0].variant is None else next((p for p in pool if p.variant == number), None)
+    if chosen is None:
+        _fail_input([f"{problem_id} has {len(pool)} variant(s); there is no variant {number}"])
+    click.echo(show_text(problem_set, chosen), nl=False)
+
+
+@variants_group.command(name="assign")
+@click.argument("exam")
+@click.option("--roster", type=click.Path(path_type=Path), required=True, help="A CSV with a student id column.")
+@problems_option
+@attempt_option
+def variants_assign(exam, roster, problem_paths, attempt) -> None:
+    """Which variant of each problem every student on the roster gets (CSV)."""
+    from examcheck.paper import read_roster
+    from examcheck.render.variants import assignment_csv
+    from examcheck.yamlio import InputError
+
+    problem_set = _one_exam(exam, problem_paths)
+    try:
+        students = read_roster(roster)
+        click.echo(assignment_csv(problem_set, students, attempt), nl=False)
+    except InputError as exc:
+        _fail_input([exc])
+
+
+@main.command()
+@click.argument("exam")
+@click.option("--roster", type=click.Path(path_type=Path), required=True, help="A CSV with a student id column.")
+@click.option("-o", "--output", "folder", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder for the papers (created if missing).")
+@problems_option
+@attempt_option
+@click.option("--pdf", is_flag=True, help="Also typeset PDFs (needs a TeX engine: latexmk, pdflatex, xelatex or tectonic).")
+def paper(exam, roster, folder, problem_paths, attempt, pdf) -> None:
+    """One question sheet per student (markdown and LaTeX) and the matching answer keys."""
+    from examcheck.paper import PaperError, read_roster, write_papers
+    from examcheck.yamlio import InputError
+
+    problem_set = _one_exam(exam, problem_paths)
+    try:
+        students = read_roster(roster)
+    except InputError as exc:
+        _fail_input([exc])
+    _computable([problem_set])
+    try:
+        written = write_papers(problem_set, students, folder, attempt, pdf)
+    except (InputError, PaperError) as exc:
+        _fail_input([exc])
+    click.echo(f"{folder}: {written.sheets} question sheet(s) and {written.keys} answer key(s) for "
+               f"{len(students)} student(s)" + (f"; {written.pdfs} PDF(s)" if pdf else ""))
+    for note in written.notes:
+        _warn(note)
 
 
 @main.group(name="cache")
@@ -661,6 +822,10 @@ def serve(exam, problem_paths, host, port, reveal, student, collect_dir, time_li
     matches = [s for s in sets if exam is None or s.exam == exam]
     if not matches or (exam is None and len(matches) != 1):
         _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})"])
+    if matches[0].variants is not None:  # a variant exam: one student's version only
+        if student is None:
+            _fail_input([f"exam {matches[0].exam!r} gives each student their own variant: serve it with --student ID"])
+        matches[0] = _student_view(matches[0], student, 1)
     try:
         if student is not None:
             check_student(student)

@@ -78,13 +78,21 @@ class ScannedSheet:
     source: str
     answers: dict[tuple[str, str], WrittenAnswer] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    variants: dict[str, int] = field(default_factory=dict)  # problem id -> this student's variant
+
+    def includes(self, problem) -> bool:
+        """Whether this sheet answers this problem (a variant exam lists every deployed variant)."""
+        return problem.variant is None or self.variants.get(problem.id) == problem.variant
 
 
 def scan_sheet(sheet: AnswerSheet, sets: list[ProblemSet]) -> ScannedSheet:
+    from examcheck.variants import sheet_variants
+
     problem_set = choose_set(sheet, sets)
+    chosen = sheet_variants(sheet, problem_set)
     answers, warnings = split_parts(sheet, problem_set)
     index = next(i for i, s in enumerate(sets) if s is problem_set)
-    return ScannedSheet(sheet.student, index, sheet.source, answers, warnings)
+    return ScannedSheet(sheet.student, index, sheet.source, answers, warnings, chosen)
 
 
 def present(answer: WrittenAnswer | None) -> bool:
@@ -135,6 +143,8 @@ def build_report(scan: ScannedSheet, problem_set: ProblemSet, plan_of, verdict_o
     """plan_of(problem, part) -> PartPlan; verdict_of(problem, part, answer) -> Verdict (only for checked answers)."""
     problems = []
     for problem in problem_set.problems:
+        if not scan.includes(problem):
+            continue
         parts = []
         for part in problem.parts:
             answer = scan.answers.get((problem.id, part.id))

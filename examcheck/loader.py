@@ -70,6 +70,10 @@ def load_set(path: Path) -> ProblemSet:
         raise ValidationFailed(bad_numbers)
     validate(doc, PROBLEM_SET_SCHEMA)
     data = doc.data
+    from examcheck import variants
+
+    if variants.has_params(data):  # params drawn per student: one problem per deployed variant
+        return variants.load_variant_set(doc)
     errors: list[InputError] = []
     problems = []
     ids = set()
@@ -116,6 +120,9 @@ def _problem(doc: YamlDoc, raw: dict, path: tuple, log_base, errors: list) -> Pr
         errors.append(doc.error((*path, "marks"), f"marks is {marks:g} but the parts add up to {total:g}"))
     return Problem(str(raw["id"]), raw["title"], parts, raw.get("statement", ""), marks, family_name,
                    raw.get("given", {}), doc.line(path))
+
+
+load_problem = _problem  # examcheck.variants loads each variant's problem with it
 
 
 MAX_MARKS = 10_000

@@ -102,6 +102,8 @@ class Problem:
     family: str | None = None
     given: dict = field(default_factory=dict)
     line: int | None = None
+    variant: int | None = None  # the deployed variant number, for a problem with params (examcheck.variants)
+    params: dict = field(default_factory=dict)  # its drawn params
 
     def part(self, part_id: str) -> Part | None:
         return next((p for p in self.parts if p.id == part_id), None)
@@ -113,10 +115,14 @@ class ProblemSet:
     title: str
     problems: list[Problem]
     source: str = ""
+    variants: Any = None  # examcheck.variants.Variants when problems declare params (then a problem id may repeat)
 
     @property
     def marks(self) -> float:
-        return sum(p.marks for p in self.problems)
+        seen: dict[str, float] = {}
+        for p in self.problems:
+            seen.setdefault(p.id, p.marks)
+        return sum(seen.values())
 
     def problem(self, problem_id: str) -> Problem | None:
         return next((p for p in self.problems if p.id == problem_id), None)

@@ -60,7 +60,8 @@ def problem_set_schema() -> dict:
         override = {"$ref": f"#/$defs/{name}.given.override"}
         result = {"$ref": f"#/$defs/{name}.result"}
         rules.append({
-            "if": {"properties": {"family": {"const": name}}, "required": ["family"]},
+            # a problem with params writes "{name}" for given values: each drawn variant is checked on loading
+            "if": {"properties": {"family": {"const": name}}, "required": ["family"], "not": {"required": ["params"]}},
             "then": {"properties": {
                 "given": {"$ref": f"#/$defs/{name}.given"},
                 "parts": {"items": {"properties": {

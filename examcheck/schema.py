@@ -88,6 +88,40 @@ PART = {
     },
 }
 
+SCALAR = {"type": ["string", "number", "boolean"]}
+
+PARAM = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["type"],
+    "description": ("a param drawn per variant: integer or real (min, max, step) or choice (values); "
+                    "exclude lists values never drawn"),
+    "properties": {
+        "type": {"enum": ["integer", "real", "choice"]},
+        "min": {"type": "number", "minimum": -1e12, "maximum": 1e12},
+        "max": {"type": "number", "minimum": -1e12, "maximum": 1e12},
+        "step": {"type": "number", "exclusiveMinimum": 0, "maximum": 1e12},
+        "values": {"type": "array", "items": SCALAR, "minItems": 1, "maxItems": 1000},
+        "exclude": {"type": "array", "items": SCALAR, "maxItems": 1000},
+    },
+}
+
+PARAMS = {
+    "type": "object",
+    "description": "params drawn per student: name -> {type: integer|real|choice, ...}; used as {name}",
+    "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]{0,31}$"},
+    "minProperties": 1,
+    "maxProperties": 32,
+    "additionalProperties": PARAM,
+}
+
+WHERE = {
+    "description": "a condition (or a list of conditions, all of which must hold) over the params, e.g. 'a < b'",
+    "oneOf": [{"type": "string", "minLength": 1, "maxLength": 500},
+              {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 500}, "minItems": 1,
+               "maxItems": 50}],
+}
+
 PROBLEM = {
     "type": "object",
     "additionalProperties": False,
@@ -102,6 +136,10 @@ PROBLEM = {
         "log_base": LOG_BASE,
         "parts": {"type": "array", "items": PART, "minItems": 1},
         "source": {"type": "string"},
+        "params": PARAMS,
+        "where": WHERE,
+        "tries": {"type": "integer", "minimum": 1, "maximum": 100_000,
+                  "description": "draws allowed when deploying variants of this problem (default 1000)"},
     },
 }
 
@@ -130,6 +168,9 @@ ANSWER_FILE_SCHEMA = {
     "properties": {
         "student": {"type": ["string", "integer"]},
         "exam": ID,
+        "variant": {"type": "object", "description": "problem id -> the variant number this file answers",
+                    "additionalProperties": {"type": "integer", "minimum": 1}},
+        "attempt": {"type": "integer", "minimum": 1, "maximum": 1000, "description": "the attempt (default 1)"},
         "answers": {
             "type": ["object", "null"],
             "description": "problem id -> part id -> answer (or the answer itself for one-part problems)",
