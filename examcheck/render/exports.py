@@ -139,7 +139,8 @@ def github_findings(findings: list[Finding]) -> str:
     lines = []
     for f in findings:
         message = "\n".join([f.message, *f.details()])
-        lines.append(github_annotation("error", f.source, f.line, f.where or "examcheck", message))
+        lines.append(github_annotation("warning" if f.level == "warning" else "error", f.source, f.line,
+                                       f.where or "examcheck", message))
     return "\n".join(lines) + ("\n" if lines else "")
 
 

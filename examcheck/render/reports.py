@@ -62,12 +62,23 @@ def report_dict(report: Report, reveal: bool = True) -> dict:
         for part in problem.parts:
             parts.append({"id": part.id, "status": str(part.status), "score": part.score, "max_score": part.max_score,
                           "given": part.given, "expected": part.expected if reveal else None, "feedback": part.feedback,
-                          "interpreted": part.interpreted, "note": part.note})
+                          "interpreted": part.interpreted, "note": part.note,
+                          "follow_through": _follow_through(part.follow_through, reveal)})
         problems.append({"id": problem.id, "score": num(problem.score), "max_score": num(problem.max_score),
                          "parts": parts})
     return {"student": report.student, "exam": report.exam, "score": num(report.score),
             "max_score": num(report.max_score), "problems": problems, "source": report.source,
             "warnings": report.warnings}
+
+
+def _follow_through(record, reveal: bool) -> dict | None:
+    """The part's follow-through record (stable field names; the recomputed answer only with reveal)."""
+    if record is None:
+        return None
+    data = record.as_dict()
+    if not reveal:
+        data["expected"] = None
+    return data
 
 
 def make_console(color: str = "auto", to_file: bool = False) -> Console:
