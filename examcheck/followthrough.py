@@ -321,6 +321,8 @@ def to_given(value, current, target: str):
         if not isinstance(value, (list, tuple)):
             raise Unusable(f"{target} is a list; your value {shown(value)} is a single value")
         model = current[0] if current else 0
+        if not isinstance(model, list) and any(isinstance(v, (list, tuple)) for v in value):
+            raise Unusable(f"{target} is a list of numbers; your value {shown(value)} has lists inside")
         return [to_given(v, model, target) for v in value]
     if isinstance(value, (list, tuple)):
         raise Unusable(f"{target} is a single value; your value {shown(value)} is a list")
@@ -658,6 +660,12 @@ def check_findings(problem_set, problem: Problem, resolver) -> list:
         runner = resolver.runner
         for link in spec.links:
             earlier = problem.part(link.source)
+            mismatch = _consistency(problem, part, link, earlier_refs[link.source].value, original)
+            if mismatch:
+                findings.append(Finding(problem_set.source, spec.line, where,
+                                        f"follow-through: {link.target} is not the answer of ({link.source})",
+                                        stated=mismatch[0], computed=mismatch[1],
+                                        diagnosis="a student who answers it right must get the usual reference"))
             declared = earlier_refs[link.source].mistakes[:len(earlier.mistakes)]
             for mistake, raw in zip(declared, earlier.mistakes):
                 written = raw.answer if raw.answer is not None else _written(mistake.value)
@@ -671,7 +679,7 @@ def check_findings(problem_set, problem: Problem, resolver) -> list:
                                             f"declared mistake of ({link.source}) cannot be carried forward",
                                             stated=str(written), diagnosis=str(exc), level="warning"))
                     continue
-                later_written = probe.expected if probe.expected is not None else _written(probe.value)
+                later_written = _written(probe.value)
                 carried = carry(problem, part, values, later_written, original, options,
                                 float(part.options.get("time_limit", 2.0)), runner)
                 got = credit(spec, part.marks, carried)
@@ -689,6 +697,37 @@ def check_findings(problem_set, problem: Problem, resolver) -> list:
                                             diagnosis=carried.reason or carried.feedback))
         findings += _trivial_warnings(problem_set, problem, part, spec, earlier_refs, where, runner)
     return findings
+
+
+def _same(a, b) -> bool:
+    """Two given values alike: the same structure, numbers equal exactly."""
+    from examcheck.values import exact
+
+    if isinstance(a, list) or isinstance(b, list):
+        return isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and all(map(_same, a, b))
+    try:
+        return bool(exact(a) == exact(b))
+    except (ValueError, TypeError, ArithmeticError):
+        return str(a) == str(b)
+
+
+def _consistency(problem: Problem, part: Part, link: FollowLink, earlier_value, original) -> tuple[str, str] | None:
+    """(stated, computed) when the value a link replaces is not the earlier part's own answer."""
+    from examcheck.reference import equal_values
+
+    kind, keys = target_path(link.target)
+    if kind == "results":
+        if original.solution is None or keys[0] not in original.solution.results:
+            return None
+        stated = original.solution.results[keys[0]]
+        return None if equal_values(stated, earlier_value) is True else (shown(stated), shown(earlier_value))
+    given = {**problem.given, **part.given} if problem.family is not None else problem.given
+    try:
+        current = given_at(given, keys)
+        carried = to_given(earlier_value, current, link.target)
+    except (KeyError, Unusable) as exc:
+        return str(given_at(given, keys)) if not isinstance(exc, KeyError) else "?", str(exc)
+    return None if _same(current, carried) else (json.dumps(current, default=str), json.dumps(carried, default=str))
 
 
 def _read(earlier: Part, written, options):
