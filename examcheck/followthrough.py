@@ -220,17 +220,29 @@ def shown(value) -> str:
     return show(value)
 
 
-def read_earlier(earlier: Part, written, options):
-    """The student's earlier answer as a value, read by the earlier part's own reader (the one parser)."""
+def _read(answer_type: str, written, options):
     from examcheck.answertests import read_reference
     from examcheck.parsing import ParseError
+
+    try:
+        return "ok", read_reference(answer_type, written, options)
+    except (ParseError, ValueError, TypeError, ArithmeticError) as exc:
+        return "error", str(exc)
+
+
+def read_earlier(earlier: Part, written, options, seconds: float = 2.0):
+    """The student's earlier answer as a value, read by the earlier part's own reader (the one parser), bounded."""
+    from examcheck.limits import CheckFailed, LimitExceeded, Limits
+    from examcheck.sandbox import run_bounded
 
     if isinstance(written, dict):
         raise Unusable(f"your answer to ({earlier.id}) is a mapping, not a value")
     try:
-        value = read_reference(earlier.answer, written, options)
-    except (ParseError, ValueError, TypeError, ArithmeticError) as exc:
-        raise Unusable(f"your answer to ({earlier.id}) cannot be read as {earlier.answer}: {exc}") from None
+        status, value = run_bounded(_read, earlier.answer, written, options, limits=Limits(seconds=seconds))
+    except (LimitExceeded, CheckFailed):
+        raise Unusable(f"your answer to ({earlier.id}) is too complex to carry forward") from None
+    if status == "error":
+        raise Unusable(f"your answer to ({earlier.id}) cannot be read as {earlier.answer}: {value}")
     return value
 
 
@@ -450,7 +462,7 @@ def carry(problem: Problem, part: Part, earlier_written: dict[str, Any], later_w
     try:
         for link in spec.links:
             earlier = problem.part(link.source)
-            value = read_earlier(earlier, earlier_written[link.source], earlier_options[link.source])
+            value = read_earlier(earlier, earlier_written[link.source], earlier_options[link.source], seconds)
             shown_values[link.source] = shown(value)
             admissible(value, spec, link.source)
             values[link.source] = value
@@ -672,7 +684,7 @@ def check_findings(problem_set, problem: Problem, resolver) -> list:
                 values = {s: (written if s == link.source else _written(earlier_refs[s].value)) for s in spec.sources}
                 options = {s: earlier_refs[s].options for s in spec.sources}
                 try:
-                    probe = recompute(problem, part, spec, {s: _read(problem.part(s), values[s], options[s])
+                    probe = recompute(problem, part, spec, {s: read_earlier(problem.part(s), values[s], options[s])
                                                             for s in spec.sources}, runner)
                 except (Unusable, ProblemError) as exc:
                     findings.append(Finding(problem_set.source, spec.line, where,
@@ -728,10 +740,6 @@ def _consistency(problem: Problem, part: Part, link: FollowLink, earlier_value, 
     except (KeyError, Unusable) as exc:
         return str(given_at(given, keys)) if not isinstance(exc, KeyError) else "?", str(exc)
     return None if _same(current, carried) else (json.dumps(current, default=str), json.dumps(carried, default=str))
-
-
-def _read(earlier: Part, written, options):
-    return read_earlier(earlier, written, options)
 
 
 def _written(value) -> Any:
