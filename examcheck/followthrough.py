@@ -359,7 +359,7 @@ def _set_at(given: dict, keys: list[str], value) -> dict:
 
 def substituted(problem: Problem, part: Part, spec: FollowThrough, values: dict[str, Any]):
     """(problem, part, result overrides) with the students' values in place of the targets."""
-    from examcheck.values import exact
+    import sympy as sp
 
     problem_given, part_given = dict(problem.given), dict(part.given)
     overrides = {}
@@ -369,8 +369,8 @@ def substituted(problem: Problem, part: Part, spec: FollowThrough, values: dict[
         if kind == "results":
             if isinstance(value, (list, tuple)):
                 raise Unusable(f"{link.target} is a number; your value {shown(value)} from ({link.source}) is a list")
-            overrides[keys[0].replace(".", "_")] = exact(_as_text(value)) if not getattr(value, "free_symbols", None) \
-                else value
+            number = value if isinstance(value, sp.Basic) else sp.Integer(_as_int(value, link.target))
+            overrides[keys[0].replace(".", "_")] = number
             continue
         if problem.family is None:
             problem_given[keys[0]] = _as_text(value)
@@ -736,9 +736,12 @@ def _consistency(problem: Problem, part: Part, link: FollowLink, earlier_value, 
     given = {**problem.given, **part.given} if problem.family is not None else problem.given
     try:
         current = given_at(given, keys)
+    except KeyError:
+        return None  # the loader reports a target that is not there
+    try:
         carried = to_given(earlier_value, current, link.target)
-    except (KeyError, Unusable) as exc:
-        return str(given_at(given, keys)) if not isinstance(exc, KeyError) else "?", str(exc)
+    except Unusable as exc:
+        return json.dumps(current, default=str), str(exc)
     return None if _same(current, carried) else (json.dumps(current, default=str), json.dumps(carried, default=str))
 
 

@@ -175,6 +175,12 @@ class FollowThroughResult:
         return cls(list(data["from"]), data["status"], dict(data.get("values") or {}), data.get("marks_before", 0.0),
                    data.get("marks_after", 0.0), data.get("cap", 0.0), data.get("reason", ""), data.get("expected"))
 
+    def expected_for_value(self, usual: str | None = None) -> str:
+        """The later answer for the student's own earlier value, when it was recomputed and differs from the usual."""
+        if self.expected is None or self.status == "error" or not self.values or self.expected == usual:
+            return ""
+        return f"for your value: {self.expected}"
+
     def summary(self) -> str:
         """One line for people: what was carried forward and the marks before and after."""
         where = ", ".join(f"({s})" for s in self.sources)

@@ -206,6 +206,9 @@ def test_the_report_formats_carry_the_record(engine):
     assert "expected" not in json.dumps(hidden).split('"follow_through"')[1].split("}")[0].replace('"expected": null', "")
     for name in ("table", "markdown", "gradescope", "junit", "github", "jsonl"):
         assert "correct for your value [2, 6] from (a)" in render_text("reports", name, [report]), name
+    for name in ("table", "markdown", "gradescope"):
+        assert "for your value: [0.8, 1.4]" in render_text("reports", name, [report]), name
+        assert "for your value: [0.8" not in render_text("reports", name, [report], RenderOptions(reveal=False)), name
     assert report_from_record(report_record(report)) == report
 
 

@@ -73,6 +73,8 @@ def gradescope_json(report: Report, reveal: bool = True) -> str:
                 lines.append(f"your answer, as read: {part.interpreted}")
             if reveal and part.expected:
                 lines.append(f"expected: {part.expected}")
+            if reveal and part.follow_through and part.follow_through.expected_for_value(part.expected):
+                lines.append(f"expected {part.follow_through.expected_for_value(part.expected)}")
             if part.feedback:
                 lines.append(part.feedback)
             tests.append({
@@ -167,7 +169,8 @@ def markdown_report(report: Report, reveal: bool = True) -> str:
             cells = [f"{problem.id}.{part.id}", part.status, f"{_num(part.score)}/{_num(part.max_score)}",
                      _md(part.interpreted or (str(part.given) if part.given is not None else ""))]
             if reveal:
-                cells.append(_md(part.expected or ""))
+                extra = part.follow_through.expected_for_value(part.expected) if part.follow_through else ""
+                cells.append(_md(f"{part.expected or ''} ({extra})" if extra else part.expected or ""))
             cells.append(_md(part.feedback or part.note))
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
