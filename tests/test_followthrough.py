@@ -62,7 +62,7 @@ def plain_engine(ft_set):
 def sheet_text(answers: dict, reverse: bool = False) -> str:
     items = list(answers.items())[::-1] if reverse else list(answers.items())
     body = {p: dict(list(parts.items())[::-1] if reverse else parts.items()) for p, parts in items}
-    return json.dumps({"student": "s", "exam": "ft-test", "answers": body})
+    return json.dumps({"student": "s", "exam": "ft-test", "answers": body}, ensure_ascii=False)
 
 
 def grade(engine, answers: dict, reverse: bool = False) -> dict[tuple[str, str], PartResult]:
@@ -411,3 +411,51 @@ def test_check_flags_a_declared_mistake_that_does_not_earn_the_credit(ft_set, mo
 def test_the_record_survives_a_round_trip():
     record = FollowThroughResult(["a", "b"], "applied", {"a": "1", "b": "2"}, 0.0, 1.5, 1.5, "", "7")
     assert FollowThroughResult.from_dict(json.loads(json.dumps(record.as_dict()))) == record
+
+
+# ----------------------------------------------------------------------------- hostile input, generated
+
+DECL_FROM = st.sampled_from(["a", "b", "c", "z", 1, "[a, c]", "[]", "[a]", "{}", "null"])
+DECL_TO = st.sampled_from(["given.s", "given.x", "given.s.0", "results.q", "given..", "given.", "5", "[given.s]",
+                           "[given.s, given.x]", "given.s.s", "given.0", "'given.s '"])
+DECL_REST = st.sampled_from(["", ", cap: -1", ", cap: 0", ", cap: 0.5", ", cap: 2", ", cap: x", ", cap: .nan",
+                             ", when: positive", ", when: ''", ", when: '0 < x < 1'", ", when: '('",
+                             ", strategy: always", ", strategy: 3", ", allow_trivial: maybe", ", allow_trivial: true"])
+
+
+@given(DECL_FROM, DECL_TO, DECL_REST)
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_generated_declarations_load_or_fail_with_a_line(tmp_path, source, target, rest):
+    path = tmp_path / "gen.yaml"
+    path.write_text(BASE.format(ft=f"{{from: {source}, replaces: {target}{rest}}}"), encoding="utf-8")
+    try:
+        problem_set = load_set(path)
+    except ValidationFailed as exc:
+        assert exc.errors and all(e.line for e in exc.errors), [str(e) for e in exc.errors]
+        return
+    spec = problem_set.problems[0].part("b").follow_through
+    assert spec.sources == ["a"] and 0 < spec.cap <= 1
+    assert all(link.target.split(".", 1)[0] in ("given", "results") for link in spec.links)
+
+
+PRINTABLE = st.characters(blacklist_categories=("Cs", "Cc"))  # YAML's own limits are tested with answer files
+EARLY_TEXT = st.one_of(st.text(PRINTABLE, max_size=60), st.lists(st.text(PRINTABLE, max_size=8), max_size=5),
+                       st.integers(-10**40, 10**40).map(str), st.sampled_from(HOSTILE_TEXTS := [
+                           "10^10^10^10", "(" * 300, "1e999999", "__import__('os')", "[[[[1]]]]", "nan", "inf",
+                           "-0", "1/0", "x", "3x4x5x6x7x8", "[1e308, 1e308]"]))
+
+
+@given(st.sampled_from(["plain", "gd", "cnn", "two"]), EARLY_TEXT)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+def test_generated_hostile_earlier_answers_never_break_grading(engine, plain_engine, problem, earlier):
+    later = {"plain": "13", "gd": "[1, 2]", "cnn": "896", "two": "20"}[problem]
+    answers = {problem: {"a": earlier, "b": later}}
+    bugs_before = len(engine.bugs)
+    out = grade(engine, answers)[(problem, "b")]
+    without = grade(plain_engine, answers)[(problem, "b")]
+    assert len(engine.bugs) == bugs_before
+    assert out.score >= without.score and out.status is not Status.UNDECIDED
+    if out.follow_through is not None:
+        assert out.follow_through.status in ("applied", "not_applied")
+        assert out.follow_through.status == "applied" or out.follow_through.reason
