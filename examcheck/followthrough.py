@@ -25,6 +25,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,6 +133,8 @@ def load_errors(doc, raw: dict, parts: list[Part], path: tuple, family) -> list:
         if part.answer == "text":
             errors.append(doc.error(where, "a part marked by hand (answer: text) has no follow-through"))
         targets = [link.target for link in spec.links]
+        if part.result is not None and sum(t.startswith("results.") for t in targets) > 1:
+            errors.append(doc.error((*where, "replaces"), "a layer stack restarts from one result only"))
         for target in {t for t in targets if targets.count(t) > 1}:
             errors.append(doc.error((*where, "replaces"), f"{target} is replaced twice"))
         for k, link in enumerate(spec.links):
@@ -169,9 +172,10 @@ def _target_error(raw: dict, part: Part, target: str, family) -> str | None:
         name = keys[0]
         if family is None:
             return "`results.` names a family result, but this problem has no family"
-        if part.result is not None or part.reference is None:
-            return ("`results.` replaces a result used by name in this part's `reference:`; a part that asks for a "
-                    "family result is recomputed from `given.` values instead")
+        if part.result is not None:
+            return cut_error(family.name, {**(raw.get("given") or {}), **(part.given or {})}, name, part.result)
+        if part.reference is None:
+            return "`results.` replaces a family result in this part's `reference:` or its layer stack"
         message = family.unknown_result(name)
         if message:
             return message
@@ -189,6 +193,42 @@ def _target_error(raw: dict, part: Part, target: str, family) -> str | None:
     if isinstance(current, bool) or not isinstance(current, (int, float, str, list)):
         return f"{target} is {type(current).__name__}: only numbers, expressions and lists of them can be replaced"
     return None
+
+
+# ----------------------------------------------------------------------------- restarting a layer stack
+
+SEQUENTIAL = frozenset({"cnn"})  # families whose layers run in order from `input`: output.k feeds layer k + 1
+TOTALS = {"total_params": "params", "trainable_params": "trainable_params",
+          "non_trainable_params": "non_trainable_params"}
+_OUTPUT = re.compile(r"output\.(\d+)")
+_LAYER_RESULT = re.compile(r"(?P<name>[a-z_]+)\.(?P<layer>\d+)")
+
+
+def cut_error(family: str, given: dict, name: str, result: str) -> str | None:
+    """Why `results.<name>` cannot restart this part's layer stack (None: it can)."""
+    if family not in SEQUENTIAL:
+        return (f"family {family!r} cannot restart from one of its results: replace a `given.` value, or use the "
+                "result in a `reference:`")
+    found = _OUTPUT.fullmatch(name)
+    layers = given.get("layers")
+    if not found or not isinstance(layers, list):
+        return "a part that asks for a family result can restart its layer stack from results.output.<layer> only"
+    k = int(found.group(1))
+    if not 1 <= k < len(layers):
+        return f"output.{k} must be the output of a layer before the last (there are {len(layers)} layers)"
+    if result in TOTALS or result == "output":
+        return None
+    layer = _LAYER_RESULT.fullmatch(result)
+    if not layer or int(layer.group("layer")) <= k:
+        return f"result {result!r} does not come after layer {k}, so it does not depend on output.{k}"
+    return None
+
+
+def _cut_result(result: str, k: int) -> str:
+    if result in TOTALS or result == "output":
+        return result
+    layer = _LAYER_RESULT.fullmatch(result)
+    return f"{layer.group('name')}.{int(layer.group('layer')) - k}"
 
 
 # ----------------------------------------------------------------------------- carrying a value forward
@@ -362,10 +402,13 @@ def substituted(problem: Problem, part: Part, spec: FollowThrough, values: dict[
     import sympy as sp
 
     problem_given, part_given = dict(problem.given), dict(part.given)
-    overrides = {}
+    overrides, restart = {}, None
     for link in spec.links:
         value = values[link.source]
         kind, keys = target_path(link.target)
+        if kind == "results" and part.result is not None:
+            restart = (link, value)
+            continue
         if kind == "results":
             if isinstance(value, (list, tuple)):
                 raise Unusable(f"{link.target} is a number; your value {shown(value)} from ({link.source}) is a list")
@@ -379,9 +422,19 @@ def substituted(problem: Problem, part: Part, spec: FollowThrough, values: dict[
         current = given_at(merged, keys)
         new = _set_at(merged, keys, to_given(value, current, link.target))
         part_given[keys[0]] = new[keys[0]]
+    result, prefix = part.result, None
+    if restart is not None:  # the stack restarts from the student's output of layer k
+        link, value = restart
+        merged = {**problem_given, **part_given}
+        k = int(_OUTPUT.fullmatch(target_path(link.target)[1][0]).group(1))
+        part_given["input"] = to_given(value, merged["input"], link.target)
+        part_given["layers"] = merged["layers"][k:]
+        result = _cut_result(part.result, k)
+        if result in TOTALS:
+            prefix = (merged, k)
     new_problem = dataclasses.replace(problem, given=problem_given)
-    new_part = dataclasses.replace(part, given=part_given, mistakes=[], follow_through=None)
-    return new_problem, new_part, overrides
+    new_part = dataclasses.replace(part, given=part_given, mistakes=[], follow_through=None, result=result)
+    return new_problem, new_part, overrides, prefix
 
 
 def _family_errors(problem: Problem, part: Part) -> str | None:
@@ -409,15 +462,27 @@ def recompute(problem: Problem, part: Part, spec: FollowThrough, values: dict[st
     from examcheck.reference import ProblemError
     from examcheck.sandbox import run_bounded
 
-    new_problem, new_part, overrides = substituted(problem, part, spec, values)
+    new_problem, new_part, overrides, prefix = substituted(problem, part, spec, values)
     complaint = _family_errors(new_problem, new_part)
     if complaint:
         raise Unusable(f"the problem cannot be solved with your value: {complaint}")
     resolver = _substituting(runner or run_bounded, overrides)
     try:
-        return resolver.reference(new_problem, new_part, with_mistakes=False)
+        ref = resolver.reference(new_problem, new_part, with_mistakes=False)
+        if prefix is not None:  # a total: the layers before the restart count as they are
+            merged, k = prefix
+            before = resolver.solve(problem.family, merged, part.log_base).results
+            value = ref.value + sum(before[f"{TOTALS[new_part.result]}.{i}"] for i in range(1, k + 1))
+            ref = dataclasses.replace(ref, value=value, shown=None, expected=_expected(part, value))
+        return ref
     except ProblemError as exc:
         raise Unusable(f"the problem cannot be solved with your value: {exc}") from None
+
+
+def _expected(part: Part, value) -> str:
+    from examcheck.grading import expected_text
+
+    return expected_text(part, value)
 
 
 def _substituting_class():

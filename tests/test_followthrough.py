@@ -459,3 +459,69 @@ def test_generated_hostile_earlier_answers_never_break_grading(engine, plain_eng
     if out.follow_through is not None:
         assert out.follow_through.status in ("applied", "not_applied")
         assert out.follow_through.status == "applied" or out.follow_through.reason
+
+
+# ----------------------------------------------------------------------------- a layer stack restarted from a result
+
+
+@given(SHAPES)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_stack_restarted_from_the_students_output_against_pytorch(engine, shape):
+    torch = pytest.importorskip("torch")
+    h, w, c = shape
+    conv1 = torch.nn.Conv2d(3, 16, 5)
+    conv3 = torch.nn.Conv2d(c, 32, 3)
+    count = lambda *layers: sum(p.numel() for layer in layers for p in layer.parameters())  # noqa: E731
+    answers = {"stack": {"a": f"{h}x{w}x{c}", "b": count(conv3)}}
+    usable = h >= 3 and w >= 3 and shape != (1, 1, 1)
+    if usable:
+        with torch.no_grad():
+            _, depth, oh, ow = conv3(torch.zeros(1, c, h, w)).shape
+        fc = torch.nn.Linear(depth * oh * ow, 10)
+        answers["stack"].update(c=f"{oh}x{ow}x{depth}", d=count(conv1, conv3, fc))
+    out = grade(engine, answers)
+    right = shape == (14, 14, 16)
+    b = out[("stack", "b")]
+    if c == 16:
+        assert b.score == 1 and b.follow_through is None
+    else:
+        assert b.score == (1 if usable else 0) and b.follow_through.status == ("applied" if usable else "not_applied")
+    if usable:
+        assert out[("stack", "c")].score == 1
+        assert (out[("stack", "c")].follow_through is None) == ((h, w) == (14, 14))
+        d = out[("stack", "d")]
+        assert d.score == (2 if right else 1), d.feedback
+        assert right or d.follow_through.expected == str(answers["stack"]["d"])
+
+
+STACK = """exam: ft-stack
+title: stack
+problems:
+  - id: q
+    title: t
+    family: cnn
+    given: {{input: [32, 32, 3], layers: [Conv5-16, Pool2, Conv3-32, flatten, FC10]}}
+    parts:
+      - {{id: a, marks: 1, answer: shape, result: output.2}}
+      - {{id: b, marks: 1, answer: integer, result: {result}, follow_through: {ft}}}
+"""
+
+
+@pytest.mark.parametrize("result, ft, message", [
+    ("params.1", "{from: a, replaces: results.output.2}", "does not come after layer 2"),
+    ("params.3", "{from: a, replaces: results.output.5}", "before the last"),
+    ("params.3", "{from: a, replaces: results.params.2}", "results.output.<layer> only"),
+    ("params.3", "{from: a, replaces: results.nothing}", "results.output.<layer> only"),
+])
+def test_bad_restarts_are_input_errors(write, result, ft, message):
+    with pytest.raises(ValidationFailed) as exc:
+        load_set(write("stack.yaml", STACK.format(result=result, ft=ft)))
+    assert any(message in e.message and e.line == 10 for e in exc.value.errors), [str(e) for e in exc.value.errors]
+
+
+def test_a_family_without_a_stack_cannot_restart(write):
+    text = FT.read_text().replace("follow_through: {from: a, replaces: given.gradients.0,",
+                                  "follow_through: {from: a, replaces: results.gradient.1,")
+    with pytest.raises(ValidationFailed) as exc:
+        load_set(write("gd.yaml", text))
+    assert any("cannot restart from one of its results" in e.message for e in exc.value.errors)
