@@ -8,7 +8,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from examcheck import bugs
+from examcheck import bugs, followthrough
 from examcheck.answertests import Verdict
 from examcheck.bugs import InternalError
 from examcheck.cache import VerdictCache, answer_key, part_fingerprint
@@ -138,6 +138,7 @@ class Pipeline:
             reports.append(build_report(
                 scan, problem_set, lambda problem, part, si=scan.exam_index: self.plan(si, problem, part),
                 lambda problem, part, answer, k=scan_keys: known[k[(problem.id, part.id)]]))
+        followthrough.apply(self, scans, reports)  # declared follow-through credit, re-marked in the workers
         self.result.cache_hits, self.result.cache_misses = self.cache.hits, self.cache.misses
         return reports
 

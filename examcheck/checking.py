@@ -45,6 +45,10 @@ def check_problem(problem_set: ProblemSet, problem: Problem, resolver: Resolver)
             if finding:
                 findings.append(finding)
         findings += check_mistakes(problem_set, part, ref, where)
+    if any(part.follow_through for part in problem.parts):
+        from examcheck.followthrough import check_findings
+
+        findings += check_findings(problem_set, problem, resolver)
     return findings
 
 

@@ -509,7 +509,7 @@ def check(paths, key_files, problem_paths, fmt) -> None:
             _fail_input([exc])
         _emit(render("findings", fmt, findings, RenderOptions(sets=sets)), None)
         _exit_for_bugs(engine.bugs)
-    if findings:
+    if any(f.level != "warning" for f in findings):
         sys.exit(EXIT_FINDINGS)
 
 

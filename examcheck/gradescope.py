@@ -399,6 +399,9 @@ def part_tests(report: Report, settings: Settings) -> list[dict]:
                     out.line(f"your answer, as read: {part.interpreted}")
                 if settings.reveal and part.expected:
                     out.line(f"expected: {part.expected}")
+                    carried = part.follow_through.expected_for_value(part.expected) if part.follow_through else ""
+                    if carried:
+                        out.line(f"expected {carried}")
                 if part.feedback:
                     out.line(part.feedback)
                 test.update(score=_num(part.score), max_score=_num(part.max_score),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+from examcheck import followthrough
 from examcheck.answertests import Precision
 from examcheck.domains import DomainError, parse_domain
 from examcheck.families import ANSWER_TYPES_FOR, Family, FamilyError, GivenError
@@ -114,6 +115,8 @@ def _problem(doc: YamlDoc, raw: dict, path: tuple, log_base, errors: list) -> Pr
             errors.append(doc.error((*part_path, "id"), f"duplicate part id {part.id!r}"))
         part_ids.add(part.id)
         parts.append(part)
+    if any(p.follow_through for p in parts):
+        errors += followthrough.load_errors(doc, raw, parts, path, family)
     total = sum(p.marks for p in parts)
     marks = raw.get("marks", total)
     if abs(marks - total) > 1e-9:
@@ -316,6 +319,7 @@ def _part(doc: YamlDoc, raw: dict, path: tuple, log_base, family, errors: list) 
         mistakes=mistakes, choices=raw.get("choices"), options=raw.get("options", {}),
         rubric=raw.get("rubric", []), note=raw.get("note", ""), line=doc.line(path),
         key_line=doc.line((*path, "key")) if "key" in raw else None,
+        follow_through=followthrough.declaration(raw.get("follow_through"), doc.line((*path, "follow_through"))),
     )
 
 

@@ -69,6 +69,30 @@ class Mistake:
 
 
 @dataclass
+class FollowLink:
+    """One earlier part whose student value replaces a reference-side value of a later part."""
+
+    source: str        # the earlier part's id (same problem)
+    target: str        # "given.<key>[.<key or index>...]" or "results.<name>"
+
+
+@dataclass
+class FollowThrough:
+    """A part's `follow_through:` declaration (see examcheck.followthrough)."""
+
+    links: list[FollowLink]
+    strategy: str = "original_first"   # or "always"
+    cap: float = 1.0                    # fraction of the part's marks follow-through can give
+    when: str | None = None             # a domain every entry of the earlier value must lie in
+    allow_trivial: bool = False         # carry forward 0/1 values and degenerate references too
+    line: int | None = None
+
+    @property
+    def sources(self) -> list[str]:
+        return [link.source for link in self.links]
+
+
+@dataclass
 class Part:
     id: str
     marks: float
@@ -90,6 +114,7 @@ class Part:
     note: str = ""
     line: int | None = None
     key_line: int | None = None
+    follow_through: FollowThrough | None = None
 
 
 @dataclass
@@ -132,6 +157,50 @@ class ProblemSet:
 
 
 @dataclass
+class FollowThroughResult:
+    """What follow-through did for a part.  status: applied, not_applied or error."""
+
+    sources: list[str]
+    status: str
+    values: dict[str, str] = field(default_factory=dict)  # earlier part -> the student's value used, as shown
+    marks_before: float = 0.0
+    marks_after: float = 0.0
+    cap: float = 0.0               # in marks
+    reason: str = ""
+    expected: str | None = None    # the later part's answer recomputed with the student's values
+
+    def as_dict(self) -> dict:
+        """The stable JSON form (field names are part of the report format)."""
+        return {"from": list(self.sources), "status": self.status, "values": dict(self.values),
+                "marks_before": self.marks_before, "marks_after": self.marks_after, "cap": self.cap,
+                "reason": self.reason, "expected": self.expected}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> FollowThroughResult | None:
+        if not data:
+            return None
+        return cls(list(data["from"]), data["status"], dict(data.get("values") or {}), data.get("marks_before", 0.0),
+                   data.get("marks_after", 0.0), data.get("cap", 0.0), data.get("reason", ""), data.get("expected"))
+
+    def expected_for_value(self, usual: str | None = None) -> str:
+        """The later answer for the student's own earlier value, when it was recomputed and differs from the usual."""
+        if self.expected is None or self.status == "error" or not self.values or self.expected == usual:
+            return ""
+        return f"for your value: {self.expected}"
+
+    def summary(self) -> str:
+        """One line for people: what was carried forward and the marks before and after."""
+        where = ", ".join(f"({s})" for s in self.sources)
+        used = "; ".join(f"{v} from ({k})" for k, v in self.values.items())
+        if self.status == "applied":
+            return (f"follow-through: correct for your value {used}; marks {self.marks_before:g} → "
+                    f"{self.marks_after:g} (capped at {self.cap:g})")
+        if self.status == "error":
+            return f"follow-through from {where} could not be re-marked: {self.reason} (marks shown without it)"
+        return f"no follow-through from {where}: {self.reason}"
+
+
+@dataclass
 class PartResult:
     id: str
     status: Status
@@ -143,6 +212,7 @@ class PartResult:
     interpreted: str = ""
     note: str = ""
     line: int | None = None
+    follow_through: FollowThroughResult | None = None
 
 
 @dataclass
@@ -187,6 +257,7 @@ class Finding:
     stated: str | None = None
     computed: str | None = None
     diagnosis: str = ""
+    level: str = "error"  # or "warning": reported, but `check` still passes
 
     def location(self) -> str:
         return f"{self.source}:{self.line}" if self.line else self.source

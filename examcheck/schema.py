@@ -49,6 +49,28 @@ MISTAKE = {
     },
 }
 
+FOLLOW_TARGET = {"type": "string", "pattern": r"^(given|results)\.[^\s]+$",
+                 "description": "given.<key>[.<key or index>...] or results.<name>"}
+
+FOLLOW_THROUGH = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["from", "replaces"],
+    "description": "follow-through credit: earlier parts whose student values replace given values or results",
+    "properties": {
+        "from": {"description": "an earlier part id of this problem, or a list of them",
+                 "oneOf": [ID, {"type": "array", "items": ID, "minItems": 1}]},
+        "replaces": {"description": "given.<key>[.<key or index>...] or results.<name>, or a list (one per `from`)",
+                     "oneOf": [FOLLOW_TARGET, {"type": "array", "items": FOLLOW_TARGET, "minItems": 1}]},
+        "strategy": {"enum": ["original_first", "always"]},
+        "cap": {"type": "number", "exclusiveMinimum": 0, "maximum": 1,
+                "description": "the most follow-through can give, as a fraction of the part's marks"},
+        "when": {"type": "string", "minLength": 1,
+                 "description": "a condition every entry of the earlier value must meet: positive, integer, '0 < x < 1', ..."},
+        "allow_trivial": {"type": "boolean"},
+    },
+}
+
 PART = {
     "type": "object",
     "additionalProperties": False,
@@ -85,6 +107,7 @@ PART = {
         },
         "rubric": {"type": "array", "items": {"type": "string"}},
         "note": {"type": "string"},
+        "follow_through": FOLLOW_THROUGH,
     },
 }
 

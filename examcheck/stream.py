@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from examcheck.bugs import InternalError
-from examcheck.model import PartResult, ProblemResult, Report, Status
+from examcheck.model import FollowThroughResult, PartResult, ProblemResult, Report, Status
 from examcheck.yamlio import InputError
 
 SCHEMA = 1
@@ -60,13 +60,17 @@ def report_record(report: Report) -> str:
     return json.dumps({
         "student": report.student, "exam": report.exam, "source": report.source, "warnings": report.warnings,
         "problems": [{"id": p.id, "parts": [[q.id, str(q.status), q.score, q.max_score, q.given, q.expected, q.feedback,
-                                             q.interpreted, q.note, q.line] for q in p.parts]} for p in report.problems],
+                                             q.interpreted, q.note, q.line,
+                                             q.follow_through.as_dict() if q.follow_through else None]
+                                            for q in p.parts]} for p in report.problems],
     }, ensure_ascii=False)
 
 
 def report_from_record(text: str) -> Report:
     data = json.loads(text)
-    problems = [ProblemResult(p["id"], [PartResult(q[0], Status(q[1]), *q[2:]) for q in p["parts"]])
+    problems = [ProblemResult(p["id"], [PartResult(q[0], Status(q[1]), *q[2:10],
+                                                   follow_through=FollowThroughResult.from_dict(q[10] if len(q) > 10 else None))
+                                        for q in p["parts"]])
                 for p in data["problems"]]
     return Report(data["student"], data["exam"], problems, data["source"], data["warnings"])
 

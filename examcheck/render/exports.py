@@ -44,7 +44,8 @@ def github_findings(findings: list[Finding]) -> str:
     lines = []
     for f in findings:
         message = "\n".join([f.message, *f.details()])
-        lines.append(github_annotation("error", f.source, f.line, f.where or "examcheck", message))
+        lines.append(github_annotation("warning" if f.level == "warning" else "error", f.source, f.line,
+                                       f.where or "examcheck", message))
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -58,7 +59,8 @@ def markdown_report(report: Report, reveal: bool = True) -> str:
             cells = [f"{problem.id}.{part.id}", part.status, f"{_num(part.score)}/{_num(part.max_score)}",
                      _md(part.interpreted or (str(part.given) if part.given is not None else ""))]
             if reveal:
-                cells.append(_md(part.expected or ""))
+                extra = part.follow_through.expected_for_value(part.expected) if part.follow_through else ""
+                cells.append(_md(f"{part.expected or ''} ({extra})" if extra else part.expected or ""))
             cells.append(_md(part.feedback or part.note))
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"

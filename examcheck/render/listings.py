@@ -9,7 +9,8 @@ from examcheck.render.escape import terminal_text
 
 
 def finding_text(finding: Finding) -> str:
-    head = f"{finding.location()}: {finding.where + ': ' if finding.where else ''}{finding.message}"
+    level = "warning: " if finding.level == "warning" else ""
+    head = f"{finding.location()}: {level}{finding.where + ': ' if finding.where else ''}{finding.message}"
     return terminal_text(head + "".join(f"\n    {d}" for d in finding.details()))
 
 
@@ -57,7 +58,10 @@ def findings_text_chunks(findings: list[Finding], options):
     sets = options.sets or []
     parts = sum(len(p.parts) for s in sets for p in s.problems)
     keys = sum(1 for s in sets for p in s.problems for part in p.parts if part.has_key)
-    verdict = f"{len(findings)} finding(s)" if findings else "all keys agree"
+    warnings = sum(1 for f in findings if f.level == "warning")
+    verdict = f"{len(findings) - warnings} finding(s)" if len(findings) > warnings else "all keys agree"
+    if warnings:
+        verdict += f", {warnings} warning(s)"
     yield f"checked {len(sets)} problem set(s), {parts} parts, {keys} stated keys: {verdict}\n"
 
 

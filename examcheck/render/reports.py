@@ -39,7 +39,7 @@ def print_report(report: Report, console: Console, reveal: bool = True) -> None:
             row = [rich_text(f"{problem.id}.{part.id}"), status, f"{_marks(part.score)}/{_marks(part.max_score)}",
                    rich_text(read)]
             if reveal:
-                row.append(rich_text(part.expected or ""))
+                row.append(rich_text(_expected_cell(part)))
             row.append(rich_text(part.feedback) if part.feedback else rich_text(part.note, style="dim"))
             table.add_row(*row)
     console.print(table)
@@ -47,6 +47,12 @@ def print_report(report: Report, console: Console, reveal: bool = True) -> None:
     console.print(f"[bold]total {_marks(report.score)}/{_marks(report.max_score)}[/bold] ({percent:.1f}%)")
     for warning in report.warnings:
         console.print(Text.assemble(("warning:", "yellow"), " ", terminal_text(warning)), highlight=False)
+
+
+def _expected_cell(part) -> str:
+    """The expected answer, and with follow-through the answer for the student's own earlier value."""
+    extra = part.follow_through.expected_for_value(part.expected) if part.follow_through else ""
+    return "\n".join(t for t in (part.expected or "", extra) if t)
 
 
 def num(x: float):
@@ -62,12 +68,23 @@ def report_dict(report: Report, reveal: bool = True) -> dict:
         for part in problem.parts:
             parts.append({"id": part.id, "status": str(part.status), "score": part.score, "max_score": part.max_score,
                           "given": part.given, "expected": part.expected if reveal else None, "feedback": part.feedback,
-                          "interpreted": part.interpreted, "note": part.note})
+                          "interpreted": part.interpreted, "note": part.note,
+                          "follow_through": _follow_through(part.follow_through, reveal)})
         problems.append({"id": problem.id, "score": num(problem.score), "max_score": num(problem.max_score),
                          "parts": parts})
     return {"student": report.student, "exam": report.exam, "score": num(report.score),
             "max_score": num(report.max_score), "problems": problems, "source": report.source,
             "warnings": report.warnings}
+
+
+def _follow_through(record, reveal: bool) -> dict | None:
+    """The part's follow-through record (stable field names; the recomputed answer only with reveal)."""
+    if record is None:
+        return None
+    data = record.as_dict()
+    if not reveal:
+        data["expected"] = None
+    return data
 
 
 def make_console(color: str = "auto", to_file: bool = False) -> Console:
