@@ -110,7 +110,7 @@ def judge_number(written, shown: str, reference, options: Options) -> Verdict:
         return incorrect("this part asks for the exact value; this is only a rounding of it "
                          "(write it exactly, e.g. as a fraction)", "not_exact", shown)
     feedback, note = diagnose_number(written, s, r, rule)
-    return incorrect(feedback, note, interpreted=shown)
+    return incorrect(feedback or NO_SLIP, note or "no_slip", interpreted=shown)
 
 
 def _approx(x: Exact) -> mpmath.mpf:
@@ -161,6 +161,10 @@ def diagnose_number(written, s: Exact, r: Exact, rule: Precision) -> tuple[str, 
     return "", ""
 
 
+NO_SLIP = ("not the expected value, and no common slip (sign, reciprocal, power of ten, small factor, rounding) "
+           "explains the difference: recheck the computation")
+
+
 def _decimal_text(x: Fraction, decimals: int) -> str:
     """x (a multiple of 10^-decimals) written with exactly that many decimals."""
     with localcontext() as ctx:
@@ -207,4 +211,4 @@ def integer_test(student, reference, options: Options) -> Verdict:
     if abs(s.value - r.value) == 1:
         return incorrect("off by one", "off_by_one", shown)
     feedback, note = diagnose_number(WrittenNumber(value), s, r, Precision("exact"))
-    return Verdict(0.0, INCORRECT, feedback, note, shown)
+    return Verdict(0.0, INCORRECT, feedback or NO_SLIP, note or "no_slip", shown)

@@ -285,16 +285,16 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
         who = check_student(student if student is not None else data.get("student"))
         text = answers_yaml(who, service.problem_set.exam, check_answers(service, data.get("answers", {})))
         client = _client(request)
+        if roster is not None or collector is not None:  # checked before the token: guessing is rate-limited
+            wait = save_rate.take(client)
+            if wait:
+                raise _Refused(429, f"too many saves from this computer; wait {int(wait) + 1} s and save again",
+                               int(wait) + 1)
         if roster is not None and not roster.verify(who, data.get("token")):
-            wait = save_rate.take(client)  # a wrong token costs a save: guessing is rate-limited too
             raise _Refused(403, "this student ID and token do not match the roster; check both (your instructor "
-                                "has your token)", int(wait) + 1 if wait else None)
+                                "has your token)")
         if collector is None:
             return JSONResponse({"yaml": text, "filename": f"{who}.yaml", "collected": None})
-        wait = save_rate.take(client)
-        if wait:
-            raise _Refused(429, f"too many saves from this computer; wait {int(wait) + 1} s and save again",
-                           int(wait) + 1)
         try:
             stored = collector.store(who, text, client)
         except OSError:
