@@ -132,8 +132,8 @@ def part_result(part: Part, answer: WrittenAnswer | None, plan: PartPlan, verdic
 
 
 _FALLBACK_FEEDBACK = {
-    Status.INCORRECT: "not the expected answer",
-    Status.PARTIAL: "partly right: part of the answer differs from the expected one",
+    Status.INCORRECT: "wrong answer: no known mistake explains it",
+    Status.PARTIAL: "partly right: part of the answer is wrong",
     Status.INVALID: "this answer could not be read",
     Status.UNDECIDED: "the checker could not decide this answer; it is left for marking by hand",
 }

@@ -360,3 +360,15 @@ def test_a_bug_is_a_500_with_headers_and_a_traceback_file(services, monkeypatch,
     for name in SECURITY_HEADERS:
         assert response.headers[name.lower()] == SECURITY_HEADERS[name]
     assert list(tmp_path.glob("traceback-*.txt"))
+
+
+def test_feedback_of_a_wrong_number_survives_redaction(services):
+    """Every wrong verdict says something (blind F8), and the page's redaction leaves that sentence readable."""
+    service = services["feedback"]
+    for problem in service.problem_set.problems:
+        for part in problem.parts:
+            if part.answer not in ("number", "integer"):
+                continue
+            row = service.check({problem.id: {part.id: "123456789"}}, only=(problem.id, part.id))["parts"][0]
+            assert row["status"] == "incorrect" and row["feedback"], row
+            assert "…" not in row["feedback"], row

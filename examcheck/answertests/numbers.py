@@ -182,8 +182,8 @@ def diagnose_number(written, s: Exact, r: Exact, rule: Precision) -> tuple[str, 
     return "", ""
 
 
-NO_SLIP = ("not the expected value, and no common slip (sign, reciprocal, power of ten, small factor, rounding) "
-           "explains the difference: recheck the computation")
+NO_SLIP = ("wrong value: no common slip (sign, reciprocal, power of ten, small factor, rounding) explains the "
+           "difference; recheck the computation")
 
 
 def _decimal_text(x: Fraction, decimals: int) -> str:
