@@ -254,6 +254,15 @@ async def _trickle(app, path="/api/read", pieces=3, pause=0.5, client=("10.0.0.1
     return next(m["status"] for m in sent if m["type"] == "http.response.start")
 
 
+def test_many_quick_bodies_from_one_address_are_never_refused(service):
+    """A lab behind NAT: one address, many students; only slow bodies count against the caps."""
+    async def scenario():
+        app = create_app(service, workers=2, bodies=Bodies(total=2, per_client=1, grace=0.5))
+        return await asyncio.gather(*[_trickle(app, pause=0.01) for _ in range(12)])
+
+    assert asyncio.run(scenario()) == [200] * 12
+
+
 def test_a_slow_body_is_cut_off_with_408(service):
     app = create_app(service, workers=1, bodies=Bodies(seconds=0.3))
     started = time.monotonic()
@@ -264,13 +273,17 @@ def test_a_slow_body_is_cut_off_with_408(service):
 
 
 def test_open_bodies_are_capped_in_total_and_per_client(service):
-    async def scenario(bodies, clients):
+    async def scenario(bodies, clients, head):
         app = create_app(service, workers=1, bodies=bodies)
-        return await asyncio.gather(*[_trickle(app, pieces=2, pause=0.05, client=(c, 1)) for c in clients])
+        first = [asyncio.create_task(_trickle(app, pieces=2, pause=0.05, client=(c, 1))) for c in clients[:head]]
+        await asyncio.sleep(0.3)  # these are slow by now
+        later = [asyncio.create_task(_trickle(app, pieces=2, pause=0.05, client=(c, 1))) for c in clients[head:]]
+        return await asyncio.gather(*first, *later)
 
-    per_client = asyncio.run(scenario(Bodies(seconds=0.5, total=50, per_client=2), ["10.0.0.1"] * 4 + ["10.0.0.2"]))
+    slow = dict(seconds=0.6, grace=0.1)
+    per_client = asyncio.run(scenario(Bodies(total=50, per_client=2, **slow), ["10.0.0.1"] * 4 + ["10.0.0.2"], 2))
     assert sorted(per_client) == [408, 408, 408, 429, 429]
-    total = asyncio.run(scenario(Bodies(seconds=0.5, total=3, per_client=10), [f"10.0.0.{i}" for i in range(5)]))
+    total = asyncio.run(scenario(Bodies(total=3, per_client=10, **slow), [f"10.0.0.{i}" for i in range(5)], 3))
     assert sorted(total) == [408, 408, 408, 503, 503]
 
 
@@ -391,3 +404,10 @@ def test_one_symbol_reading_stays_fast_under_a_burst_of_checks(service):
     r, light, done, total = asyncio.run(scenario())
     assert r.status_code == 200 and r.json()["ok"] and all(d.status_code == 200 for d in done)
     assert light < total / 3  # the reading did not wait for the queue of checks
+
+
+def test_which_readings_are_light():
+    from examcheck.web.app import is_light_reading
+
+    assert all(is_light_reading(t) for t in ["z", "x_i sigma(z)(1 - sigma(z))", "x^2", "3!", "[1, 2]"])
+    assert not any(is_light_reading(t) for t in ["9^9^9", "2**3**4", "x^2 + y^2", "10!!", "z" * 65, None, 5])

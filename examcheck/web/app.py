@@ -39,8 +39,9 @@ from examcheck.web.service import BadRequest, ExamService, check_answers, check_
 
 MAX_BODY = 64 * 1024
 BODY_SECONDS = 10.0  # a request body must arrive within this (slow-body clients are cut off)
-MAX_OPEN_BODIES = 64  # bodies being received at once (past it: 503 at once)
-MAX_OPEN_BODIES_PER_CLIENT = 8
+SLOW_BODY_GRACE = 1.0  # a body still arriving after this is "slow"
+MAX_SLOW_BODIES = 64  # slow bodies at once (past it: 503 at once)
+MAX_SLOW_BODIES_PER_CLIENT = 8  # from one client address (past it: 429)
 LOG = logging.getLogger("examcheck.serve")
 STATIC = Path(__file__).parent / "static"
 STATIC_TYPES = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
@@ -62,7 +63,13 @@ class Busy(Exception):
 
 
 LANES = {"light": 0, "read": 1, "check": 2}  # lower runs first
-LIGHT_READ_CHARS = 64  # a reading of at most this many characters is "light": it may use the express worker
+LIGHT_READ_CHARS = 64  # a short reading with at most one power or factorial is "light": it may use the express worker
+
+
+def is_light_reading(text) -> bool:
+    """Cheap to read, by its look: short, and no tower of powers or factorials (those can take the whole limit)."""
+    return (isinstance(text, str) and len(text) <= LIGHT_READ_CHARS
+            and text.count("^") + text.count("**") + text.count("!") <= 1)
 
 
 class Admission:
@@ -140,29 +147,42 @@ def _error(status: int, message: str, retry_after: int | None = None) -> JSONRes
 
 
 class Bodies:
-    """Request bodies being received: each must arrive within `seconds`; at most `total` at once,
-    at most `per_client` from one client address (a client trickling bodies holds no more than that)."""
+    """Request bodies being received.  Each must arrive within `seconds` (else 408).  A body still
+    arriving after `grace` seconds is *slow*: at most `total` slow bodies at once (past it, new requests
+    get 503 at once) and at most `per_client` from one client address (429), so clients that trickle
+    bodies cannot hold the server, while ordinary requests (a body arrives in milliseconds), however
+    many and from however few addresses (a lab behind NAT), are never refused for it."""
 
-    def __init__(self, seconds: float = BODY_SECONDS, total: int = MAX_OPEN_BODIES, per_client: int = MAX_OPEN_BODIES_PER_CLIENT):
-        self.seconds, self.total, self.per_client = seconds, total, per_client
-        self.open: dict[str, int] = {}
+    def __init__(self, seconds: float = BODY_SECONDS, total: int = MAX_SLOW_BODIES,
+                 per_client: int = MAX_SLOW_BODIES_PER_CLIENT, grace: float = SLOW_BODY_GRACE):
+        self.seconds, self.total, self.per_client, self.grace = seconds, total, per_client, grace
+        self.slow: dict[str, int] = {}
 
     async def read(self, request: Request) -> bytes:
         client = _client(request)
-        if sum(self.open.values()) >= self.total:
-            raise _Refused(503, "the server is receiving too many requests; try again in a moment", 1)
-        if self.open.get(client, 0) >= self.per_client:
+        if sum(self.slow.values()) >= self.total:
+            raise _Refused(503, "the server is receiving too many slow requests; try again in a moment", 1)
+        if self.slow.get(client, 0) >= self.per_client:
             raise _Refused(429, "too many unfinished requests from this computer", 1)
-        self.open[client] = self.open.get(client, 0) + 1
+        marked = False
+
+        def mark_slow():
+            nonlocal marked
+            marked = True
+            self.slow[client] = self.slow.get(client, 0) + 1
+
+        timer = asyncio.get_running_loop().call_later(self.grace, mark_slow)
         try:
             async with asyncio.timeout(self.seconds):
                 return await _receive(request)
         except TimeoutError:
             raise _Refused(408, f"the request took longer than {self.seconds:g} s to arrive") from None
         finally:
-            self.open[client] -= 1
-            if not self.open[client]:
-                del self.open[client]
+            timer.cancel()
+            if marked:
+                self.slow[client] -= 1
+                if not self.slow[client]:
+                    del self.slow[client]
 
 
 async def _receive(request: Request) -> bytes:
@@ -265,7 +285,7 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
             raise BadRequest("seq must be an integer")
         service.locate(data.get("problem"), data.get("part"))
         text = data.get("text")
-        lane = "light" if isinstance(text, str) and len(text) <= LIGHT_READ_CHARS else "read"
+        lane = "light" if is_light_reading(text) else "read"
         reading = await admission.run(lane, service.read, data.get("problem"), data.get("part"), text)
         return JSONResponse({"seq": seq, **reading.to_dict()})
 
