@@ -7,7 +7,8 @@ Starts `examcheck serve seed000-quiz` as its own process on 127.0.0.1, then 50
 simulated students each send 20 "as read" validations (POST /api/read) at once,
 about one in five of them hostile (deep nesting, huge powers, 4000-character
 inputs, towers of exponents, bad escapes), plus one whole-sheet check each,
-while a probe sends a one-symbol reading every 0.25 s.
+while a probe sends a one-symbol reading every 0.25 s.  Then a burst (the blind test's F7):
+40 long readings at once, and one-symbol readings sent while they queue.
 Reports p50/p95/max latency for benign and hostile requests, requests per second,
 and the number of failed requests (any non-200 reply or connection error), which
 must be 0.  Baseline in the same run: one student alone, the same benign requests,
@@ -134,6 +135,32 @@ async def run(base: str, students: int, validations: int, hostile_share: float, 
     return results, failures, wall
 
 
+HEAVY_READING = ("q1", "i", " + ".join(["x_i sigma(z)(1 - sigma(z))"] * 130))  # benign, about 3,800 characters
+
+
+async def burst(base: str, heavy: int) -> tuple[list[float], list[float], list]:
+    """The blind test's F7: `heavy` long readings at once, then one-symbol readings while they queue."""
+    problem, part, text = HEAVY_READING
+    failures: list = []
+    limits = httpx.Limits(max_connections=heavy + 2, max_keepalive_connections=heavy + 2)
+    async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as client:
+        async def timed(body):
+            start = time.perf_counter()
+            reply = await client.post("/api/read", json=body)
+            if reply.status_code != 200:
+                failures.append(f"burst: {reply.status_code}")
+            return time.perf_counter() - start
+
+        tasks = [asyncio.create_task(timed({"problem": problem, "part": part, "text": text, "seq": i}))
+                 for i in range(heavy)]
+        await asyncio.sleep(0.1)
+        light = []
+        for seq in range(5):
+            light.append(await timed({"problem": "q1", "part": "i", "text": "z", "seq": seq}))
+            await asyncio.sleep(0.05)
+        return light, list(await asyncio.gather(*tasks)), failures
+
+
 def _quantiles(times: list[float]) -> str:
     if not times:
         return "n=0"
@@ -150,6 +177,7 @@ def main() -> None:
     parser.add_argument("--hostile", type=float, default=0.2, help="share of hostile inputs")
     parser.add_argument("--workers", type=int, default=0, help="--workers of the server (default: its own)")
     parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--burst", type=int, default=40, help="long readings sent at once in the burst phase")
     args = parser.parse_args()
     process, base = start_server(args.workers)
     try:
@@ -157,6 +185,8 @@ def main() -> None:
         alone, _, _ = asyncio.run(run(base, 1, args.validations, 0.0, args.seed))
         load_before = os.getloadavg()[0]
         results, failures, wall = asyncio.run(run(base, args.students, args.validations, args.hostile, args.seed, True))
+        light, heavy, burst_failures = asyncio.run(burst(base, args.burst))
+        failures += burst_failures
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -168,6 +198,9 @@ def main() -> None:
     print(f"  baseline, one student alone:  {_quantiles(baseline)}")
     for kind in ("benign", "hostile", "check", "one-symbol"):
         print(f"  {kind:10s} under load:      {_quantiles([t for k, t in results if k == kind])}")
+    print(f"  burst of {args.burst} long readings ({len(HEAVY_READING[2])} chars) at once:")
+    print(f"    the long readings:           {_quantiles(heavy)}")
+    print(f"    one-symbol readings meanwhile: {_quantiles(light)}")
     benign = [t for k, t in results if k == "benign"]
     if baseline and benign:
         print(f"  benign p50 under load / alone: {statistics.median(benign) / statistics.median(baseline):.1f}x")
