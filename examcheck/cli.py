@@ -811,10 +811,29 @@ def gradescope_run(root) -> None:
 @click.option("--time-limit", type=click.FloatRange(0.1, 60), default=2.0, show_default=True,
               help="Seconds allowed for each answer check.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Checks run at once (default: up to 4).")
-def serve(exam, problem_paths, host, port, reveal, student, collect_dir, time_limit, workers) -> None:
+@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False),
+              help="CSV with columns student,token: only listed students may save, each with their token.")
+@click.option("--issue-tokens", is_flag=True, help="Give every student in --roster without a token a new one, then exit.")
+@click.option("--max-versions", type=click.IntRange(1, 10_000), default=100, show_default=True,
+              help="Saves kept per student in --collect.")
+@click.option("--collect-max-mb", type=click.IntRange(1, 100_000), default=200, show_default=True,
+              help="Size cap of the --collect folder.")
+def serve(exam, problem_paths, host, port, reveal, student, collect_dir, time_limit, workers, roster, issue_tokens,
+          max_versions, collect_max_mb) -> None:
     """Serve a page where students type answers, see them as read, check and save them."""
     from examcheck.web import WebExtraMissing
+    from examcheck.web.collecting import CollectLimits, RosterError, issue_tokens_for, load_roster
     from examcheck.web.service import BadRequest, check_student
+
+    if issue_tokens:
+        if roster is None:
+            _fail_input(["--issue-tokens needs --roster FILE"])
+        try:
+            issued, path = issue_tokens_for(roster, check_student)
+        except (RosterError, OSError) as exc:
+            _fail_input([exc])
+        click.echo(f"examcheck: issued {issued} new token(s) in {path}; hand each student their own line", err=True)
+        return
 
     if Path(exam).suffix in (".yaml", ".yml") and Path(exam).is_file():
         problem_paths, exam = (*problem_paths, Path(exam)), None
@@ -831,10 +850,15 @@ def serve(exam, problem_paths, host, port, reveal, student, collect_dir, time_li
             check_student(student)
         if collect_dir is not None:
             collect_dir.mkdir(parents=True, exist_ok=True)
+        students = load_roster(roster, check_student) if roster is not None else None
+        if students is not None and students.missing_tokens():
+            _fail_input([f"{roster}: {len(students.missing_tokens())} student(s) have no token; "
+                         "run with --issue-tokens first"])
         from examcheck.web.serve import build_app, run
 
-        app = build_app(matches[0], reveal, student, collect_dir, time_limit, workers)
-    except (BadRequest, OSError) as exc:
+        app = build_app(matches[0], reveal, student, collect_dir, time_limit, workers, students,
+                        CollectLimits(versions_per_student=max_versions, total_bytes=collect_max_mb * 1024 * 1024))
+    except (BadRequest, OSError, RosterError) as exc:
         _fail_input([exc])
     except WebExtraMissing as exc:
         _fail_input([exc])

@@ -133,10 +133,23 @@ def part_result(part: Part, answer: WrittenAnswer | None, plan: PartPlan, verdic
         return result
     result.status = Status(verdict.status)
     result.score = round(verdict.score * part.marks, 6)
-    result.feedback = verdict.feedback
+    result.feedback = verdict.feedback or _fallback_feedback(result.status)
     result.interpreted = verdict.interpreted
     result.note = verdict.note
     return result
+
+
+_FALLBACK_FEEDBACK = {
+    Status.INCORRECT: "wrong answer: no known mistake explains it",
+    Status.PARTIAL: "partly right: part of the answer is wrong",
+    Status.INVALID: "this answer could not be read",
+    Status.UNDECIDED: "the checker could not decide this answer; it is left for marking by hand",
+}
+
+
+def _fallback_feedback(status: Status) -> str:
+    """Every verdict but `correct` says something (an answer test that names no mistake still says it is wrong)."""
+    return _FALLBACK_FEEDBACK.get(status, "")
 
 
 def build_report(scan: ScannedSheet, problem_set: ProblemSet, plan_of, verdict_of) -> Report:

@@ -242,17 +242,20 @@ def test_save_rejects_unsafe_student_ids(services, tmp_path, student):
     c = client(services["feedback"], collect_dir=tmp_path)
     response = post(c, "/api/save", {"student": student, "answers": {}})
     assert response.status_code == 400
-    assert list(tmp_path.iterdir()) == []
+    assert [p.name for p in tmp_path.rglob("*")] == ["history"]  # the (empty) history folder only
 
 
-def test_collect_writes_one_file_per_student_atomically(services, tmp_path):
+def test_collect_keeps_every_version_and_the_latest_as_id_yaml(services, tmp_path):
     c = client(services["feedback"], collect_dir=tmp_path)
-    for text in ("7500", "7600"):
+    for version, text in enumerate(("7500", "7600"), start=1):
         body = post(c, "/api/save", {"student": "bo", "answers": {"q3": {"a": text}}}).json()
-        assert body["collected"] == "bo.yaml"
+        assert body["collected"] == "bo.yaml" and body["version"] == version
     post(c, "/api/save", {"student": "cy", "answers": {}})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bo.yaml", "cy.yaml"]
+    assert sorted(p.name for p in tmp_path.glob("*.yaml")) == ["bo.yaml", "cy.yaml"]
     assert load_sheet(tmp_path / "bo.yaml").problem_values["q3"].value == {"a": "7600"}
+    kept = sorted((tmp_path / "history" / "bo").iterdir())
+    assert [p.name[:5] for p in kept] == ["0001-", "0002-"]
+    assert [load_sheet(p).problem_values["q3"].value for p in kept] == [{"a": "7500"}, {"a": "7600"}]
 
 
 def test_a_fixed_student_id_wins(services, tmp_path):
@@ -357,3 +360,15 @@ def test_a_bug_is_a_500_with_headers_and_a_traceback_file(services, monkeypatch,
     for name in SECURITY_HEADERS:
         assert response.headers[name.lower()] == SECURITY_HEADERS[name]
     assert list(tmp_path.glob("traceback-*.txt"))
+
+
+def test_feedback_of_a_wrong_number_survives_redaction(services):
+    """Every wrong verdict says something (blind F8), and the page's redaction leaves that sentence readable."""
+    service = services["feedback"]
+    for problem in service.problem_set.problems:
+        for part in problem.parts:
+            if part.answer not in ("number", "integer"):
+                continue
+            row = service.check({problem.id: {part.id: "123456789"}}, only=(problem.id, part.id))["parts"][0]
+            assert row["status"] == "incorrect" and row["feedback"], row
+            assert "…" not in row["feedback"], row

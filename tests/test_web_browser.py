@@ -92,6 +92,12 @@ def test_type_read_check_save_and_grade(server, tmp_path):
             page.goto(base + "/")
             save = page.locator("#save")
 
+            # statements and prompts: their $...$ segments drawn as MathML, no raw LaTeX left
+            statement = page.locator("#title-q1 ~ .statement")
+            assert statement.locator("math").count() >= 3
+            assert "$" not in statement.inner_text() and "\\mathbf" not in statement.inner_text()
+            assert page.locator("section.problem .statement math msup").count() >= 1
+
             # a correct answer: after the pause, its reading appears as MathML
             correct = page.locator("#in-q1--i")
             correct.click()
@@ -144,12 +150,23 @@ def test_type_read_check_save_and_grade(server, tmp_path):
             saved = tmp_path / "lab-07.yaml"
             download.value.save_as(saved)
             page.wait_for_function("() => document.getElementById('sheet-status').textContent.startsWith('Saved')")
+            assert "(version 1)" in page.locator("#sheet-status").inner_text()
+            page.locator("#in-q3--a").fill("7500")  # a second save is a new version; nothing is overwritten
+            page.wait_for_function("() => !document.getElementById('save').disabled", timeout=15000)
+            with page.expect_download(timeout=15000):
+                save.click()
+            page.wait_for_function("() => document.getElementById('sheet-status').textContent.includes('(version 2)')",
+                                   timeout=15000)
         finally:
             context.close()
 
     assert all(url.startswith(base) for url in requests if not url.startswith("blob:")), requests
     assert not problems, problems
-    assert (collect / "lab-07.yaml").read_text(encoding="utf-8") == saved.read_text(encoding="utf-8")
+    first, second = sorted((collect / "history" / "lab-07").iterdir())
+    header, _, body = first.read_text(encoding="utf-8").partition("\n")
+    assert header.startswith("# handed in ") and body == saved.read_text(encoding="utf-8")
+    assert (collect / "lab-07.yaml").read_text(encoding="utf-8") == second.read_text(encoding="utf-8")
+    assert "'7500'" in second.read_text(encoding="utf-8")
     graded = subprocess.run([sys.executable, "-m", "examcheck", "grade", str(saved), "--format", "json"],
                             capture_output=True, text=True, cwd=ROOT)
     assert graded.returncode == 0, graded.stderr

@@ -106,3 +106,32 @@ def test_feedback_never_shows_the_expected_value_for_any_bundled_part():
                 seen += bool(row["feedback"])
                 redacted += "…" in row["feedback"]
     assert seen > 100 and redacted > 0
+
+
+def test_the_preview_uses_only_the_answer_tests_public_readers():
+    """reading.py reads through answertests.read (shared with the tests), never their private helpers."""
+    import ast
+    from pathlib import Path
+
+    import examcheck.web.reading as reading
+
+    tree = ast.parse(Path(reading.__file__).read_text(encoding="utf-8"))
+    imported = [(node.module, alias.name) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+                for alias in node.names if (node.module or "").startswith("examcheck.answertests")]
+    assert ("examcheck.answertests", "read") in imported
+    assert not [name for _module, name in imported if name.startswith("_")]
+
+
+@pytest.mark.parametrize("kind,text,value", [("shape", "4x8", (4, 8)), ("boolean", "yes", True), ("integer", "7,600", 7600),
+                                             ("vector", "[1, 2]", None), ("set", "{3, 5, 3}", None)])
+def test_answertests_read_is_what_the_test_compares(kind, text, value):
+    from examcheck.answertests import Options, Read, Verdict, read, run_test
+
+    answer = read(kind, text, Options())
+    assert isinstance(answer, Read)
+    if value is not None:
+        got = answer.value.value if kind == "integer" else answer.value
+        assert got == value
+    bad = read(kind, "[[1, 2], [3]" if kind != "boolean" else "maybe", Options())
+    assert isinstance(bad, Verdict) and bad.status == "invalid" and bad.feedback
+    assert run_test(kind, "[[1, 2], [3]" if kind != "boolean" else "maybe", 1, Options()).feedback == bad.feedback

@@ -94,23 +94,47 @@ def read_or_verdict(parse: Callable[[], object], what: str):
         return invalid(f"could not read {what}: a value in it is out of range ({type(exc).__name__})", "unreadable")
 
 
+@dataclass
+class Read:
+    """What an answer test reads from a student's answer before comparing anything:
+    value (what the test compares) and shown (how a verdict shows it, its `interpreted`)."""
+
+    value: object
+    shown: str
+
+
 AnswerTest = Callable[[object, object, Options], Verdict]
+StudentReader = Callable[[object, Options], "Read | Verdict"]
 TESTS: dict[str, AnswerTest] = {}
 REFERENCE_READERS: dict[str, Callable] = {}
+STUDENT_READERS: dict[str, StudentReader] = {}
 
 
-def answer_test(*names: str, reader: Callable | None = None):
+def answer_test(*names: str, reader: Callable | None = None, student_reader: StudentReader | None = None):
     """Register a test under one or more answer types, with the function that
-    turns an instructor-written answer (a key or a mistake) into a reference."""
+    turns an instructor-written answer (a key or a mistake) into a reference,
+    and the one that reads a student's answer (the test itself reads through it)."""
 
     def wrap(fn: AnswerTest) -> AnswerTest:
         for name in names:
             TESTS[name] = fn
             if reader is not None:
                 REFERENCE_READERS[name] = reader
+            if student_reader is not None:
+                STUDENT_READERS[name] = student_reader
         return fn
 
     return wrap
+
+
+def read(answer_type: str, student, options: Options) -> Read | Verdict:
+    """How the answer test of answer_type reads a student's answer: a Read, or the `invalid` verdict the
+    test gives without comparing anything.  The page's "as read" preview and the tests share it."""
+    _load()
+    reader = STUDENT_READERS.get(answer_type)
+    if reader is None:
+        return invalid(f"no reader for answers of type {answer_type!r}", "unreadable")
+    return reader(student, options)
 
 
 def run_test(answer_type: str, student, reference, options: Options) -> Verdict:

@@ -6,7 +6,7 @@ import re
 
 import sympy as sp
 
-from examcheck.answertests import Options, Verdict, answer_test, correct, incorrect, invalid
+from examcheck.answertests import Options, Read, Verdict, answer_test, correct, incorrect, invalid
 from examcheck.parsing import ParseError, parse, parse_boolean
 
 
@@ -46,13 +46,21 @@ def unwrap(written):
     return text.strip().strip("$").strip()
 
 
-@answer_test("boolean", reader=_reference_boolean)
-def boolean_test(student, reference, options: Options) -> Verdict:
+def read_boolean(student, options: Options) -> Read | Verdict:
+    """boolean_test's reading: true or false (also yes/no, \\text{true}, …)."""
     try:
         value = parse_boolean(unwrap(student))
     except ParseError as exc:
         return invalid(str(exc), "unreadable")
-    shown = "true" if value else "false"
+    return Read(value, "true" if value else "false")
+
+
+@answer_test("boolean", reader=_reference_boolean, student_reader=read_boolean)
+def boolean_test(student, reference, options: Options) -> Verdict:
+    answer = read_boolean(student, options)
+    if isinstance(answer, Verdict):
+        return answer
+    value, shown = answer.value, answer.shown
     if value == bool(reference):
         return correct(note="same truth value", interpreted=shown)
     return incorrect(f"the statement is {'false' if value else 'true'}", "wrong_truth_value", shown)
@@ -82,12 +90,21 @@ def _reference_choice(written, options: Options) -> str:
     return resolve_choice(written, options.choices)
 
 
-@answer_test("choice", reader=_reference_choice)
-def choice_test(student, reference, options: Options) -> Verdict:
+def read_choice(student, options: Options) -> Read | Verdict:
+    """choice_test's reading: the choice named by its text, letter or number."""
     try:
         picked = resolve_choice(student, options.choices)
     except ParseError as exc:
         return invalid(str(exc), "unreadable")
+    return Read(picked, picked)
+
+
+@answer_test("choice", reader=_reference_choice, student_reader=read_choice)
+def choice_test(student, reference, options: Options) -> Verdict:
+    answer = read_choice(student, options)
+    if isinstance(answer, Verdict):
+        return answer
+    picked = answer.value
     if picked == _normal(reference):
         return correct(note="same choice", interpreted=picked)
     return incorrect("another choice is right", "wrong_choice", picked)

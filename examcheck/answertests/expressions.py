@@ -12,6 +12,7 @@ import sympy as sp
 from examcheck.answertests import (
     UNDECIDED,
     Options,
+    Read,
     Verdict,
     answer_test,
     correct,
@@ -54,12 +55,20 @@ def agree(a: float, b: float) -> bool:
     return abs(a - b) <= RTOL * max(abs(a), abs(b)) + ZERO
 
 
-@answer_test("expression", reader=reference_expression)
-def expression_test(student, reference, options: Options) -> Verdict:
+def read_expression_answer(student, options: Options) -> Read | Verdict:
+    """expression_test's reading: the parser's SymPy value."""
     parsed = read_expression(student, options)
     if isinstance(parsed, Verdict):
         return parsed
-    return compare_expressions(parsed, as_expr(reference), options)
+    return Read(parsed, show(parsed))
+
+
+@answer_test("expression", reader=reference_expression, student_reader=read_expression_answer)
+def expression_test(student, reference, options: Options) -> Verdict:
+    answer = read_expression_answer(student, options)
+    if isinstance(answer, Verdict):
+        return answer
+    return compare_expressions(answer.value, as_expr(reference), options)
 
 
 def unify_symbols(expr: sp.Expr, options: Options) -> sp.Expr:

@@ -15,6 +15,7 @@ from examcheck.answertests import (
     INCORRECT,
     Options,
     Precision,
+    Read,
     Verdict,
     answer_test,
     correct,
@@ -80,12 +81,32 @@ def reference_number(written, options: Options):
     return parsed.value
 
 
-@answer_test("number", reader=reference_number)
-def number_test(student, reference, options: Options) -> Verdict:
+def read_number_answer(student, options: Options) -> Read | Verdict:
+    """number_test's reading: a written number (with its precision) that has a finite value."""
     written = read_number(student, options)
     if isinstance(written, Verdict):
         return written
-    return judge_number(written, shown_number(student, written), reference, options)
+    try:
+        as_exact(written.value)
+    except NotANumber:
+        return invalid("the value is not a finite number", "not_finite")
+    return Read(written, shown_number(student, written))
+
+
+def read_count(student, options: Options) -> Read | Verdict:
+    """integer_test's reading: a written number (whole or not; the test says which)."""
+    written = read_number(student, options)
+    if isinstance(written, Verdict):
+        return written
+    return Read(written, shown_number(student, written))
+
+
+@answer_test("number", reader=reference_number, student_reader=read_number_answer)
+def number_test(student, reference, options: Options) -> Verdict:
+    answer = read_number_answer(student, options)
+    if isinstance(answer, Verdict):
+        return answer
+    return judge_number(answer.value, answer.shown, reference, options)
 
 
 def judge_number(written, shown: str, reference, options: Options) -> Verdict:
@@ -110,7 +131,7 @@ def judge_number(written, shown: str, reference, options: Options) -> Verdict:
         return incorrect("this part asks for the exact value; this is only a rounding of it "
                          "(write it exactly, e.g. as a fraction)", "not_exact", shown)
     feedback, note = diagnose_number(written, s, r, rule)
-    return incorrect(feedback, note, interpreted=shown)
+    return incorrect(feedback or NO_SLIP, note or "no_slip", interpreted=shown)
 
 
 def _approx(x: Exact) -> mpmath.mpf:
@@ -161,6 +182,10 @@ def diagnose_number(written, s: Exact, r: Exact, rule: Precision) -> tuple[str, 
     return "", ""
 
 
+NO_SLIP = ("wrong value: no common slip (sign, reciprocal, power of ten, small factor, rounding) explains the "
+           "difference; recheck the computation")
+
+
 def _decimal_text(x: Fraction, decimals: int) -> str:
     """x (a multiple of 10^-decimals) written with exactly that many decimals."""
     with localcontext() as ctx:
@@ -179,12 +204,12 @@ _FACTOR_SLIPS = [
 ]
 
 
-@answer_test("integer", reader=reference_number)
+@answer_test("integer", reader=reference_number, student_reader=read_count)
 def integer_test(student, reference, options: Options) -> Verdict:
-    written = read_number(student, options)
-    if isinstance(written, Verdict):
-        return written
-    value, shown = written.value, shown_number(student, written)
+    answer = read_count(student, options)
+    if isinstance(answer, Verdict):
+        return answer
+    value, shown = answer.value.value, answer.shown
     if value == reference:
         return correct(note="exact", interpreted=shown)
     try:
@@ -207,4 +232,4 @@ def integer_test(student, reference, options: Options) -> Verdict:
     if abs(s.value - r.value) == 1:
         return incorrect("off by one", "off_by_one", shown)
     feedback, note = diagnose_number(WrittenNumber(value), s, r, Precision("exact"))
-    return Verdict(0.0, INCORRECT, feedback, note, shown)
+    return Verdict(0.0, INCORRECT, feedback or NO_SLIP, note or "no_slip", shown)

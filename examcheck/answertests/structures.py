@@ -8,6 +8,7 @@ import sympy as sp
 from examcheck.answertests import (
     PARTIAL,
     Options,
+    Read,
     Verdict,
     answer_test,
     correct,
@@ -30,14 +31,22 @@ def reference_shape(written, options: Options):
     return parse_shape(written if not isinstance(written, int) else str(written))
 
 
-@answer_test("shape", reader=reference_shape)
-def shape_test(student, reference, options: Options) -> Verdict:
+def read_shape(student, options: Options) -> Read | Verdict:
+    """shape_test's reading: a tuple of dimensions (() for a scalar)."""
     shape = read_or_verdict(lambda: parse_shape(student if not isinstance(student, int) else str(student)),
                             "a shape (write it like 4x8 or [4, 8])")
     if isinstance(shape, Verdict):
         return shape
+    return Read(shape, _shape_text(shape))
+
+
+@answer_test("shape", reader=reference_shape, student_reader=read_shape)
+def shape_test(student, reference, options: Options) -> Verdict:
+    answer = read_shape(student, options)
+    if isinstance(answer, Verdict):
+        return answer
+    shape, shown = answer.value, answer.shown
     reference = tuple(reference)
-    shown = _shape_text(shape)
     if shape == reference:
         return correct(note="same shape", interpreted=shown)
     squeezed = tuple(d for d in shape if d != 1), tuple(d for d in reference if d != 1)
@@ -143,19 +152,37 @@ def _map_nested(value, fn):
     return fn(value)
 
 
-@answer_test("vector", "matrix", "tuple", reader=_reference_list)
-def array_test(student, reference, options: Options) -> Verdict:
+def read_array(student, options: Options) -> Read | Verdict:
+    """array_test's reading: nested lists of entries (written numbers, SymPy values or texts), rectangular
+    and at most MAX_MATRIX_ENTRIES entries."""
     entries = _read_entries(student, options)
     if isinstance(entries, Verdict):
         return entries
+    try:
+        _shape_of(entries)
+    except ParseError as exc:
+        return invalid(str(exc), "unreadable")
+    if len(_flatten(entries)) > MAX_MATRIX_ENTRIES:
+        return invalid("too complex to check: too many entries", "too_complex")
+    return Read(entries, show(entries))
+
+
+def leaf_value(entry):
+    """An entry of a read list or set as a value: a written number gives its value, the rest is as read."""
+    return _leaf_value(entry)
+
+
+@answer_test("vector", "matrix", "tuple", reader=_reference_list, student_reader=read_array)
+def array_test(student, reference, options: Options) -> Verdict:
+    answer = read_array(student, options)
+    if isinstance(answer, Verdict):
+        return answer
+    entries, shown = answer.value, answer.shown
     reference = _map_nested(reference, lambda e: e)
     try:
         shape, ref_shape = _shape_of(entries), _shape_of(reference)
     except ParseError as exc:
         return invalid(str(exc), "unreadable")
-    if len(_flatten(entries)) > MAX_MATRIX_ENTRIES:
-        return invalid("too complex to check: too many entries", "too_complex")
-    shown = show(entries)
     if shape != ref_shape:
         if len(shape) == 2 and shape == ref_shape[::-1] and _all_match(_transpose(entries), reference, options):
             return incorrect("transposed: rows and columns are swapped", "transposed", shown)
@@ -304,15 +331,23 @@ def _element_text(value) -> str:
     return show(value)
 
 
-@answer_test("set", reader=_reference_set)
-def set_test(student, reference, options: Options) -> Verdict:
+def read_set(student, options: Options) -> Read | Verdict:
+    """set_test's reading: the elements as written (repeats kept; the test counts them once)."""
     elements = _read_set(student, options)
     if isinstance(elements, Verdict):
         return elements
     if len(elements) > MAX_MATRIX_ENTRIES:
         return invalid("too complex to check: too many elements", "too_complex")
+    return Read(elements, "{" + ", ".join(_element_text(e) for e in elements) + "}")
+
+
+@answer_test("set", reader=_reference_set, student_reader=read_set)
+def set_test(student, reference, options: Options) -> Verdict:
+    answer = read_set(student, options)
+    if isinstance(answer, Verdict):
+        return answer
+    elements, shown = answer.value, answer.shown
     reference = list(reference) if isinstance(reference, (list, tuple, set, frozenset)) else [reference]
-    shown = "{" + ", ".join(_element_text(e) for e in elements) + "}"
     mine, repeated = _distinct(elements)
     theirs, _ = _distinct(reference)
     verdicts = [[_entry_verdict(e, r, options) for r in theirs] for e in mine]

@@ -9,13 +9,7 @@ quoted too, so a part called 1 or yes stays the text it is.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import yaml
-
-from examcheck.outputs import atomic_write
-
-MAX_COLLECTED_FILES = 100_000
 
 
 def answers_yaml(student: str, exam: str, answers: dict[str, dict[str, str]]) -> str:
@@ -36,15 +30,3 @@ def _string(dumper: yaml.SafeDumper, text: str):
 
 
 _Dumper.add_representer(str, _string)
-
-
-def collect(folder: Path, student: str, text: str) -> Path:
-    """Write the student's file into folder, atomically; student is already a safe file name."""
-    folder = Path(folder)
-    target = folder / f"{student}.yaml"
-    if target.parent != folder or target.name.startswith("."):
-        raise ValueError("unsafe file name")
-    if not target.exists() and sum(1 for _ in folder.iterdir()) >= MAX_COLLECTED_FILES:
-        raise OSError("the collection folder is full")
-    atomic_write(target, text)
-    return target

@@ -7,16 +7,20 @@ POST /api/check      {answers, problem?, part?}  -> status and feedback per --re
 POST /api/save       {student, answers}          -> the YAML answer file (and --collect)
 GET  /healthz        "ok"   (and /favicon.ico: 204, so browsers log no 404)
 
-Checks run in a bounded pool: WORKERS threads, each with its own sandbox
-worker process (examcheck.limits), admitted by a semaphore; past MAX_WAITING
-queued requests the server answers 503 at once instead of stalling everyone.
+Readings and checks run in a bounded pool (Admission): WORKERS threads plus one
+express thread for short readings, each with its own sandbox worker process
+(examcheck.limits); past `waiting` queued readings (or checks) the server answers
+503 at once instead of stalling everyone.  Bodies must arrive within BODY_SECONDS.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import json
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -24,15 +28,21 @@ from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from examcheck.web.answerfile import answers_yaml, collect
+from examcheck.web.answerfile import answers_yaml
+from examcheck.web.collecting import Collector, CollectRefused, RateLimit, Roster
 from examcheck.web.page import page_html
 from examcheck.web.service import BadRequest, ExamService, check_answers, check_student
 
 MAX_BODY = 64 * 1024
+BODY_SECONDS = 10.0  # a request body must arrive within this (slow-body clients are cut off)
+SLOW_BODY_GRACE = 1.0  # a body still arriving after this is "slow"
+MAX_SLOW_BODIES = 64  # slow bodies at once (past it: 503 at once)
+MAX_SLOW_BODIES_PER_CLIENT = 8  # from one client address (past it: 429)
+LOG = logging.getLogger("examcheck.serve")
 STATIC = Path(__file__).parent / "static"
 STATIC_TYPES = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
 SECURITY_HEADERS = {
@@ -49,45 +59,133 @@ SECURITY_HEADERS = {
 
 
 class Busy(Exception):
-    """Too many checks are waiting."""
+    """Too many requests of this kind are waiting."""
 
 
-class Pool:
-    """At most `workers` checks at once (each thread keeps one sandbox worker), at most `waiting` queued."""
+LANES = {"light": 0, "read": 1, "check": 2}  # lower runs first
+LIGHT_READ_CHARS = 64  # a short reading with at most one power or factorial is "light": it may use the express worker
 
-    def __init__(self, workers: int, waiting: int):
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="examcheck-check")
-        self.workers = workers
-        self.semaphore: asyncio.Semaphore | None = None
-        self.loop = None
-        self.waiting_limit = waiting
-        self.waiting = 0
 
-    async def run(self, fn, *args):
-        if self.waiting >= self.waiting_limit:
-            raise Busy
-        loop = asyncio.get_running_loop()
-        if self.loop is not loop:  # a semaphore belongs to one event loop
-            self.loop, self.semaphore = loop, asyncio.Semaphore(self.workers)
-        self.waiting += 1
+def is_light_reading(text) -> bool:
+    """Cheap to read, by its look: short, and no tower of powers or factorials (those can take the whole limit)."""
+    return (isinstance(text, str) and len(text) <= LIGHT_READ_CHARS
+            and text.count("^") + text.count("**") + text.count("!") <= 1)
+
+
+class Admission:
+    """Who runs next, and on which worker thread (each thread keeps one sandbox worker process).
+
+    `workers` threads serve every lane; `express` more threads serve only light readings, so a one-symbol
+    reading never waits behind a burst of checks or of long readings.  Waiting requests are served by lane
+    (light readings, then other readings, then checks), first come first served within a lane.  Readings
+    and checks are admitted separately: past `waiting` queued requests of one kind the server answers 503
+    at once, and a flood of checks never fills the readings' queue (or the other way round).
+    """
+
+    def __init__(self, workers: int, waiting: int, express: int = 1):
+        self.workers, self.express, self.waiting_limit = workers, express, waiting
+        self.executor = ThreadPoolExecutor(max_workers=workers + express, thread_name_prefix="examcheck-check")
+        self.busy = 0
+        self.queue: list = []  # heap of (priority, arrival, future)
+        self.arrivals = itertools.count()
+        self.waiting = {"read": 0, "check": 0}
+
+    def _fits(self, priority: int) -> bool:
+        return self.busy < self.workers + (self.express if priority == 0 else 0)
+
+    def _wake(self) -> None:
+        while self.queue:
+            priority, _arrival, future = self.queue[0]
+            if future.done():  # its request went away while waiting
+                heapq.heappop(self.queue)
+                continue
+            if not self._fits(priority):
+                return
+            heapq.heappop(self.queue)
+            self.busy += 1
+            future.set_result(None)
+
+    async def _acquire(self, priority: int) -> None:
+        if not self.queue and self._fits(priority):
+            self.busy += 1
+            return
+        future = asyncio.get_running_loop().create_future()
+        heapq.heappush(self.queue, (priority, next(self.arrivals), future))
+        self._wake()
         try:
-            async with self.semaphore:
-                return await loop.run_in_executor(self.executor, partial(fn, *args))
+            await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():  # admitted just as it was cancelled
+                self._release()
+            raise
+
+    def _release(self) -> None:
+        self.busy -= 1
+        self._wake()
+
+    async def run(self, lane: str, fn, *args):
+        kind = "check" if lane == "check" else "read"
+        if self.waiting[kind] >= self.waiting_limit:
+            raise Busy
+        self.waiting[kind] += 1
+        try:
+            await self._acquire(LANES[lane])
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self.executor, partial(fn, *args))
+            finally:
+                self._release()
         finally:
-            self.waiting -= 1
+            self.waiting[kind] -= 1
 
     def close(self) -> None:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def _error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+def _error(status: int, message: str, retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
+    return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-async def _json_body(request: Request) -> dict:
-    """The request's JSON object, at most MAX_BODY bytes, else BadRequest."""
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
-        raise BadRequest("send JSON (Content-Type: application/json)")
+class Bodies:
+    """Request bodies being received.  Each must arrive within `seconds` (else 408).  A body still
+    arriving after `grace` seconds is *slow*: at most `total` slow bodies at once (past it, new requests
+    get 503 at once) and at most `per_client` from one client address (429), so clients that trickle
+    bodies cannot hold the server, while ordinary requests (a body arrives in milliseconds), however
+    many and from however few addresses (a lab behind NAT), are never refused for it."""
+
+    def __init__(self, seconds: float = BODY_SECONDS, total: int = MAX_SLOW_BODIES,
+                 per_client: int = MAX_SLOW_BODIES_PER_CLIENT, grace: float = SLOW_BODY_GRACE):
+        self.seconds, self.total, self.per_client, self.grace = seconds, total, per_client, grace
+        self.slow: dict[str, int] = {}
+
+    async def read(self, request: Request) -> bytes:
+        client = _client(request)
+        if sum(self.slow.values()) >= self.total:
+            raise _Refused(503, "the server is receiving too many slow requests; try again in a moment", 1)
+        if self.slow.get(client, 0) >= self.per_client:
+            raise _Refused(429, "too many unfinished requests from this computer", 1)
+        marked = False
+
+        def mark_slow():
+            nonlocal marked
+            marked = True
+            self.slow[client] = self.slow.get(client, 0) + 1
+
+        timer = asyncio.get_running_loop().call_later(self.grace, mark_slow)
+        try:
+            async with asyncio.timeout(self.seconds):
+                return await _receive(request)
+        except TimeoutError:
+            raise _Refused(408, f"the request took longer than {self.seconds:g} s to arrive") from None
+        finally:
+            timer.cancel()
+            if marked:
+                self.slow[client] -= 1
+                if not self.slow[client]:
+                    del self.slow[client]
+
+
+async def _receive(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
         raise _TooLarge
@@ -96,6 +194,18 @@ async def _json_body(request: Request) -> dict:
         body += chunk
         if len(body) > MAX_BODY:
             raise _TooLarge
+    return bytes(body)
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def _json_body(request: Request, bodies: Bodies) -> dict:
+    """The request's JSON object, at most MAX_BODY bytes, received in time, else a clear refusal."""
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/json":
+        raise BadRequest("send JSON (Content-Type: application/json)")
+    body = await bodies.read(request)
     try:
         data = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -109,8 +219,15 @@ class _TooLarge(Exception):
     pass
 
 
+class _Refused(Exception):
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
+        super().__init__(message)
+        self.status, self.retry_after = status, retry_after
+
+
 def _endpoint(handler):
-    """Turn BadRequest, oversize bodies and a full pool into clear JSON errors."""
+    """Turn BadRequest, oversize or slow bodies, refusals and a full queue into clear JSON errors;
+    a client that goes away is one short log line, not a traceback."""
 
     async def wrapped(request: Request):
         try:
@@ -119,18 +236,30 @@ def _endpoint(handler):
             return _error(413, f"the request is larger than {MAX_BODY // 1024} KB")
         except BadRequest as exc:
             return _error(400, str(exc))
+        except (_Refused, CollectRefused) as exc:
+            return _error(exc.status, str(exc), exc.retry_after)
         except Busy:
-            return JSONResponse({"error": "the server is busy; try again in a moment"}, status_code=503,
-                                headers={"Retry-After": "1"})
+            return _error(503, "the server is busy; try again in a moment", 1)
+        except ClientDisconnect:
+            LOG.info("%s left before sending all of a request to %s", _client(request), request.url.path)
+            return Response(status_code=400)  # nobody reads it; uvicorn drops it
 
     return wrapped
 
 
 def create_app(service: ExamService, student: str | None = None, collect_dir: Path | None = None,
-               workers: int | None = None, waiting: int = 256) -> Starlette:
-    """The application for one served problem set.  student: a fixed student ID; collect_dir: --collect."""
-    pool = Pool(workers or max(1, min(4, os.cpu_count() or 1)), waiting)
-    page = page_html(service.views(), service.problem_set, service.reveal, student, collect_dir is not None)
+               workers: int | None = None, waiting: int = 256, roster: Roster | None = None,
+               collector: Collector | None = None, bodies: Bodies | None = None,
+               save_rate: RateLimit | None = None) -> Starlette:
+    """The application for one served problem set.  student: a fixed student ID; collect_dir: --collect;
+    roster: students and their tokens (saving then needs the student's token)."""
+    admission = Admission(workers or max(1, min(4, os.cpu_count() or 1)), waiting)
+    bodies = bodies or Bodies()
+    save_rate = save_rate or RateLimit()
+    if collector is None and collect_dir is not None:
+        collector = Collector(collect_dir)
+    page = page_html(service.views(), service.problem_set, service.reveal, student, collector is not None,
+                     roster is not None)
     static = {name: (STATIC / name).read_bytes() for name in STATIC_TYPES}
 
     async def index(request: Request):
@@ -150,41 +279,53 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
 
     @_endpoint
     async def read(request: Request):
-        data = await _json_body(request)
+        data = await _json_body(request, bodies)
         seq = data.get("seq", 0)
         if not isinstance(seq, int) or isinstance(seq, bool):
             raise BadRequest("seq must be an integer")
         service.locate(data.get("problem"), data.get("part"))
-        reading = await pool.run(service.read, data.get("problem"), data.get("part"), data.get("text"))
+        text = data.get("text")
+        lane = "light" if is_light_reading(text) else "read"
+        reading = await admission.run(lane, service.read, data.get("problem"), data.get("part"), text)
         return JSONResponse({"seq": seq, **reading.to_dict()})
 
     @_endpoint
     async def check(request: Request):
-        data = await _json_body(request)
+        data = await _json_body(request, bodies)
         only = None
         if data.get("problem") is not None or data.get("part") is not None:
             only = (data.get("problem"), data.get("part"))
             service.locate(*only)
         answers = check_answers(service, data.get("answers", {}))
-        return JSONResponse(await pool.run(service.check, answers, only))
+        return JSONResponse(await admission.run("check", service.check, answers, only))
 
     @_endpoint
     async def save(request: Request):
-        data = await _json_body(request)
+        data = await _json_body(request, bodies)
         who = check_student(student if student is not None else data.get("student"))
         text = answers_yaml(who, service.problem_set.exam, check_answers(service, data.get("answers", {})))
-        collected = None
-        if collect_dir is not None:
-            try:
-                collected = collect(collect_dir, who, text).name
-            except OSError:
-                return _error(507, "the answers could not be stored on the server; keep the downloaded file")
-        return JSONResponse({"yaml": text, "filename": f"{who}.yaml", "collected": collected})
+        client = _client(request)
+        if roster is not None or collector is not None:  # checked before the token: guessing is rate-limited
+            wait = save_rate.take(client)
+            if wait:
+                raise _Refused(429, f"too many saves from this computer; wait {int(wait) + 1} s and save again",
+                               int(wait) + 1)
+        if roster is not None and not roster.verify(who, data.get("token")):
+            raise _Refused(403, "this student ID and token do not match the roster; check both (your instructor "
+                                "has your token)")
+        if collector is None:
+            return JSONResponse({"yaml": text, "filename": f"{who}.yaml", "collected": None})
+        try:
+            stored = collector.store(who, text, client)
+        except OSError:
+            LOG.warning("could not store %s's answers in %s", who, collector.folder, exc_info=False)
+            return _error(507, "the answers could not be stored on the server; keep the downloaded file")
+        return JSONResponse({"yaml": text, "filename": f"{who}.yaml", **stored})
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
         yield
-        pool.close()
+        admission.close()
 
     routes = [
         Route("/", index, methods=["GET"]),
@@ -196,7 +337,8 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
         Route("/api/save", save, methods=["POST"]),
     ]
     app = Starlette(routes=routes, middleware=[Middleware(SecurityHeaders)], lifespan=lifespan)
-    app.state.pool = pool
+    app.state.admission = admission
+    app.state.bodies = bodies
     return app
 
 

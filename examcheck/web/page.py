@@ -7,6 +7,7 @@ from html import escape
 
 from examcheck.model import ProblemSet
 from examcheck.web.service import ProblemView
+from examcheck.web.texmath import text_html
 
 REVEAL_NOTES = {
     "none": "Checking tells you whether each answer could be read; it does not say whether it is right.",
@@ -26,9 +27,10 @@ def _part_html(problem: ProblemView, part) -> str:
     described = " ".join([f"hint-{pid}"] + ([f"sym-{pid}"] if part.symbols else []) + [f"read-{pid}", f"msg-{pid}"])
     symbols = (f'<p class="symbols" id="sym-{e(pid)}">Allowed names: <code>{e(part.symbols)}</code></p>'
                if part.symbols else "")
+    prompt = text_html(part.prompt) if part.prompt else "Your answer"
     return f"""
       <div class="part" data-problem="{e(problem.id)}" data-part="{e(part.id)}" data-answer="{e(part.answer)}">
-        <label for="in-{e(pid)}"><span class="part-id">({e(part.id)})</span> {e(part.prompt or "Your answer")}
+        <label for="in-{e(pid)}"><span class="part-id">({e(part.id)})</span> {prompt}
           <span class="marks">[{_marks(part.marks)}]</span></label>
         <p class="hint" id="hint-{e(pid)}">Answer: {e(part.hint)}</p>
         {symbols}
@@ -42,15 +44,15 @@ def _part_html(problem: ProblemView, part) -> str:
 
 
 def page_html(views: list[ProblemView], problem_set: ProblemSet, reveal: str, student: str | None,
-              collecting: bool) -> str:
+              collecting: bool, tokens: bool = False) -> str:
     e = escape
     problems = []
     for problem in views:
         parts = "".join(_part_html(problem, part) for part in problem.parts)
-        statement = f'<p class="statement">{e(problem.statement)}</p>' if problem.statement else ""
+        statement = f'<p class="statement">{text_html(problem.statement)}</p>' if problem.statement else ""
         problems.append(f"""
     <section class="problem" aria-labelledby="title-{e(problem.id)}">
-      <h2 id="title-{e(problem.id)}">{e(problem.id)}. {e(problem.title)}</h2>
+      <h2 id="title-{e(problem.id)}">{e(problem.id)}. {text_html(problem.title)}</h2>
       {statement}{parts}
     </section>""")
     if student is not None:
@@ -58,7 +60,12 @@ def page_html(views: list[ProblemView], problem_set: ProblemSet, reveal: str, st
     else:
         who = ('<label for="student">Student ID <input id="student" name="student" maxlength="64" '
                'pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}" autocomplete="off" required></label>')
-    save_note = "Save downloads your answer file" + (" and hands it in to your instructor." if collecting else ".")
+    if tokens:
+        who += ('<label for="token">Token <input id="token" name="token" maxlength="64" autocomplete="off" '
+                'spellcheck="false" required></label>'
+                '<span class="token-note">Your instructor gave you a token; saving needs it.</span>')
+    save_note = ("Save downloads your answer file" + (" and hands it in to your instructor (every save is kept; the "
+                 "latest counts)." if collecting else "."))
     return f"""<!doctype html>
 <html lang="en">
 <head>

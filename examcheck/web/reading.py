@@ -15,21 +15,11 @@ from xml.sax.saxutils import escape
 
 import sympy as sp
 
-from examcheck.answertests import Options, Verdict, read_or_verdict
-from examcheck.answertests.choices import resolve_choice, unwrap
+from examcheck.answertests import Options, Verdict, read
 from examcheck.answertests.expressions import read_expression
-from examcheck.answertests.numbers import read_number, shown_number
-from examcheck.answertests.structures import (
-    _element_text,
-    _flatten,
-    _leaf_value,
-    _read_entries,
-    _read_set,
-    _shape_of,
-    _shape_text,
-)
-from examcheck.answertests.tolerance import NotANumber, as_exact
-from examcheck.parsing import MAX_MATRIX_ENTRIES, ParseError, TooComplex, parse_boolean, parse_shape
+from examcheck.answertests.numbers import read_number
+from examcheck.answertests.structures import leaf_value
+from examcheck.parsing import ParseError, TooComplex
 from examcheck.values import show
 
 MATH_OPEN = '<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">'
@@ -84,7 +74,7 @@ def expr_mathml(expr) -> str:
 
 def _leaf_mathml(entry, options: Options) -> str:
     """One entry as its answer test holds it: a written number's value, a SymPy value, or text read as a number."""
-    entry = _leaf_value(entry)
+    entry = leaf_value(entry)
     if isinstance(entry, sp.Basic):
         return expr_mathml(entry)
     written = read_number(entry, options)
@@ -106,59 +96,6 @@ def list_mathml(entries, options: Options, open_: str = "[", close: str = "]") -
     return f"<mrow><mo>{escape(open_)}</mo>{inner}<mo>{escape(close)}</mo></mrow>"
 
 
-def _shape(text) -> Reading:
-    shape = read_or_verdict(lambda: parse_shape(text), "a shape (write it like 4x8 or [4, 8])")
-    if isinstance(shape, Verdict):
-        return Reading(False, message=shape.feedback)
-    if not shape:
-        return Reading(True, _shape_text(shape), _math(_mtext("scalar")))
-    inner = "<mo>×</mo>".join(f"<mn>{d}</mn>" for d in shape)
-    return Reading(True, _shape_text(shape), _math(f"<mrow>{inner}</mrow>"))
-
-
-def _number(text, options: Options, answer_type: str) -> Reading:
-    written = read_number(text, options)
-    if isinstance(written, Verdict):
-        return Reading(False, message=written.feedback)
-    if answer_type == "number":  # judge_number refuses what has no finite exact value, before comparing
-        try:
-            as_exact(written.value)
-        except NotANumber:
-            return Reading(False, message="the value is not a finite number")
-    return Reading(True, shown_number(text, written), _math(expr_mathml(written.value)))
-
-
-def _expression(text, options: Options) -> Reading:
-    parsed = read_expression(text, options)
-    if isinstance(parsed, Verdict):
-        return Reading(False, message=parsed.feedback)
-    return Reading(True, show(parsed), _math(expr_mathml(parsed)))
-
-
-def _entries(text, options: Options) -> Reading:
-    """array_test's reading: its reader, then its structure checks, before any entry is compared."""
-    entries = _read_entries(text, options)
-    if isinstance(entries, Verdict):
-        return Reading(False, message=entries.feedback)
-    try:
-        _shape_of(entries)
-    except ParseError as exc:
-        return Reading(False, message=str(exc))
-    if len(_flatten(entries)) > MAX_MATRIX_ENTRIES:
-        return Reading(False, message="too complex to check: too many entries")
-    return _listed(entries, show(entries), options, "[", "]")
-
-
-def _set(text, options: Options) -> Reading:
-    """set_test's reading: its reader and its size limit."""
-    elements = _read_set(text, options)
-    if isinstance(elements, Verdict):
-        return Reading(False, message=elements.feedback)
-    if len(elements) > MAX_MATRIX_ENTRIES:
-        return Reading(False, message="too complex to check: too many elements")
-    return _listed(list(elements), "{" + ", ".join(_element_text(e) for e in elements) + "}", options, "{", "}")
-
-
 def _listed(entries: list, shown: str, options: Options, open_: str, close: str) -> Reading:
     try:
         mathml = list_mathml(entries, options, open_, close)
@@ -169,41 +106,31 @@ def _listed(entries: list, shown: str, options: Options, open_: str, close: str)
     return Reading(True, shown, _math(mathml))
 
 
-def _boolean(text) -> Reading:
-    try:
-        value = parse_boolean(unwrap(text))
-    except ParseError as exc:
-        return Reading(False, message=str(exc))
-    shown = "true" if value else "false"
-    return Reading(True, shown, _math(_mtext(shown)))
-
-
-def _choice(text, options: Options) -> Reading:
-    try:
-        picked = resolve_choice(text, options.choices)
-    except ParseError as exc:
-        return Reading(False, message=str(exc))
-    return Reading(True, picked, _math(_mtext(picked)))
+def _shape_mathml(shape: tuple) -> str:
+    if not shape:
+        return _mtext("scalar")
+    return "<mrow>" + "<mo>×</mo>".join(f"<mn>{d}</mn>" for d in shape) + "</mrow>"
 
 
 def read_answer(answer_type: str, text: str, options: Options) -> Reading:
-    """How the checker of answer_type reads text.  Run it in the sandbox: reading is bounded there."""
+    """How the checker of answer_type reads text: the answer test's own reader (answertests.read),
+    rendered.  Run it in the sandbox: reading is bounded there."""
     if not text.strip():
         return Reading(False, message="")
     if answer_type == "text":
         return Reading(True, text.strip(), "", "marked by hand")
+    answer = read(answer_type, text, options)
+    if isinstance(answer, Verdict):
+        return Reading(False, message=answer.feedback)
+    value, shown = answer.value, answer.shown
     if answer_type == "shape":
-        return _shape(text)
+        return Reading(True, shown, _math(_shape_mathml(value)))
     if answer_type in ("number", "integer"):
-        return _number(text, options, answer_type)
+        return Reading(True, shown, _math(expr_mathml(value.value)))
     if answer_type == "expression":
-        return _expression(text, options)
+        return Reading(True, shown, _math(expr_mathml(value)))
     if answer_type in ("vector", "matrix", "tuple"):
-        return _entries(text, options)
+        return _listed(value, shown, options, "[", "]")
     if answer_type == "set":
-        return _set(text, options)
-    if answer_type == "boolean":
-        return _boolean(text)
-    if answer_type == "choice":
-        return _choice(text, options)
-    return Reading(False, message=f"no reader for answers of type {answer_type!r}")
+        return _listed(list(value), shown, options, "{", "}")
+    return Reading(True, shown, _math(_mtext(shown)))  # boolean, choice

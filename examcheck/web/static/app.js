@@ -183,7 +183,10 @@
     pendingSheet += 1;
     refreshSave();
     try {
-      const data = await post("/api/save", {student: student, answers: allAnswers()});
+      const body = {student: student, answers: allAnswers()};
+      const tokenField = document.getElementById("token");
+      if (tokenField) body.token = tokenField.value.trim();
+      const data = await post("/api/save", body);
       const url = URL.createObjectURL(new Blob([data.yaml], {type: "application/x-yaml"}));
       const link = document.createElement("a");
       link.href = url;
@@ -192,7 +195,8 @@
       link.click();
       link.remove();
       setTimeout(() => URL.revokeObjectURL(url), 10000);
-      setText(sheetStatus, "Saved " + data.filename + (data.collected ? " and handed it in." : "."), "done");
+      const handed = data.collected ? " and handed it in" + (data.version ? " (version " + data.version + ")" : "") : "";
+      setText(sheetStatus, "Saved " + data.filename + handed + ".", "done");
     } catch (err) {
       setText(sheetStatus, "Could not save: " + err.message, "error");
     } finally {
