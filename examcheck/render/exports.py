@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from examcheck.model import Finding, Report
-from examcheck.render.escape import markdown_cell
+from examcheck.render.escape import markdown_cell, terminal_text
 from examcheck.render.reports import report_dict
 
 
