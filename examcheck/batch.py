@@ -65,6 +65,8 @@ class Pipeline:
         self.sets, self.session, self.limits, self.cache = sets, session, limits, cache
         self.checker = checker
         self.plans: dict[tuple, PartPlan] = {}
+        self._where = {id(part): reference_key(si, pi, qi) for si, problem_set in enumerate(sets)
+                       for pi, problem in enumerate(problem_set.problems) for qi, part in enumerate(problem.parts)}
         self.memo: OrderedDict[str, Verdict] = OrderedDict()
         self.result = result or BatchResult()
 
@@ -72,19 +74,23 @@ class Pipeline:
 
     def plan_sets(self, indices: Iterable[int]) -> None:
         """Every part's reference in these sets, computed in the workers (one task per problem)."""
+        self.plan_problems((si, pi) for si in sorted(set(indices)) for pi in range(len(self.sets[si].problems)))
+
+    def plan_problems(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Every part's reference of these problems (set index, problem index), each computed once per run."""
         tasks = []
-        for si in sorted(set(indices)):
+        for si, pi in pairs:
             problem_set = self.sets[si]
-            for pi, problem in enumerate(problem_set.problems):
-                todo = []
-                for qi, part in enumerate(problem.parts):
-                    key = reference_key(si, pi, qi)
-                    if key not in self.plans:
-                        self.plans[key] = PartPlan(fingerprint=part_fingerprint(problem_set, problem, part))
-                        todo.append(qi)
-                if todo:
-                    tag = (si, pi, tuple(todo))
-                    tasks.append(Task(references_task, tag, self.limits.family_seconds, tag=tag))
+            problem = problem_set.problems[pi]
+            todo = []
+            for qi, part in enumerate(problem.parts):
+                key = reference_key(si, pi, qi)
+                if key not in self.plans:
+                    self.plans[key] = PartPlan(fingerprint=part_fingerprint(problem_set, problem, part))
+                    todo.append(qi)
+            if todo:
+                tag = (si, pi, tuple(todo))
+                tasks.append(Task(references_task, tag, self.limits.family_seconds, tag=tag))
         alone = []
         for task, outcome in self.session.run_many(tasks):
             si, pi, todo = task.tag
@@ -112,9 +118,7 @@ class Pipeline:
             plan.bug = self._bug(outcome, self.sets[key[1]].source, "computing the answer of a part").trace
 
     def plan(self, si: int, problem, part) -> PartPlan:
-        problem_set = self.sets[si]
-        pi = problem_set.problems.index(problem)
-        return self.plans[reference_key(si, pi, problem.parts.index(part))]
+        return self.plans[self._where[id(part)]]
 
     # verdicts ---------------------------------------------------------------------------------
 

@@ -56,13 +56,14 @@ def _fail_input(errors) -> None:
     sys.exit(EXIT_INPUT)
 
 
-def _load_sets(paths):
+def _load_sets(paths, session=None):
+    """The problem sets (exit 2 on errors); the families' load-time checks run in the session's workers."""
     from examcheck.loader import load_sets
     from examcheck.schema import ValidationFailed
     from examcheck.yamlio import InputError
 
     try:
-        sets = load_sets(list(paths) or None)
+        sets = load_sets(list(paths) or None, session.bounded if session is not None else None)
     except ValidationFailed as exc:
         _fail_input(exc.errors)
     except InputError as exc:
@@ -72,18 +73,25 @@ def _load_sets(paths):
     return sets
 
 
-def _computable(sets, only=None):
-    """A resolver holding every reference; exit 2 naming each part whose reference cannot be computed."""
-    from examcheck.preflight import reference_errors
-    from examcheck.reference import Resolver
+@contextlib.contextmanager
+def _session(jobs: int | None, limits=None):
+    """The run's sandbox session: opened first, so that loading, references and grading share its workers
+    (the Engine given it owns it; it is closed here too if the run stops before)."""
+    from examcheck.engine import open_session
+    from examcheck.limits import Limits
 
-    resolver = Resolver()
-    errors = reference_errors(sets, resolver, only)
+    session = open_session(jobs or os.cpu_count() or 1, limits or Limits())
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _computable(engine, **which) -> None:
+    """Exit 2 naming each part whose reference cannot be computed (the engine keeps the references)."""
+    errors = engine.reference_errors(**which)
     if errors:
         _fail_input(errors)
-    return resolver
-
-
 
 
 class _Main(click.Group):
@@ -163,53 +171,55 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
     from examcheck.preflight import answered_sets
     from examcheck.stream import ReportStore
 
-    sets = _load_sets(problem_paths)
     paths, errors = expand_inputs(list(inputs))
-    # A part whose reference cannot be computed is an input error (exit 2), before any grading:
-    # for one file only its exam's parts, for a batch every part.
-    targets = answered_sets(paths, sets) if len(paths) <= 1 else sets
-    _computable(sets, [(s, p) for s in targets for p in s.problems])
-    window = os.environ.get("EXAMCHECK_WINDOW", "")  # files graded and committed together (default: 32 per job)
-    window = int(window) if window.isdigit() else 0
     if scheduler and backend != "dask":
         _fail_input(["--scheduler needs --backend dask"])
-    try:
-        engine = Engine(sets, jobs=jobs, limits=Limits(seconds=time_limit), cache_dir=cache_dir, warn=_warn,
-                        window=window, backend=backend, scheduler=scheduler)
-    except DaskUnavailable as exc:
-        _fail_input([exc])
-    except OSError as exc:  # the scheduler cannot be reached
-        _fail_input([f"--scheduler {scheduler}: {exc}"])
-    with engine:
-        store = ReportStore.for_output(output, engine.run_fingerprint()) if resume else ReportStore()
-        if store.changed:
-            _warn(f"{store.path}: left by a run with other problems, limits or version; grading every file again")
-        finished = []
+    window = os.environ.get("EXAMCHECK_WINDOW", "")  # files graded and committed together (default: 32 per job)
+    window = int(window) if window.isdigit() else 0
+    limits = Limits(seconds=time_limit)
+    workers = min(jobs or os.cpu_count() or 1, max(1, len(paths)))  # one file: one worker does it all
+    with _session(workers, limits) as session:
         if renderer is not None:  # imported while this process waits for its workers
             import threading
 
             from examcheck.render import renderer as load_renderer
 
             threading.Thread(target=load_renderer, args=renderer, daemon=True).start()
+        sets = _load_sets(problem_paths, session)
         try:
-            if _progress_wanted(len(paths)):
-                from rich.console import Console
-                from rich.progress import Progress
+            engine = Engine(sets, jobs=workers, limits=limits, cache_dir=cache_dir, warn=_warn, window=window,
+                            backend=backend, scheduler=scheduler, session=session)
+        except DaskUnavailable as exc:
+            _fail_input([exc])
+        except OSError as exc:  # the scheduler cannot be reached
+            _fail_input([f"--scheduler {scheduler}: {exc}"])
+        with engine:
+            # A part whose reference cannot be computed is an input error (exit 2), before any grading:
+            # for one file only its exam's parts, for a batch every part.  Computed once, kept for grading.
+            _computable(engine, sets=answered_sets(paths, sets) if len(paths) <= 1 else sets)
+            store = ReportStore.for_output(output, engine.run_fingerprint()) if resume else ReportStore()
+            if store.changed:
+                _warn(f"{store.path}: left by a run with other problems, limits or version; grading every file again")
+            finished = []
+            try:
+                if _progress_wanted(len(paths)):
+                    from rich.console import Console
+                    from rich.progress import Progress
 
-                with Progress(console=Console(stderr=True), transient=True) as bar:
-                    task = bar.add_task("grading", total=len(paths))
-                    result = engine.grade_paths(paths, progress=lambda n: bar.advance(task, n), store=store)
-            else:
-                result = engine.grade_paths(paths, store=store)
-            if store.resumed:
-                _warn(f"resumed: {store.resumed} file(s) were graded by an interrupted run and not graded again")
-            yield result, errors + result.errors, lambda: finished.append(True)
-        except KeyboardInterrupt:
-            hint = " (run again with --resume to continue)" if resume else ""
-            click.echo(f"interrupted; no output was written{hint}", err=True)
-            sys.exit(130)
-        finally:
-            store.close(finished=bool(finished))
+                    with Progress(console=Console(stderr=True), transient=True) as bar:
+                        task = bar.add_task("grading", total=len(paths))
+                        result = engine.grade_paths(paths, progress=lambda n: bar.advance(task, n), store=store)
+                else:
+                    result = engine.grade_paths(paths, store=store)
+                if store.resumed:
+                    _warn(f"resumed: {store.resumed} file(s) were graded by an interrupted run and not graded again")
+                yield result, errors + result.errors, lambda: finished.append(True)
+            except KeyboardInterrupt:
+                hint = " (run again with --resume to continue)" if resume else ""
+                click.echo(f"interrupted; no output was written{hint}", err=True)
+                sys.exit(130)
+            finally:
+                store.close(finished=bool(finished))
 
 
 def _finish(errors, bugs, written: bool) -> None:
@@ -308,22 +318,22 @@ def solve(problem_id, problem_paths, fmt) -> None:
     """Print the worked reference solution of a problem (q3, or EXAM/q3)."""
     from examcheck.engine import Engine
     from examcheck.render import render
-
-    sets = _load_sets(problem_paths)
     from examcheck.solving import find_problem
 
-    try:
-        problem_set, problem = find_problem(sets, problem_id)
-    except LookupError as exc:
-        _fail_input([exc.args[0]])
-    _computable(sets, [(problem_set, problem)])
-    with Engine(sets, jobs=1) as engine:
+    with _session(1) as session:
+        sets = _load_sets(problem_paths, session)
         try:
-            solution = engine.solve(problem_id)
+            problem_set, problem = find_problem(sets, problem_id)
         except LookupError as exc:
             _fail_input([exc.args[0]])
-        _emit(render("solution", fmt, solution), None)
-        _exit_for_bugs(engine.bugs)
+        with Engine(sets, jobs=1, session=session) as engine:
+            _computable(engine, problems=[(problem_set, problem)])
+            try:
+                solution = engine.solve(problem_id)
+            except LookupError as exc:
+                _fail_input([exc.args[0]])
+            _emit(render("solution", fmt, solution), None)
+            _exit_for_bugs(engine.bugs)
 
 
 @main.command()
@@ -341,21 +351,23 @@ def check(paths, key_files, problem_paths, fmt) -> None:
     from examcheck.schema import ValidationFailed
     from examcheck.yamlio import InputError
 
-    sets = _load_sets(tuple(paths) + tuple(problem_paths))
-    _computable(sets)
-    try:
-        keys = [load_sheet(key) for key in key_files]
-    except ValidationFailed as exc:
-        _fail_input(exc.errors)
-    except InputError as exc:
-        _fail_input([exc])
-    with Engine(sets) as engine:
+    with _session(None) as session:
+        sets = _load_sets(tuple(paths) + tuple(problem_paths), session)
         try:
-            findings = engine.check_sets(keys)
+            keys = [load_sheet(key) for key in key_files]
+        except ValidationFailed as exc:
+            _fail_input(exc.errors)
         except InputError as exc:
             _fail_input([exc])
-        _emit(render("findings", fmt, findings, RenderOptions(sets=sets)), None)
-        _exit_for_bugs(engine.bugs)
+        with Engine(sets, session=session) as engine:
+            try:
+                findings = engine.check_sets(keys)  # references computed once per problem, in the workers
+            except ValidationFailed as exc:  # a part whose reference cannot be computed
+                _fail_input(exc.errors)
+            except InputError as exc:
+                _fail_input([exc])
+            _emit(render("findings", fmt, findings, RenderOptions(sets=sets)), None)
+            _exit_for_bugs(engine.bugs)
     if findings:
         sys.exit(EXIT_FINDINGS)
 

@@ -205,8 +205,9 @@ def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, cont
             message = None
         if message is None:
             os._exit(0)
-        fn, args, definitions = message
+        fn, args, definitions, shared = message
         context.table.update(definitions)
+        context.data.update(shared)
         reply = run_task(context, fn, args)
         try:
             body = pickle.dumps(reply)
@@ -229,6 +230,7 @@ class _Worker:
     to_child: int
     from_child: int
     known: set = field(default_factory=set)
+    shared: set = field(default_factory=set)
 
 
 class Session:
@@ -267,6 +269,17 @@ class Session:
     def define(self, key, value) -> None:
         """An entry of the reference table; a worker receives it once, with the first task that needs it."""
         self.table[key] = value
+
+    def share(self, name: str, value) -> None:
+        """An entry of the session's data (context.data in every worker); workers started before it was
+        shared receive it with their next task."""
+        self.data[name] = value
+        for worker in self._workers:
+            worker.shared.discard(name)
+
+    def bounded(self, fn, *args, limits: Limits = Limits()):
+        """fn(*args) in one of this session's workers, as run_bounded (LimitExceeded, CheckFailed)."""
+        return run_bounded(fn, *args, limits=limits, session=self)
 
     @property
     def pids(self) -> list[int]:
@@ -391,17 +404,19 @@ class Session:
                 os._exit(1)
         os.close(task_read)
         os.close(result_write)
-        worker = _Worker(pid, task_write, result_read, known=set(self.table))
+        worker = _Worker(pid, task_write, result_read, known=set(self.table), shared=set(self.data))
         self._workers.append(worker)
         return worker
 
     def _send(self, worker: _Worker, task: Task) -> bool:
         missing = {key: self.table[key] for key in task.needs if key not in worker.known and key in self.table}
+        shared = {name: value for name, value in self.data.items() if name not in worker.shared}
         try:
-            _write_all(worker.to_child, pickle.dumps((task.fn, task.args, missing)))
+            _write_all(worker.to_child, pickle.dumps((task.fn, task.args, missing, shared)))
         except (BrokenPipeError, OSError):
             return False
         worker.known.update(missing)
+        worker.shared.update(shared)
         return True
 
     def _death(self, worker: _Worker) -> str:

@@ -67,10 +67,25 @@ def scan_task(context, path: str) -> ScannedSheet | InputError:
 
 
 def check_problem_task(context, set_index: int, problem_index: int):
+    """(input errors: parts whose reference cannot be computed, findings): the references are computed
+    once, here, for both (no check runs on a problem file with such errors)."""
+    from examcheck.bugs import InternalError
     from examcheck.checking import check_problem
 
     problem_set = context.data["sets"][set_index]
-    return check_problem(problem_set, problem_set.problems[problem_index], resolver(context))
+    problem = problem_set.problems[problem_index]
+    errors = []
+    for part in problem.parts:
+        try:
+            resolver(context).reference(problem, part)
+        except InternalError:
+            continue  # a bug, not the problem file's fault: check_problem meets it again and reports it as one
+        except ProblemError as exc:
+            errors.append(InputError(problem_set.source, part.line or problem.line,
+                                     f"{problem_set.exam}/{problem.id}.{part.id}: cannot compute the reference: {exc}"))
+    if errors:
+        return errors, []
+    return [], check_problem(problem_set, problem, resolver(context))
 
 
 def solve_task(context, set_index: int, problem_index: int):
