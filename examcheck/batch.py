@@ -156,7 +156,7 @@ class Pipeline:
                 plan = self.plans[ref]
                 if not needs_check(part, answer, plan):
                     continue
-                key = answer_key(plan.fingerprint, answer.value)
+                key = scan.keys.get((problem.id, part.id)) or answer_key(plan.fingerprint, answer.value)
                 out[(problem.id, part.id)] = key
                 self.result.answers += 1
                 if key in known or key in pending:

@@ -78,6 +78,7 @@ class ScannedSheet:
     source: str
     answers: dict[tuple[str, str], WrittenAnswer] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    keys: dict[tuple[str, str], str] = field(default_factory=dict)  # answer keys (dedup/cache), made where it was read
 
 
 def scan_sheet(sheet: AnswerSheet, sets: list[ProblemSet]) -> ScannedSheet:

@@ -64,9 +64,12 @@ def report_record(report: Report) -> str:
     }, ensure_ascii=False)
 
 
+_STATUS = {status.value: status for status in Status}
+
+
 def report_from_record(text: str) -> Report:
     data = json.loads(text)
-    problems = [ProblemResult(p["id"], [PartResult(q[0], Status(q[1]), *q[2:]) for q in p["parts"]])
+    problems = [ProblemResult(p["id"], [PartResult(q[0], _STATUS[q[1]], *q[2:]) for q in p["parts"]])
                 for p in data["problems"]]
     return Report(data["student"], data["exam"], problems, data["source"], data["warnings"])
 
