@@ -91,3 +91,22 @@ def test_values_equal_only_under_the_symbols_assumptions_are_left_to_simplify():
     assert not surely_different(sp.sin(sp.pi * n), sp.Integer(0))  # zero at every integer
     assert equal_values(sp.sin(sp.pi * n), sp.Integer(0)) is True
     assert equal_values(sp.exp(-Z) / (1 + sp.exp(-Z)) ** 2, -sp.exp(-Z) / (1 + sp.exp(-Z)) ** 2) is False
+
+
+def test_the_cli_runs_everything_in_its_engines_session(tmp_path, monkeypatch):
+    """No command falls back on the sandbox module's per-thread session (module state): loading, references,
+    grading, checking and solving all run in the one session the command opened."""
+    from examcheck import sandbox
+
+    def forbidden(memory_mb):
+        raise AssertionError("the per-thread session was used")
+
+    monkeypatch.setattr(sandbox, "_thread_session", forbidden)
+    runner = CliRunner()
+    graded = runner.invoke(main, ["grade", str(FLAWED), "--problems", PROBLEMS, "--format", "json"])
+    assert graded.exit_code == 0, graded.output
+    solved = runner.invoke(main, ["solve", "seed000-quiz/q3", "--problems", PROBLEMS])
+    assert solved.exit_code == 0, solved.output
+    quiz = str(ROOT / "problems" / "seed000-quiz.yaml")
+    checked = runner.invoke(main, ["check", quiz, "--key", str(ROOT / "examples" / "answers" / "perfect.yaml")])
+    assert checked.exit_code in (0, 1) and "per-thread" not in checked.output, checked.output
