@@ -4,6 +4,7 @@ verdict cache first), and assemble the reports.  Nothing here imports the engine
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from examcheck.sandbox import Outcome, Session, Task
 from examcheck.tasks import check_task, reference_key, reference_task, references_task, scan_task
 from examcheck.yamlio import InputError
 
+SAVE_SECONDS = 0.5  # a resumable run commits the verdicts it found at least this often
 MEMO_SIZE = 10_000  # distinct verdicts kept in memory (beyond this, the cache, at least this run's, has them)
 
 
@@ -68,6 +70,7 @@ class Pipeline:
         self._where = {id(part): reference_key(si, pi, qi) for si, problem_set in enumerate(sets)
                        for pi, problem in enumerate(problem_set.problems) for qi, part in enumerate(problem.parts)}
         self.memo: OrderedDict[str, Verdict] = OrderedDict()
+        self.saved = None  # a resume state (examcheck.stream.ReportStore): verdicts kept as they are found
         self.result = result or BatchResult()
 
     # references -------------------------------------------------------------------------------
@@ -130,11 +133,19 @@ class Pipeline:
         known: dict[str, Verdict] = {}  # this window's verdicts (the memo may forget old ones)
         for scan in scans:
             keys.append(self._keys(scan, pending, known))
+        unsaved, saved_at = [], time.monotonic()
         for task, outcome in (self.checker or self.session).run_many(pending.values()):
             verdict = self._verdict(outcome, task.seconds, task.tag)
             known[task.tag] = verdict
             self._remember(task.tag, verdict)
             self.cache.put(task.tag, verdict, task.seconds)
+            if self.saved is not None:
+                unsaved.append((task.tag, verdict))
+                if time.monotonic() - saved_at >= SAVE_SECONDS:
+                    self.saved.add_verdicts(unsaved)
+                    unsaved, saved_at = [], time.monotonic()
+        if self.saved is not None:
+            self.saved.add_verdicts(unsaved)
         self.result.checks += len(pending)
         reports = []
         for scan, scan_keys in zip(scans, keys):
@@ -166,6 +177,11 @@ class Pipeline:
                     known[key] = self.memo[key]
                     continue
                 seconds = part_seconds(part, self.limits.seconds)
+                saved = self.saved.verdict(key) if self.saved is not None else None
+                if saved is not None:
+                    self._remember(key, saved)
+                    known[key] = saved
+                    continue
                 cached = self.cache.get(key, seconds)
                 if cached is not None:
                     self._remember(key, cached)

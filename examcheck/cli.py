@@ -100,8 +100,12 @@ class _Main(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C at any moment: exit 130, never click's "Aborted!" with exit 1
+            hint = " (run again with --resume to continue)" if "--resume" in sys.argv[1:] else ""
+            click.echo(f"interrupted; no output was written{hint}", err=True)
+            sys.exit(130)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
-                KeyboardInterrupt, GeneratorExit):
+                GeneratorExit):
             raise
         except Exception:  # noqa: BLE001 - reported as the bug it is
             import traceback
@@ -169,7 +173,7 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
     from examcheck.inputs import expand_inputs
     from examcheck.limits import Limits
     from examcheck.preflight import answered_sets
-    from examcheck.stream import ReportStore
+    from examcheck.stream import ReportStore, ResumeBusy
 
     paths, errors = expand_inputs(list(inputs))
     if scheduler and backend != "dask":
@@ -194,14 +198,17 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
         except OSError as exc:  # the scheduler cannot be reached
             _fail_input([f"--scheduler {scheduler}: {exc}"])
         with engine:
-            # A part whose reference cannot be computed is an input error (exit 2), before any grading:
-            # for one file only its exam's parts, for a batch every part.  Computed once, kept for grading.
-            _computable(engine, sets=answered_sets(paths, sets) if len(paths) <= 1 else sets)
-            store = ReportStore.for_output(output, engine.run_fingerprint()) if resume else ReportStore()
+            try:  # the resume state first (locked: one run at a time), so progress is durable from the start
+                store = ReportStore.for_output(output, engine.run_fingerprint()) if resume else ReportStore()
+            except ResumeBusy as exc:
+                _fail_input([exc])
             if store.changed:
                 _warn(f"{store.path}: left by a run with other problems, limits or version; grading every file again")
             finished = []
             try:
+                # A part whose reference cannot be computed is an input error (exit 2), before any grading:
+                # for one file only its exam's parts, for a batch every part.  Computed once, kept for grading.
+                _computable(engine, sets=answered_sets(paths, sets) if len(paths) <= 1 else sets)
                 if _progress_wanted(len(paths)):
                     from rich.console import Console
                     from rich.progress import Progress
@@ -213,6 +220,9 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
                     result = engine.grade_paths(paths, store=store)
                 if store.resumed:
                     _warn(f"resumed: {store.resumed} file(s) were graded by an interrupted run and not graded again")
+                if store.dropped:
+                    _warn(f"{store.dropped} report(s) of the interrupted run were dropped: their files were changed, "
+                          "renamed or removed since (the files as they are now were graded)")
                 yield result, errors + result.errors, lambda: finished.append(True)
             except KeyboardInterrupt:
                 hint = " (run again with --resume to continue)" if resume else ""

@@ -77,10 +77,13 @@ class Engine:
         reads them back from it in student order; files an earlier run finished are not graded again)."""
         paths = list(paths)
         digests: dict[Path, str] = {}
+        if store is not None and store.path is not None:
+            digests = {path: content_hash(path) for path in paths}
+            store.keep_only({str(path): digest for path, digest in digests.items()})
+            self.pipeline.saved = store
         if store is not None and self.result.bugs:  # met before grading (computing the references): kept too
             store.add([("", "", bug) for bug in self.result.bugs])
         if store is not None and store.path is not None:
-            digests = {path: content_hash(path) for path in paths}
             todo = [path for path in paths if not store.finished(str(path), digests[path])]
             store.resumed = len(paths) - len(todo)
             if progress and store.resumed:
