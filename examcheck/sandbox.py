@@ -71,7 +71,7 @@ class Task:
     seconds: float = Limits().seconds
     needs: tuple = ()          # keys of the reference table this task reads
     tag: Any = None            # the caller's handle, returned with the outcome
-    retry: bool = True         # retry once in a fresh worker after a crash or a time-out
+    retry: bool = True         # retry once in a fresh worker after a crash (or a starved worker)
 
 
 @dataclass
