@@ -4,6 +4,7 @@ verdict cache first), and assemble the reports.  Nothing here imports the engine
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from examcheck.sandbox import Outcome, Session, Task
 from examcheck.tasks import check_task, reference_key, reference_task, references_task, scan_task
 from examcheck.yamlio import InputError
 
+SAVE_SECONDS = 0.5  # a resumable run commits the verdicts it found at least this often
 MEMO_SIZE = 10_000  # distinct verdicts kept in memory (beyond this, the cache, at least this run's, has them)
 
 
@@ -65,26 +67,33 @@ class Pipeline:
         self.sets, self.session, self.limits, self.cache = sets, session, limits, cache
         self.checker = checker
         self.plans: dict[tuple, PartPlan] = {}
+        self._where = {id(part): reference_key(si, pi, qi) for si, problem_set in enumerate(sets)
+                       for pi, problem in enumerate(problem_set.problems) for qi, part in enumerate(problem.parts)}
         self.memo: OrderedDict[str, Verdict] = OrderedDict()
+        self.saved = None  # a resume state (examcheck.stream.ReportStore): verdicts kept as they are found
         self.result = result or BatchResult()
 
     # references -------------------------------------------------------------------------------
 
     def plan_sets(self, indices: Iterable[int]) -> None:
         """Every part's reference in these sets, computed in the workers (one task per problem)."""
+        self.plan_problems((si, pi) for si in sorted(set(indices)) for pi in range(len(self.sets[si].problems)))
+
+    def plan_problems(self, pairs: Iterable[tuple[int, int]]) -> None:
+        """Every part's reference of these problems (set index, problem index), each computed once per run."""
         tasks = []
-        for si in sorted(set(indices)):
+        for si, pi in pairs:
             problem_set = self.sets[si]
-            for pi, problem in enumerate(problem_set.problems):
-                todo = []
-                for qi, part in enumerate(problem.parts):
-                    key = reference_key(si, pi, qi)
-                    if key not in self.plans:
-                        self.plans[key] = PartPlan(fingerprint=part_fingerprint(problem_set, problem, part))
-                        todo.append(qi)
-                if todo:
-                    tag = (si, pi, tuple(todo))
-                    tasks.append(Task(references_task, tag, self.limits.family_seconds, tag=tag))
+            problem = problem_set.problems[pi]
+            todo = []
+            for qi, part in enumerate(problem.parts):
+                key = reference_key(si, pi, qi)
+                if key not in self.plans:
+                    self.plans[key] = PartPlan(fingerprint=part_fingerprint(problem_set, problem, part))
+                    todo.append(qi)
+            if todo:
+                tag = (si, pi, tuple(todo))
+                tasks.append(Task(references_task, tag, self.limits.family_seconds, tag=tag))
         alone = []
         for task, outcome in self.session.run_many(tasks):
             si, pi, todo = task.tag
@@ -112,9 +121,7 @@ class Pipeline:
             plan.bug = self._bug(outcome, self.sets[key[1]].source, "computing the answer of a part").trace
 
     def plan(self, si: int, problem, part) -> PartPlan:
-        problem_set = self.sets[si]
-        pi = problem_set.problems.index(problem)
-        return self.plans[reference_key(si, pi, problem.parts.index(part))]
+        return self.plans[self._where[id(part)]]
 
     # verdicts ---------------------------------------------------------------------------------
 
@@ -126,11 +133,19 @@ class Pipeline:
         known: dict[str, Verdict] = {}  # this window's verdicts (the memo may forget old ones)
         for scan in scans:
             keys.append(self._keys(scan, pending, known))
+        unsaved, saved_at = [], time.monotonic()
         for task, outcome in (self.checker or self.session).run_many(pending.values()):
             verdict = self._verdict(outcome, task.seconds, task.tag)
             known[task.tag] = verdict
             self._remember(task.tag, verdict)
             self.cache.put(task.tag, verdict, task.seconds)
+            if self.saved is not None:
+                unsaved.append((task.tag, verdict))
+                if time.monotonic() - saved_at >= SAVE_SECONDS:
+                    self.saved.add_verdicts(unsaved)
+                    unsaved, saved_at = [], time.monotonic()
+        if self.saved is not None:
+            self.saved.add_verdicts(unsaved)
         self.result.checks += len(pending)
         reports = []
         for scan, scan_keys in zip(scans, keys):
@@ -155,7 +170,7 @@ class Pipeline:
                 plan = self.plans[ref]
                 if not needs_check(part, answer, plan):
                     continue
-                key = answer_key(plan.fingerprint, answer.value)
+                key = scan.keys.get((problem.id, part.id)) or answer_key(plan.fingerprint, answer.value)
                 out[(problem.id, part.id)] = key
                 self.result.answers += 1
                 if key in known or key in pending:
@@ -165,6 +180,11 @@ class Pipeline:
                     known[key] = self.memo[key]
                     continue
                 seconds = part_seconds(part, self.limits.seconds)
+                saved = self.saved.verdict(key) if self.saved is not None else None
+                if saved is not None:
+                    self._remember(key, saved)
+                    known[key] = saved
+                    continue
                 cached = self.cache.get(key, seconds)
                 if cached is not None:
                     self._remember(key, cached)

@@ -56,13 +56,14 @@ def _fail_input(errors) -> None:
     sys.exit(EXIT_INPUT)
 
 
-def _load_sets(paths):
+def _load_sets(paths, session=None):
+    """The problem sets (exit 2 on errors); the families' load-time checks run in the session's workers."""
     from examcheck.loader import load_sets
     from examcheck.schema import ValidationFailed
     from examcheck.yamlio import InputError
 
     try:
-        sets = load_sets(list(paths) or None)
+        sets = load_sets(list(paths) or None, session.bounded if session is not None else None)
     except ValidationFailed as exc:
         _fail_input(exc.errors)
     except InputError as exc:
@@ -72,22 +73,40 @@ def _load_sets(paths):
     return sets
 
 
-def _computable(sets, only=None):
-    """A resolver holding every reference; exit 2 naming each part whose reference cannot be computed."""
-    from examcheck.preflight import reference_errors
-    from examcheck.reference import Resolver
+@contextlib.contextmanager
+def _session(jobs: int | None, limits=None):
+    """The run's sandbox session: opened first, so that loading, references and grading share its workers
+    (the Engine given it owns it; it is closed here too if the run stops before)."""
+    from examcheck.engine import open_session
+    from examcheck.limits import Limits
 
-    resolver = Resolver()
-    errors = reference_errors(sets, resolver, only)
-    if not errors:  # a deployed variant exam: every key of its lock file recomputed and compared
-        from examcheck.variants import lock_key_errors
+    session = open_session(jobs or os.cpu_count() or 1, limits or Limits())
+    try:
+        yield session
+    finally:
+        session.close()
 
-        errors = lock_key_errors(only if only is not None else [(s, p) for s in sets for p in s.problems], resolver)
+
+def _computable(engine, sets=None, problems=None) -> None:
+    """Exit 2 naming each part whose reference cannot be computed (the engine keeps the references), and,
+    for a deployed variant exam, each key of its lock file that differs from the key its params give."""
+    from examcheck.variants import lock_key_errors
+
+    errors = engine.reference_errors(sets=sets, problems=problems)
+    if not errors:
+        chosen = problems if problems is not None else [(s, p) for s in (engine.sets if sets is None else sets)
+                                                        for p in s.problems]
+        errors = lock_key_errors(list(chosen), engine.expected)
     if errors:
         _fail_input(errors)
-    return resolver
 
 
+def _references_or_exit(sets, problems=None) -> None:
+    """_computable for a command that needs no grading: a short session of its own."""
+    from examcheck.engine import Engine
+
+    with _session(1) as session, Engine(sets, jobs=1, session=session) as engine:
+        _computable(engine, problems=problems)
 
 
 student_option = click.option("--student", help="A variant exam: show this student's version (their own numbers).")
@@ -113,8 +132,12 @@ class _Main(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:  # Ctrl-C at any moment: exit 130, never click's "Aborted!" with exit 1
+            hint = " (run again with --resume to continue)" if "--resume" in sys.argv[1:] else ""
+            click.echo(f"interrupted; no output was written{hint}", err=True)
+            sys.exit(130)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
-                KeyboardInterrupt, GeneratorExit):
+                GeneratorExit):
             raise
         except Exception:  # noqa: BLE001 - reported as the bug it is
             import traceback
@@ -182,55 +205,63 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
     from examcheck.inputs import expand_inputs
     from examcheck.limits import Limits
     from examcheck.preflight import answered_sets
-    from examcheck.stream import ReportStore
+    from examcheck.stream import ReportStore, ResumeBusy
 
-    sets = _load_sets(problem_paths)
     paths, errors = expand_inputs(list(inputs))
-    # A part whose reference cannot be computed is an input error (exit 2), before any grading:
-    # for one file only its exam's parts, for a batch every part.
-    targets = answered_sets(paths, sets) if len(paths) <= 1 else sets
-    _computable(sets, [(s, p) for s in targets for p in s.problems])
-    window = os.environ.get("EXAMCHECK_WINDOW", "")  # files graded and committed together (default: 32 per job)
-    window = int(window) if window.isdigit() else 0
     if scheduler and backend != "dask":
         _fail_input(["--scheduler needs --backend dask"])
-    try:
-        engine = Engine(sets, jobs=jobs, limits=Limits(seconds=time_limit), cache_dir=cache_dir, warn=_warn,
-                        window=window, backend=backend, scheduler=scheduler)
-    except DaskUnavailable as exc:
-        _fail_input([exc])
-    except OSError as exc:  # the scheduler cannot be reached
-        _fail_input([f"--scheduler {scheduler}: {exc}"])
-    with engine:
-        store = ReportStore.for_output(output, engine.run_fingerprint()) if resume else ReportStore()
-        if store.changed:
-            _warn(f"{store.path}: left by a run with other problems, limits or version; grading every file again")
-        finished = []
+    window = os.environ.get("EXAMCHECK_WINDOW", "")  # files graded and committed together (default: 32 per job)
+    window = int(window) if window.isdigit() else 0
+    limits = Limits(seconds=time_limit)
+    workers = min(jobs or os.cpu_count() or 1, max(1, len(paths)))  # one file: one worker does it all
+    with _session(workers, limits) as session:
         if renderer is not None:  # imported while this process waits for its workers
             import threading
 
             from examcheck.render import renderer as load_renderer
 
             threading.Thread(target=load_renderer, args=renderer, daemon=True).start()
+        sets = _load_sets(problem_paths, session)
         try:
-            if _progress_wanted(len(paths)):
-                from rich.console import Console
-                from rich.progress import Progress
+            engine = Engine(sets, jobs=workers, limits=limits, cache_dir=cache_dir, warn=_warn, window=window,
+                            backend=backend, scheduler=scheduler, session=session)
+        except DaskUnavailable as exc:
+            _fail_input([exc])
+        except OSError as exc:  # the scheduler cannot be reached
+            _fail_input([f"--scheduler {scheduler}: {exc}"])
+        with engine:
+            try:  # the resume state first (locked: one run at a time), so progress is durable from the start
+                store = ReportStore.for_output(output, engine.run_fingerprint()) if resume else ReportStore()
+            except ResumeBusy as exc:
+                _fail_input([exc])
+            if store.changed:
+                _warn(f"{store.path}: left by a run with other problems, limits or version; grading every file again")
+            finished = []
+            try:
+                # A part whose reference cannot be computed is an input error (exit 2), before any grading:
+                # for one file only its exam's parts, for a batch every part.  Computed once, kept for grading.
+                _computable(engine, sets=answered_sets(paths, sets) if len(paths) <= 1 else sets)
+                if _progress_wanted(len(paths)):
+                    from rich.console import Console
+                    from rich.progress import Progress
 
-                with Progress(console=Console(stderr=True), transient=True) as bar:
-                    task = bar.add_task("grading", total=len(paths))
-                    result = engine.grade_paths(paths, progress=lambda n: bar.advance(task, n), store=store)
-            else:
-                result = engine.grade_paths(paths, store=store)
-            if store.resumed:
-                _warn(f"resumed: {store.resumed} file(s) were graded by an interrupted run and not graded again")
-            yield result, errors + result.errors, lambda: finished.append(True)
-        except KeyboardInterrupt:
-            hint = " (run again with --resume to continue)" if resume else ""
-            click.echo(f"interrupted; no output was written{hint}", err=True)
-            sys.exit(130)
-        finally:
-            store.close(finished=bool(finished))
+                    with Progress(console=Console(stderr=True), transient=True) as bar:
+                        task = bar.add_task("grading", total=len(paths))
+                        result = engine.grade_paths(paths, progress=lambda n: bar.advance(task, n), store=store)
+                else:
+                    result = engine.grade_paths(paths, store=store)
+                if store.resumed:
+                    _warn(f"resumed: {store.resumed} file(s) were graded by an interrupted run and not graded again")
+                if store.dropped:
+                    _warn(f"{store.dropped} report(s) of the interrupted run were dropped: their files were changed, "
+                          "renamed or removed since (the files as they are now were graded)")
+                yield result, errors + result.errors, lambda: finished.append(True)
+            except KeyboardInterrupt:
+                hint = " (run again with --resume to continue)" if resume else ""
+                click.echo(f"interrupted; no output was written{hint}", err=True)
+                sys.exit(130)
+            finally:
+                store.close(finished=bool(finished))
 
 
 def _finish(errors, bugs, written: bool) -> None:
@@ -449,25 +480,25 @@ def solve(problem_id, problem_paths, fmt, student, attempt) -> None:
     """Print the worked reference solution of a problem (q3, or EXAM/q3)."""
     from examcheck.engine import Engine
     from examcheck.render import render
-
-    sets = [_student_view(s, student, attempt) for s in _load_sets(problem_paths)]
     from examcheck.solving import find_problem
 
-    try:
-        problem_set, problem = find_problem(sets, problem_id)
-    except LookupError as exc:
-        _fail_input([exc.args[0]])
-    if problem.variant is not None and student is None:
-        _warn(f"{problem_set.exam}/{problem.id} has a variant per student; this is variant {problem.variant} "
-              "(use --student ID for a student's, or `examcheck variants show`)")
-    _computable(sets, [(problem_set, problem)])
-    with Engine(sets, jobs=1) as engine:
+    with _session(1) as session:
+        sets = [_student_view(s, student, attempt) for s in _load_sets(problem_paths, session)]
         try:
-            solution = engine.solve(problem_id)
+            problem_set, problem = find_problem(sets, problem_id)
         except LookupError as exc:
             _fail_input([exc.args[0]])
-        _emit(render("solution", fmt, solution), None)
-        _exit_for_bugs(engine.bugs)
+        if problem.variant is not None and student is None:
+            _warn(f"{problem_set.exam}/{problem.id} has a variant per student; this is variant {problem.variant} "
+                  "(use --student ID for a student's, or `examcheck variants show`)")
+        with Engine(sets, jobs=1, session=session) as engine:
+            _computable(engine, problems=[(problem_set, problem)])
+            try:
+                solution = engine.solve(problem_id)
+            except LookupError as exc:
+                _fail_input([exc.args[0]])
+            _emit(render("solution", fmt, solution), None)
+            _exit_for_bugs(engine.bugs)
 
 
 @main.command()
@@ -494,21 +525,25 @@ def check(paths, key_files, problem_paths, fmt) -> None:
         if notes and not paths and not problem_paths:
             click.echo("no problem sets among the files given; nothing to check")
             return
-    sets = _load_sets(tuple(paths) + tuple(problem_paths))
-    _computable(sets)
-    try:
-        keys = [load_sheet(key) for key in key_files]
-    except ValidationFailed as exc:
-        _fail_input(exc.errors)
-    except InputError as exc:
-        _fail_input([exc])
-    with Engine(sets) as engine:
+    with _session(None) as session:
+        sets = _load_sets(tuple(paths) + tuple(problem_paths), session)
         try:
-            findings = engine.check_sets(keys)
+            keys = [load_sheet(key) for key in key_files]
+        except ValidationFailed as exc:
+            _fail_input(exc.errors)
         except InputError as exc:
             _fail_input([exc])
-        _emit(render("findings", fmt, findings, RenderOptions(sets=sets)), None)
-        _exit_for_bugs(engine.bugs)
+        with Engine(sets, session=session) as engine:
+            if any(s.variants is not None for s in sets):  # a deployed variant exam: its lock's keys recomputed
+                _computable(engine)
+            try:
+                findings = engine.check_sets(keys)  # references computed once per problem, in the workers
+            except ValidationFailed as exc:  # a part whose reference cannot be computed
+                _fail_input(exc.errors)
+            except InputError as exc:
+                _fail_input([exc])
+            _emit(render("findings", fmt, findings, RenderOptions(sets=sets)), None)
+            _exit_for_bugs(engine.bugs)
     if any(f.level != "warning" for f in findings):
         sys.exit(EXIT_FINDINGS)
 
@@ -666,7 +701,7 @@ def paper(exam, roster, folder, problem_paths, attempt, pdf) -> None:
         students = read_roster(roster)
     except InputError as exc:
         _fail_input([exc])
-    _computable([problem_set])
+    _references_or_exit([problem_set])
     try:
         written = write_papers(problem_set, students, folder, attempt, pdf)
     except (InputError, PaperError) as exc:
@@ -774,7 +809,7 @@ def gradescope_build(exam, problem_paths, output, visibility, output_format, rev
     if len(matches) != 1:
         _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})" if exam else
                      "the problem file holds no single exam"])
-    _computable(sets, [(matches[0], p) for p in matches[0].problems])
+    _references_or_exit(sets, [(matches[0], p) for p in matches[0].problems])
     try:
         names = build_autograder(matches[0].source, matches[0].exam, output, visibility=visibility,
                                  output_format=output_format, reveal=reveal, time_limit=time_limit)

@@ -26,7 +26,8 @@ from examcheck.limits import Limits, describe_limit
 from examcheck.model import Finding, ProblemSet, Report
 from examcheck.sandbox import Session, Task
 from examcheck.stream import Reports, ReportStore, content_hash
-from examcheck.tasks import check_problem_task, solve_task
+from examcheck.tasks import check_problem_task, reference_key, solve_task
+from examcheck.yamlio import InputError
 
 WINDOW_PER_JOB = 32  # files read, checked and reported together
 
@@ -34,14 +35,16 @@ WINDOW_PER_JOB = 32  # files read, checked and reported together
 class Engine:
     def __init__(self, sets: list[ProblemSet], *, jobs: int | None = None, limits: Limits = Limits(),
                  cache_dir: Path | None = None, warn: Callable[[str], None] | None = None, window: int = 0,
-                 backend: str = "local", scheduler: str | None = None):
+                 backend: str = "local", scheduler: str | None = None, session: Session | None = None):
         """backend: "local" (this machine's sandbox workers) or "dask" (answer checks on a Dask cluster:
-        the scheduler's address, or a LocalCluster of `jobs` workers on loopback)."""
+        the scheduler's address, or a LocalCluster of `jobs` workers on loopback).  session: the sandbox
+        session to own (one the problem sets were loaded through, see open_session); default a new one."""
         self.sets = list(sets)
         self.window = window
-        self.jobs = jobs or os.cpu_count() or 1
+        self.jobs = jobs or (session.size if session is not None else None) or os.cpu_count() or 1
         self.limits = limits
-        self.session = Session(self.jobs, limits.memory_mb, data={"sets": self.sets})
+        self.session = session or open_session(self.jobs, limits)
+        self.session.share("sets", self.sets)
         self.cache = VerdictCache(cache_dir, warn)
         self.result = BatchResult()
         self.checker = None
@@ -76,6 +79,11 @@ class Engine:
         digests: dict[Path, str] = {}
         if store is not None and store.path is not None:
             digests = {path: content_hash(path) for path in paths}
+            store.keep_only({str(path): digest for path, digest in digests.items()})
+            self.pipeline.saved = store
+        if store is not None and self.result.bugs:  # met before grading (computing the references): kept too
+            store.add([("", "", bug) for bug in self.result.bugs])
+        if store is not None and store.path is not None:
             todo = [path for path in paths if not store.finished(str(path), digests[path])]
             store.resumed = len(paths) - len(todo)
             if progress and store.resumed:
@@ -139,27 +147,67 @@ class Engine:
         """One answer sheet already read (examcheck.answers.AnswerSheet)."""
         return self.pipeline.grade([scan_sheet(sheet, self.sets)])[0]
 
+    # references ------------------------------------------------------------------------------
+
+    def reference_errors(self, sets: Iterable[ProblemSet] | None = None,
+                         problems: Iterable[tuple[ProblemSet, object]] | None = None) -> list[InputError]:
+        """One input error (file, line) per part whose reference cannot be computed: of every set, of the
+        given sets, or of the given (set, problem) pairs.  The references are computed in the workers once
+        and kept: grading and solving use them (a bug while computing one is reported there, as a bug)."""
+        if problems is not None:
+            pairs = [(self._set_index(s), s.problems.index(p)) for s, p in problems]
+        else:
+            chosen = self.sets if sets is None else list(sets)
+            pairs = [(self._set_index(s), pi) for s in chosen for pi in range(len(s.problems))]
+        self.pipeline.plan_problems(pairs)
+        errors = []
+        for si, pi in pairs:
+            problem_set = self.sets[si]
+            problem = problem_set.problems[pi]
+            for qi, part in enumerate(problem.parts):
+                plan = self.pipeline.plans[reference_key(si, pi, qi)]
+                if plan.error is not None:
+                    errors.append(InputError(problem_set.source, part.line or problem.line,
+                                             f"{problem_set.exam}/{problem.id}.{part.id}: cannot compute the reference: "
+                                             f"{plan.error}"))
+        return errors
+
+    def expected(self, problem_set: ProblemSet, problem, part) -> str | None:
+        """A part's reference as shown, once reference_errors has computed it (None if it could not be)."""
+        si, pi = self._set_index(problem_set), problem_set.problems.index(problem)
+        plan = self.pipeline.plans.get(reference_key(si, pi, problem.parts.index(part)))
+        return None if plan is None or plan.error is not None or plan.bug is not None else plan.expected
+
+    def _set_index(self, problem_set: ProblemSet) -> int:
+        return next(i for i, s in enumerate(self.sets) if s is problem_set)
+
     # checking and solving ------------------------------------------------------------------------
 
     def check_sets(self, key_sheets: Iterable = ()) -> list[Finding]:
-        """Every part recomputed and every stated key verified; then key files graded (all must be correct)."""
+        """Every part recomputed and every stated key verified; then key files graded (all must be correct).
+        A part whose reference cannot be computed is an input error: ValidationFailed lists them all, and
+        nothing is checked (each worker computes a problem's references once, for both)."""
         from examcheck.checking import key_findings
+        from examcheck.schema import ValidationFailed
 
         tasks = [Task(check_problem_task, (si, pi), self.limits.family_seconds, tag=(si, pi))
                  for si, problem_set in enumerate(self.sets) for pi, _ in enumerate(problem_set.problems)]
         found: dict[tuple, list[Finding]] = {}
+        errors: dict[tuple, list[InputError]] = {}
         for task, outcome in self.session.run_many(tasks):
             si, pi = task.tag
             problem_set, problem = self.sets[si], self.sets[si].problems[pi]
             where = f"{problem_set.exam}/{problem.id}"
             if outcome.ok:
-                found[task.tag] = outcome.value
+                errors[task.tag], found[task.tag] = outcome.value
             elif outcome.kind == "limit":
                 limit = describe_limit(outcome.what, self.limits.family_seconds, self.limits.memory_mb)
                 found[task.tag] = [Finding(problem_set.source, problem.line, where, f"cannot be checked within {limit}")]
             else:
                 bug = self.pipeline._bug(outcome, problem_set.source, f"checking {where}")
                 found[task.tag] = [Finding(problem_set.source, problem.line, where, str(bug))]
+        if any(errors.values()):
+            raise ValidationFailed([e for tag in sorted(errors) for e in errors[tag]])
         findings = [f for tag in sorted(found) for f in found[tag]]
         for sheet in key_sheets:
             findings += key_findings(self.grade_sheet(sheet))
@@ -189,6 +237,13 @@ class Engine:
 
 
 # ----------------------------------------------------------------------------- one-call conveniences
+
+
+def open_session(jobs: int, limits: Limits = Limits()) -> Session:
+    """The sandbox session of a run: create it first, load the problem sets through it
+    (load_sets(paths, runner=session.bounded)), then give it to the Engine, which owns it from then on.
+    One set of workers computes everything of the run: nothing is computed twice in other processes."""
+    return Session(jobs, limits.memory_mb)
 
 
 def grade_paths(paths: Iterable[Path], sets: list[ProblemSet], jobs: int = 1, limits: Limits = Limits(),

@@ -41,13 +41,14 @@ def problem_files(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
     return files, errors
 
 
-def load_sets(paths: list[Path] | None = None) -> list[ProblemSet]:
-    """Load every problem set; raise ValidationFailed listing all errors found."""
+def load_sets(paths: list[Path] | None = None, runner=None) -> list[ProblemSet]:
+    """Load every problem set; raise ValidationFailed listing all errors found.  runner(fn, *args, limits=...)
+    runs the families' own checks in a sandbox (an engine's session.bounded; default run_bounded)."""
     sets: list[ProblemSet] = []
     files, errors = problem_files(paths or default_paths())
     for file in files:
         try:
-            sets.append(load_set(file))
+            sets.append(load_set(file, runner))
         except ValidationFailed as exc:
             errors += exc.errors
         except InputError as exc:
@@ -62,7 +63,7 @@ def load_sets(paths: list[Path] | None = None) -> list[ProblemSet]:
     return sets
 
 
-def load_set(path: Path) -> ProblemSet:
+def load_set(path: Path, runner=None) -> ProblemSet:
     doc = load_file(path)
     if not isinstance(doc.data, dict):
         raise InputError(doc.source, 1, "expected a problem set (a mapping with exam, title, problems)")
@@ -79,7 +80,7 @@ def load_set(path: Path) -> ProblemSet:
     problems = []
     ids = set()
     for i, raw in enumerate(data["problems"]):
-        problem = _problem(doc, raw, ("problems", i), data.get("log_base", "e"), errors)
+        problem = _problem(doc, raw, ("problems", i), data.get("log_base", "e"), errors, runner)
         if problem.id in ids:
             errors.append(doc.error(("problems", i, "id"), f"duplicate problem id {problem.id!r}"))
         ids.add(problem.id)
@@ -89,7 +90,7 @@ def load_set(path: Path) -> ProblemSet:
     return ProblemSet(str(data["exam"]), data["title"], problems, doc.source)
 
 
-def _problem(doc: YamlDoc, raw: dict, path: tuple, log_base, errors: list) -> Problem:
+def _problem(doc: YamlDoc, raw: dict, path: tuple, log_base, errors: list, runner=None) -> Problem:
     log_base = raw.get("log_base", log_base)
     family_name = raw.get("family")
     family = None
@@ -101,7 +102,7 @@ def _problem(doc: YamlDoc, raw: dict, path: tuple, log_base, errors: list) -> Pr
     elif raw.get("given") and not all(_is_scalar(v) for v in raw["given"].values()):
         errors.append(doc.error((*path, "given"), "without a family, given values must be numbers"))
     if family is not None:
-        errors += FamilyGivenChecker(doc, family, path, raw).errors()
+        errors += FamilyGivenChecker(doc, family, path, raw, runner).errors()
     parts = []
     part_ids = set()
     for j, part_raw in enumerate(raw["parts"]):
@@ -175,8 +176,9 @@ class FamilyGivenChecker:
     mistake's) against the family's given schema, its layer schemas and its own checks.  Each error points
     at the mapping that supplied the offending key."""
 
-    def __init__(self, doc: YamlDoc, family: Family, path: tuple, raw: dict):
+    def __init__(self, doc: YamlDoc, family: Family, path: tuple, raw: dict, runner=None):
         self.doc, self.family, self.path, self.raw = doc, family, path, raw
+        self.runner = runner or run_bounded
 
     def errors(self) -> list[InputError]:
         found: dict[tuple, InputError] = {}
@@ -217,7 +219,7 @@ class FamilyGivenChecker:
         if errors:
             return errors
         try:
-            problems = run_bounded(family_given_errors, self.family.name, merged, limits=GIVEN_CHECK_LIMITS)
+            problems = self.runner(family_given_errors, self.family.name, merged, limits=GIVEN_CHECK_LIMITS)
         except LimitExceeded as exc:
             return [self.doc.error(last, f"family {self.family.name!r} ran past its {exc.what} limit checking "
                                          "these given values")]

@@ -14,15 +14,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import secrets
 import signal
 import stat
-import tempfile
 import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 MAX_NAME_BYTES = 255
+TEMPORARY_NAME = re.compile(r"\.examcheck-[A-Za-z0-9_]{6,32}\.tmp")  # ours: _create_temporary's names
+STALE_SECONDS = 5.0  # younger temporary files are left alone (their writer may be about to lock them)
 
 
 class OutputError(Exception):
@@ -155,10 +157,12 @@ def write_output(path: str | os.PathLike, text: str | Iterable[str]) -> Path:
     mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
     chunks = [text] if isinstance(text, str) else text
     created: list[str] = []  # named before it exists, so a signal at any moment leaves nothing behind
+    remove_stale_temporaries(target.parent)
+    lock = -1
     try:
         with _termination_as_exception():
             try:
-                handle = _create_temporary(target.parent, created)
+                handle, lock = _create_temporary(target.parent, created)
             except OSError as exc:
                 raise OutputError(f"cannot write {os.fspath(path)}: cannot create a file in {target.parent}: "
                                   f"{_reason(exc, folder=False)}") from None
@@ -182,20 +186,75 @@ def write_output(path: str | os.PathLike, text: str | Iterable[str]) -> Path:
         raise SystemExit(128 + exc.args[0]) from None
     finally:
         _remove(created)
+        _unlock(lock)
     return target
 
 
-def _create_temporary(folder: Path, created: list[str]) -> int:
-    """A new private file in folder; its name goes into `created` just before the file exists."""
+def _create_temporary(folder: Path, created: list[str]) -> tuple[int, int]:
+    """A new private file in folder, and a second descriptor holding an exclusive lock on it until
+    _unlock (after the rename: closing the first one does not release it); its name goes into
+    `created` just before the file exists."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
     for _ in range(100):
         name = os.path.join(folder, f".examcheck-{secrets.token_hex(6)}.tmp")
         created.append(name)
         try:
-            return os.open(name, flags, 0o600)
+            handle = os.open(name, flags, 0o600)
         except FileExistsError:
             created.remove(name)  # someone else's file: never ours to remove
+            continue
+        lock = os.dup(handle)
+        try:
+            import fcntl
+
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (ImportError, OSError):
+            pass  # no flock here: a stale file is then only removed by hand
+        return handle, lock
     raise OSError(errno.EEXIST, "no free temporary file name")
+
+
+def _unlock(lock: int) -> None:
+    if lock >= 0:
+        with contextlib.suppress(OSError):
+            os.close(lock)
+
+
+def remove_stale_temporaries(folder: str | os.PathLike, min_age: float = STALE_SECONDS) -> list[str]:
+    """Remove the temporary files of ours (see the module's notes) that a killed run left in folder: regular
+    files of this user, named as _create_temporary names them, at least min_age seconds old, that no
+    process holds locked.  Returns the names removed; never raises."""
+    import time
+
+    try:
+        import fcntl
+
+        names = [n for n in os.listdir(folder) if TEMPORARY_NAME.fullmatch(n)]
+    except (ImportError, OSError):
+        return []
+    removed = []
+    for name in names:
+        path = os.path.join(folder, name)
+        try:
+            info = os.lstat(path)
+            if (not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid()
+                    or time.time() - info.st_mtime < min_age):
+                continue
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+                         | getattr(os, "O_CLOEXEC", 0))
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held: a live writer's file
+            now, held = os.lstat(path), os.fstat(fd)
+            if (now.st_dev, now.st_ino) == (held.st_dev, held.st_ino):  # still the file we locked
+                os.unlink(path)
+                removed.append(name)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
 
 
 def _remove(created: list[str]) -> None:
@@ -208,11 +267,15 @@ def atomic_write(path: Path, text: str) -> None:
     """Write through a temporary file and rename, so an interrupted run never leaves half a file.
     (Internal files such as caches; OSError propagates to the caller.)"""
     path = Path(path)
-    handle, temp = tempfile.mkstemp(dir=path.parent or ".", prefix=".examcheck-", suffix=".tmp")
+    folder = path.parent or Path(".")
+    remove_stale_temporaries(folder)
+    created: list[str] = []
+    handle, lock = _create_temporary(folder, created)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+        os.replace(created[-1], path)
+        created.clear()
+    finally:
+        _remove(created)
+        _unlock(lock)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -234,6 +235,8 @@ def scalar_results(results: dict) -> dict:
 
 
 def _simplifies_to_zero(a, b) -> bool:
+    if surely_different(a, b):  # cheap, and most known mistakes differ from the answer: no simplify for them
+        return False
     try:
         return sp.simplify(a - b) == 0
     except (TypeError, ValueError):
@@ -242,7 +245,8 @@ def _simplifies_to_zero(a, b) -> bool:
 
 def equal_values(a, b) -> bool | None:
     """The same value: identical, or two SymPy expressions whose difference simplifies to 0
-    (simplify runs in the sandbox under REFERENCE_LIMITS; None when it cannot decide in time)."""
+    (simplify runs in the sandbox under REFERENCE_LIMITS; None when it cannot decide in time).
+    Values that clearly differ at a point (evaluated to 30 digits) are told apart without simplify."""
     if isinstance(a, sp.Basic) and isinstance(b, sp.Basic):
         if a == b:
             return True
@@ -254,6 +258,45 @@ def equal_values(a, b) -> bool | None:
         return bool(a == b)
     except (TypeError, ValueError):
         return False
+
+
+_CANDIDATES = tuple(sp.Rational(p, q) for p, q in ((37, 100), (13, 7), (59, 23), (5, 11), (-3, 10), (-7, 5), (-19, 6)))
+_CANDIDATES += tuple(sp.Integer(n) for n in (2, 3, 5, 7, 4, -2, -3, -5, -4))
+
+
+def _allowed(sym, value) -> bool:
+    """Whether value has every assumption the symbol was made with (integer, positive, real, ...)."""
+    return all(getattr(value, f"is_{name}", None) == want for name, want in sym.assumptions0.items())
+
+
+def _sample_points(symbols: list) -> list[dict]:
+    """Two points, each symbol at values its assumptions allow (none found: no points, simplify decides)."""
+    points: list[dict] = [{}, {}]
+    for n, sym in enumerate(symbols):
+        fitting = [v for v in _CANDIDATES if _allowed(sym, v)]
+        if not fitting:
+            return []
+        for k, point in enumerate(points):
+            point[sym] = fitting[(n + 2 * k) % len(fitting)]
+    return points
+
+
+def surely_different(a, b, digits: int = 30) -> bool:
+    """Whether a - b is clearly nonzero at a sample point: a proof that the values differ (the
+    difference, evaluated to `digits` digits, is far beyond rounding).  False means "not shown"."""
+    try:
+        symbols = sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name)
+        points = _sample_points(symbols) if symbols else [{}]
+        for point in points:
+            left, right = (a.xreplace(point).evalf(digits), b.xreplace(point).evalf(digits))
+            x, y = complex(left), complex(right)
+            if not all(math.isfinite(v) for v in (x.real, x.imag, y.real, y.imag)):
+                continue
+            if abs(x - y) > 1e-12 * max(1.0, abs(x), abs(y)):
+                return True
+    except (TypeError, ValueError, ArithmeticError, AttributeError, RecursionError):
+        return False
+    return False
 
 
 def _read_written(answer_type: str, written, options: Options):

@@ -3,9 +3,14 @@
 A :class:`Session` is a context manager that owns N worker processes, forked from this one (so
 they start with every module already loaded).  Each worker sets its own memory limit (RLIMIT_AS)
 when it starts and dies with its parent (PR_SET_PDEATHSIG, plus a parent-pid watchdog).  The
-parent sends tasks over a pipe and enforces each task's time limit: a task that runs past it gets
-its worker killed.  A task whose worker crashed or timed out is retried once in a fresh worker,
-then reported; the session (and its other workers) carries on.
+parent sends tasks over a pipe.  A task's time limit is on the CPU time it uses, not on the clock, so a
+verdict does not depend on how loaded the machine is: the worker stops the task itself when its CPU
+time reaches the limit (ITIMER_PROF), and the parent kills a worker that is stuck past the limit (in
+C code that the timer cannot interrupt), measured on the worker's CPU time (/proc/PID/stat).  The
+parent's wall clock is only a safety net (SAFETY_FACTOR times the limit, plus SAFETY_SECONDS): a worker
+that starved that long is retried once in a fresh worker.  A time-out measured in CPU time is final
+(it would only happen again); a crashed worker's task is retried once in a fresh worker, then reported;
+the session (and its other workers) carries on.
 
 Tasks are plain functions ``fn(context, *args)``; the :class:`WorkerContext` holds the session's
 reference table (entries defined with :meth:`Session.define` travel to a worker once, the first
@@ -35,6 +40,11 @@ from examcheck.limits import DEFAULT_MEMORY_MB, CheckFailed, LimitExceeded, Limi
 _HEADER = struct.Struct("!Q")
 CAN_FORK = hasattr(os, "fork")
 WATCHDOG_SECONDS = 0.5
+CPU_GRACE = 1.25      # the parent kills a worker whose task used this times its limit in CPU time, plus:
+CPU_GRACE_SECONDS = 0.25
+SAFETY_FACTOR = 10.0  # ... and, whatever the CPU time, after this times the limit on the clock, plus:
+SAFETY_SECONDS = 5.0
+CPU_TIMER_REPEAT = 0.05  # the worker's CPU timer fires again after this (CPU) time if a task swallowed it
 
 
 # ----------------------------------------------------------------------------- outcomes
@@ -61,7 +71,7 @@ class Task:
     seconds: float = Limits().seconds
     needs: tuple = ()          # keys of the reference table this task reads
     tag: Any = None            # the caller's handle, returned with the outcome
-    retry: bool = True         # retry once in a fresh worker after a crash or a time-out
+    retry: bool = True         # retry once in a fresh worker after a crash (or a starved worker)
 
 
 @dataclass
@@ -170,10 +180,17 @@ def _limit_memory(memory_mb: int) -> None:
         pass
 
 
+class CpuTimeUp(BaseException):
+    """Raised in a worker when its task's CPU time reaches the limit (a BaseException: task code that
+    catches Exception does not swallow it)."""
+
+
 def run_task(context: WorkerContext, fn: Callable, args: tuple) -> tuple:
     """Run one task and say how it ended, as a picklable reply."""
     try:
         return ("ok", fn(context, *args))
+    except CpuTimeUp:
+        return ("limit", "time")
     except MemoryError:
         return ("limit", "memory")
     except RecursionError:
@@ -192,12 +209,55 @@ def in_worker() -> bool:
     return os.environ.get(WORKER_ENV) == str(os.getpid())
 
 
+class _CpuTimer:
+    """The worker's limit on a task's CPU time (ITIMER_PROF counts this process's user and system time)."""
+
+    def __init__(self):
+        self.armed = False
+        self.usable = hasattr(signal, "setitimer") and hasattr(signal, "SIGPROF")
+        if self.usable:
+            signal.signal(signal.SIGPROF, self._fire)
+
+    def _fire(self, signum, frame):
+        if self.armed:
+            raise CpuTimeUp
+
+    def run(self, context: WorkerContext, fn: Callable, args: tuple, seconds: float | None) -> tuple:
+        try:
+            if self.usable and seconds:
+                self.armed = True
+                signal.setitimer(signal.ITIMER_PROF, seconds, CPU_TIMER_REPEAT)
+            try:
+                return run_task(context, fn, args)
+            finally:
+                self._disarm()
+        except CpuTimeUp:  # fired between the task's end and the disarming
+            self._disarm()
+            return ("limit", "time")
+
+    def _disarm(self) -> None:
+        self.armed = False
+        if self.usable:
+            signal.setitimer(signal.ITIMER_PROF, 0)
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """A process's CPU time so far (user + system), or None where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, context: WorkerContext) -> None:
     os.environ[WORKER_ENV] = str(os.getpid())
     _die_with_parent(parent)
     faulthandler.disable()  # a crash is reported by the parent, not dumped onto its terminal
     _limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    timer = _CpuTimer()
     while True:
         try:
             message = _read_message(task_fd, None)
@@ -205,9 +265,10 @@ def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, cont
             message = None
         if message is None:
             os._exit(0)
-        fn, args, definitions = message
+        fn, args, definitions, shared, seconds = message
         context.table.update(definitions)
-        reply = run_task(context, fn, args)
+        context.data.update(shared)
+        reply = timer.run(context, fn, args, seconds)
         try:
             body = pickle.dumps(reply)
         except Exception:  # noqa: BLE001 - an unpicklable result is a bug too
@@ -229,6 +290,7 @@ class _Worker:
     to_child: int
     from_child: int
     known: set = field(default_factory=set)
+    shared: set = field(default_factory=set)
 
 
 class Session:
@@ -268,6 +330,17 @@ class Session:
         """An entry of the reference table; a worker receives it once, with the first task that needs it."""
         self.table[key] = value
 
+    def share(self, name: str, value) -> None:
+        """An entry of the session's data (context.data in every worker); workers started before it was
+        shared receive it with their next task."""
+        self.data[name] = value
+        for worker in self._workers:
+            worker.shared.discard(name)
+
+    def bounded(self, fn, *args, limits: Limits = Limits()):
+        """fn(*args) in one of this session's workers, as run_bounded (LimitExceeded, CheckFailed)."""
+        return run_bounded(fn, *args, limits=limits, session=self)
+
     @property
     def pids(self) -> list[int]:
         return [w.pid for w in self._workers]
@@ -288,7 +361,7 @@ class Session:
         yield from self._run_forked(iter(tasks))
 
     def _run_forked(self, tasks: Iterator[Task]) -> Iterator[tuple[Task, Outcome]]:
-        busy: dict[int, tuple[_Worker, Task, int, float]] = {}  # fd -> (worker, task, attempt, deadline)
+        busy: dict[int, list] = {}  # fd -> [worker, task, attempt, deadline, started, CPU time at start]
         try:
             yield from self._loop(tasks, busy)
         finally:  # abandoned part-way (an error, Ctrl-C): workers still busy would answer the next caller
@@ -311,28 +384,30 @@ class Session:
                 else:
                     break
                 worker = self._fresh_worker(busy) if attempt == 2 else self._idle_worker(busy)
+                cpu = _cpu_seconds(worker.pid)
                 if self._send(worker, task):
-                    busy[worker.from_child] = (worker, task, attempt, time.monotonic() + task.seconds)
+                    now = time.monotonic()
+                    busy[worker.from_child] = [worker, task, attempt, now + task.seconds, now, cpu]
                 else:
                     yield from self._failed(worker, task, attempt, retries, "crash", "could not reach its worker")
             if not busy:
                 return
             now = time.monotonic()
-            wait = max(0.0, min(deadline for _, _, _, deadline in busy.values()) - now)
+            wait = max(0.0, min(entry[3] for entry in busy.values()) - now)
             try:
                 ready = select.select(list(busy), [], [], wait)[0]
             except InterruptedError:
                 ready = []
             for fd in ready:
-                worker, task, attempt, deadline = busy.pop(fd)
+                worker, task, attempt, deadline, *_ = busy.pop(fd)
                 try:
                     reply = _read_message(fd, max(deadline, time.monotonic() + 1.0))
                 except TimeoutError:
                     reply = "time"
                 except Exception:  # noqa: BLE001 - a garbled reply is a crash
                     reply = None
-                if reply == "time":
-                    yield from self._failed(worker, task, attempt, retries, "time")
+                if reply == "time":  # a reply begun but not finished
+                    yield from self._failed(worker, task, attempt, retries, "starved")
                 elif reply is None:
                     yield from self._failed(worker, task, attempt, retries, "crash", self._death(worker))
                 else:
@@ -340,20 +415,40 @@ class Session:
                         self._stop(worker)  # it exits by itself; reap it
                     yield task, _outcome(reply)
             now = time.monotonic()
-            for fd, (worker, task, attempt, deadline) in list(busy.items()):
-                if now >= deadline:
+            for fd, entry in list(busy.items()):
+                worker, task, attempt, deadline, started, cpu = entry
+                if now < deadline:
+                    continue
+                verdict, entry[3] = self._past_deadline(worker, task, now, started, cpu)
+                if verdict is not None:
                     del busy[fd]
-                    yield from self._failed(worker, task, attempt, retries, "time")
+                    yield from self._failed(worker, task, attempt, retries, verdict)
+
+    @staticmethod
+    def _past_deadline(worker: _Worker, task: Task, now: float, started: float, cpu: float | None):
+        """(None, the next deadline) while the task may go on; ("time", 0) if it used its limit in CPU time
+        (a final verdict), ("starved", 0) past the safety net on the clock, or with no CPU measure."""
+        used = _cpu_seconds(worker.pid)
+        if cpu is None or used is None:
+            return "starved", 0.0
+        used -= cpu
+        allowed = task.seconds * CPU_GRACE + CPU_GRACE_SECONDS
+        if used >= allowed:
+            return "time", 0.0
+        if now - started >= task.seconds * SAFETY_FACTOR + SAFETY_SECONDS:
+            return "starved", 0.0
+        return None, now + max(0.05, allowed - used)
 
     def _failed(self, worker: _Worker, task: Task, attempt: int, retries: deque, kind: str, detail: str = ""):
-        """The worker timed out or died: replace it; retry the task once, or report it."""
+        """The worker died, or ran past its limit: replace it; retry a crash or a starved task once, or report
+        it (a time-out in CPU time is final: it would only happen again)."""
         self._stop(worker)
         if kind == "crash":
             self.crashes += 1
-        if task.retry and attempt == 1:
+        if task.retry and attempt == 1 and kind != "time":
             retries.append(task)
             return
-        yield task, Outcome("limit", what="time") if kind == "time" else Outcome("crash", detail=detail)
+        yield task, Outcome("limit", what="time") if kind in ("time", "starved") else Outcome("crash", detail=detail)
 
     # workers ----------------------------------------------------------------------------------
 
@@ -391,17 +486,19 @@ class Session:
                 os._exit(1)
         os.close(task_read)
         os.close(result_write)
-        worker = _Worker(pid, task_write, result_read, known=set(self.table))
+        worker = _Worker(pid, task_write, result_read, known=set(self.table), shared=set(self.data))
         self._workers.append(worker)
         return worker
 
     def _send(self, worker: _Worker, task: Task) -> bool:
         missing = {key: self.table[key] for key in task.needs if key not in worker.known and key in self.table}
+        shared = {name: value for name, value in self.data.items() if name not in worker.shared}
         try:
-            _write_all(worker.to_child, pickle.dumps((task.fn, task.args, missing)))
+            _write_all(worker.to_child, pickle.dumps((task.fn, task.args, missing, shared, task.seconds)))
         except (BrokenPipeError, OSError):
             return False
         worker.known.update(missing)
+        worker.shared.update(shared)
         return True
 
     def _death(self, worker: _Worker) -> str:

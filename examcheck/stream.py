@@ -6,6 +6,11 @@ nothing is left behind even after SIGKILL).  With --resume it is a state file be
 (`.NAME.examcheck-resume`): a manifest of finished files by content hash, with their outcomes;
 each window of files is committed at once, so an interrupted run (Ctrl-C, SIGKILL) resumes
 without regrading them.  The output itself is written only at the end, atomically.
+
+A resumed run keeps only the outcomes of files that are still among its inputs with the same
+content (an edited, renamed or removed file leaves no stale report behind), so its output is that
+of a fresh run on the current inputs.  The state file is held with an exclusive flock while a run
+uses it: a second run with the same -o and --resume is refused (ResumeBusy), never interleaved.
 """
 
 from __future__ import annotations
@@ -22,6 +27,10 @@ from examcheck.model import FollowThroughResult, PartResult, ProblemResult, Repo
 from examcheck.yamlio import InputError
 
 SCHEMA = 1
+
+
+class ResumeBusy(Exception):
+    """Another run holds this resume state (the same -o with --resume, still running)."""
 
 
 def state_path(output: str | os.PathLike) -> Path:
@@ -66,9 +75,12 @@ def report_record(report: Report) -> str:
     }, ensure_ascii=False)
 
 
+_STATUS = {status.value: status for status in Status}
+
+
 def report_from_record(text: str) -> Report:
     data = json.loads(text)
-    problems = [ProblemResult(p["id"], [PartResult(q[0], Status(q[1]), *q[2:10],
+    problems = [ProblemResult(p["id"], [PartResult(q[0], _STATUS[q[1]], *q[2:10],
                                                    follow_through=FollowThroughResult.from_dict(q[10] if len(q) > 10 else None))
                                         for q in p["parts"]])
                 for p in data["problems"]]
@@ -95,6 +107,8 @@ class ReportStore:
     def __init__(self, path: Path | None = None, run: str = ""):
         self.path = path
         self.resumed = 0
+        self.dropped = 0  # outcomes of an earlier run whose files changed, moved or went since
+        self._lock = _lock_state(path) if path is not None else -1
         self._db = sqlite3.connect(str(path) if path is not None else "", isolation_level=None)
         self._db.execute("PRAGMA synchronous = NORMAL")
         if path is not None:
@@ -105,6 +119,7 @@ class ReportStore:
                                                  student TEXT, source TEXT, data TEXT);
             CREATE INDEX IF NOT EXISTS by_file ON outcomes (file, hash);
             CREATE INDEX IF NOT EXISTS by_student ON outcomes (kind, student, source, seq);
+            CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, data TEXT);
         """)
         stamp = f"{SCHEMA}:{run}"
         found = self._db.execute("SELECT value FROM meta WHERE key = 'run'").fetchone()
@@ -112,6 +127,7 @@ class ReportStore:
             self.changed = found is not None  # a state file of another run (other problems, limits or version)
             self._db.execute("BEGIN")
             self._db.execute("DELETE FROM outcomes")
+            self._db.execute("DELETE FROM verdicts")
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('run', ?)", (stamp,))
             self._db.execute("COMMIT")
         else:
@@ -127,6 +143,46 @@ class ReportStore:
         if self._finished is None:
             self._finished = set(self._db.execute("SELECT file, hash FROM outcomes").fetchall())
         return bool(digest) and (_storable(file), digest) in self._finished
+
+    def verdict(self, key: str):
+        """A verdict this run (or the interrupted one it resumes) already found for this answer key, or None."""
+        from examcheck.cache import _verdict_from
+
+        row = self._db.execute("SELECT data FROM verdicts WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        try:
+            return _verdict_from(row[0], 0.0)
+        except (ValueError, TypeError, RecursionError):
+            return None
+
+    def add_verdicts(self, found: list) -> None:
+        """(answer key, Verdict) pairs, committed at once: the checks of a window are durable as they finish,
+        not only when the window's files are."""
+        rows = [(key, json.dumps({"score": v.score, "status": str(v.status), "feedback": v.feedback, "note": v.note,
+                                  "interpreted": v.interpreted, "seconds": 0.0}))
+                for key, v in found if v.note != "internal_error"]
+        if rows:
+            self._db.execute("BEGIN")
+            self._db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?)", rows)
+            self._db.execute("COMMIT")
+
+    def keep_only(self, current: dict[str, str]) -> None:
+        """Forget every outcome of an earlier run that is not of a current input (file -> content hash) as it
+        is now, and any second outcome of one file; outcomes not of a file (bugs met before grading) go too:
+        this run meets them again."""
+        self._db.execute("BEGIN")
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS current (file TEXT, hash TEXT, PRIMARY KEY (file, hash))")
+        self._db.execute("DELETE FROM current")
+        self._db.executemany("INSERT OR IGNORE INTO current VALUES (?, ?)",
+                             ((_storable(f), d) for f, d in current.items() if d))
+        before = self._db.execute("SELECT count(*) FROM outcomes WHERE file != ''").fetchone()[0]
+        self._db.execute("DELETE FROM outcomes WHERE file = '' OR (file, hash) NOT IN (SELECT file, hash FROM current)")
+        self._db.execute("DELETE FROM outcomes WHERE seq NOT IN (SELECT min(seq) FROM outcomes GROUP BY file, hash)")
+        after = self._db.execute("SELECT count(*) FROM outcomes").fetchone()[0]
+        self._db.execute("COMMIT")
+        self.dropped = before - after
+        self._finished = None
 
     def add(self, window: list[tuple[str, str, Report | InputError | InternalError]]) -> None:
         """One window of outcomes, committed at once."""
@@ -162,10 +218,43 @@ class ReportStore:
 
     def close(self, finished: bool = False) -> None:
         """finished: the output is written, so a resume state has done its work and goes."""
+        empty = self.path is not None and not finished and self.count_all() == 0
         self._db.close()
-        if finished and self.path is not None:
+        if (finished or empty) and self.path is not None:  # removed while still locked: no other run reuses it
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        if self._lock >= 0:
+            os.close(self._lock)
+            self._lock = -1
+
+    def count_all(self) -> int:
+        """Outcomes and verdicts kept: progress a resume would use."""
+        return sum(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("outcomes", "verdicts"))
+
+
+def _lock_state(path: Path) -> int:
+    """An exclusive flock on the state file (created if need be), held until close; ResumeBusy if another
+    run holds it.  The lock is taken on the file the name still names (a finishing run removes it)."""
+    import fcntl
+
+    for _ in range(20):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise ResumeBusy(f"{path}: another examcheck run is using this resume state (the same -o with --resume); "
+                             "wait for it to finish, or write to another -o") from None
+        except OSError:
+            return fd  # no flock on this file system: unlocked, as before
+        try:
+            same = os.path.samestat(os.fstat(fd), os.stat(path))
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # removed by the run that finished meanwhile: lock the new one
+    raise ResumeBusy(f"{path}: the resume state keeps being replaced by another run")
 
 
 class Reports:

@@ -57,20 +57,60 @@ def scan_task(context, path: str) -> ScannedSheet | InputError:
     from examcheck.schema import ValidationFailed
 
     try:
-        return scan_sheet(load_sheet(Path(path)), context.data["sets"])
+        scan = scan_sheet(load_sheet(Path(path)), context.data["sets"])
     except ValidationFailed as exc:
         if len(exc.errors) == 1:
             return exc.errors[0]
         return InputError(str(path), exc.errors[0].line, "; ".join(e.message for e in exc.errors))
     except InputError as exc:
         return exc
+    add_answer_keys(context, scan)
+    return scan
+
+
+def add_answer_keys(context, scan: ScannedSheet) -> None:
+    """The dedup and cache key of every answer that may need an answer test, made here in the worker (the
+    parent only looks them up); each part's fingerprint is made once per worker."""
+    from examcheck.cache import answer_key, part_fingerprint
+    from examcheck.grading import present
+
+    sets = context.data["sets"]
+    found = context.data.get("fingerprints")
+    if found is None or found[0] is not sets:
+        found = context.data["fingerprints"] = (sets, {})
+    fingerprints = found[1]
+    problem_set = sets[scan.exam_index]
+    for (problem_id, part_id), answer in scan.answers.items():
+        problem = problem_set.problem(problem_id)
+        part = problem.part(part_id) if problem is not None else None
+        if part is None or part.answer == "text" or not present(answer):
+            continue
+        fingerprint = fingerprints.get(id(part))
+        if fingerprint is None:
+            fingerprint = fingerprints[id(part)] = part_fingerprint(problem_set, problem, part)
+        scan.keys[(problem_id, part_id)] = answer_key(fingerprint, answer.value)
 
 
 def check_problem_task(context, set_index: int, problem_index: int):
+    """(input errors: parts whose reference cannot be computed, findings): the references are computed
+    once, here, for both (no check runs on a problem file with such errors)."""
+    from examcheck.bugs import InternalError
     from examcheck.checking import check_problem
 
     problem_set = context.data["sets"][set_index]
-    return check_problem(problem_set, problem_set.problems[problem_index], resolver(context))
+    problem = problem_set.problems[problem_index]
+    errors = []
+    for part in problem.parts:
+        try:
+            resolver(context).reference(problem, part)
+        except InternalError:
+            continue  # a bug, not the problem file's fault: check_problem meets it again and reports it as one
+        except ProblemError as exc:
+            errors.append(InputError(problem_set.source, part.line or problem.line,
+                                     f"{problem_set.exam}/{problem.id}.{part.id}: cannot compute the reference: {exc}"))
+    if errors:
+        return errors, []
+    return [], check_problem(problem_set, problem, resolver(context))
 
 
 def solve_task(context, set_index: int, problem_index: int):

@@ -72,7 +72,7 @@ def test_time_limit_kills_a_runaway_check():
     with pytest.raises(LimitExceeded) as info:
         run_bounded(_spin, limits=Limits(seconds=0.3))
     assert info.value.what == "time"
-    assert time.monotonic() - start < 2
+    assert time.monotonic() - start < 0.3 * 10 + 5  # CPU time: under load the clock runs longer (the safety net)
 
 
 def test_memory_and_recursion_are_named_apart():
@@ -126,12 +126,12 @@ def test_the_pool_survives_a_crash_and_keeps_its_other_workers(tmp_path):
         assert len(session.pids) <= 2
 
 
-def test_a_timed_out_task_is_retried_then_reported_and_others_finish():
+def test_a_timed_out_task_is_reported_and_others_finish():
     tasks = [Task(_spin, seconds=0.3, tag="slow")] + [Task(_answer, tag=i) for i in range(5)]
     with Session(2) as session:
         start = time.monotonic()
         outcomes = {task.tag: outcome for task, outcome in session.run_many(tasks)}
-        assert time.monotonic() - start < 3
+        assert time.monotonic() - start < 0.3 * 10 + 5
     assert outcomes["slow"].kind == "limit" and outcomes["slow"].what == "time"
     assert all(outcomes[i].value == 42 for i in range(5))
 

@@ -61,19 +61,24 @@ def num(x: float):
 
 
 def report_dict(report: Report, reveal: bool = True) -> dict:
-    """The stable JSON report."""
+    """The stable JSON report (each sum made once: this runs for every file of a batch)."""
     problems = []
+    total = possible = 0.0
     for problem in report.problems:
         parts = []
+        score = max_score = 0.0
         for part in problem.parts:
             parts.append({"id": part.id, "status": str(part.status), "score": part.score, "max_score": part.max_score,
                           "given": part.given, "expected": part.expected if reveal else None, "feedback": part.feedback,
                           "interpreted": part.interpreted, "note": part.note,
                           "follow_through": _follow_through(part.follow_through, reveal)})
-        problems.append({"id": problem.id, "score": num(problem.score), "max_score": num(problem.max_score),
-                         "parts": parts})
-    return {"student": report.student, "exam": report.exam, "score": num(report.score),
-            "max_score": num(report.max_score), "problems": problems, "source": report.source,
+            score += part.score
+            max_score += part.max_score
+        total += score
+        possible += max_score
+        problems.append({"id": problem.id, "score": num(score), "max_score": num(max_score), "parts": parts})
+    return {"student": report.student, "exam": report.exam, "score": num(total),
+            "max_score": num(possible), "problems": problems, "source": report.source,
             "warnings": report.warnings}
 
 

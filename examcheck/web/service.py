@@ -17,7 +17,6 @@ from examcheck.limits import CheckFailed, LimitExceeded, Limits
 from examcheck.model import Part, PartResult, Problem, ProblemSet
 from examcheck.parsing import MAX_TEXT
 from examcheck.reference import ProblemError, Resolver
-from examcheck.sandbox import run_bounded
 from examcheck.values import show
 from examcheck.web.reading import Reading, read_answer
 
@@ -120,7 +119,7 @@ class ExamService:
         if ref is None:
             return Reading(False, message="this part cannot be checked: the problem file is at fault")
         try:
-            return run_bounded(read_answer, part.answer, text, ref.options, limits=self.limits)
+            return self._engine().session.bounded(read_answer, part.answer, text, ref.options, limits=self.limits)
         except LimitExceeded as exc:
             return Reading(False, message=f"too complex to check: over the {exc.what} limit")
         except CheckFailed:
