@@ -67,32 +67,33 @@ def figures_text(x: Fraction, figures: int, strip_to: int | None = None) -> str:
     return f"{sign}{mantissa}e{e:+03d}"
 
 
-def _candidates(x: Fraction, rule: Precision):
+def _candidates(x: Fraction, rule: Precision, extra: int = 0):
     if rule.kind == "decimals":
         n = max(int(rule.value), 0)
-        yield fixed_text(x, n)
-        yield from (figures_text(x, k) for k in range(6, MAX_FIGURES + 1, 2))
+        yield fixed_text(x, n + extra)
+        yield from (figures_text(x, k) for k in range(6 + extra, MAX_FIGURES + 1, 2))
     elif rule.kind == "sigfigs":
-        n = max(int(rule.value), 1)
+        n = max(int(rule.value), 1) + extra
         yield figures_text(x, n)
         yield from (figures_text(x, k) for k in range(n + 1, MAX_FIGURES + 1))
     elif rule.kind == "default":
-        least = max(rule.min_sigfigs, 1)
+        least = max(rule.min_sigfigs, 1) + extra
         for k in range(max(6, least), MAX_FIGURES + 1):
             yield figures_text(x, k, strip_to=least)
     else:  # rtol, atol, exact: as few figures as pass (an exact part accepts no decimal of an inexact value)
-        for k in range(6, MAX_FIGURES + 1):
-            yield figures_text(x, k, strip_to=1)
+        for k in range(max(6, 1 + extra), MAX_FIGURES + 1):
+            yield figures_text(x, k, strip_to=1 + extra)
 
 
-def number_text(value, rule: Precision) -> str | None:
+def number_text(value, rule: Precision, extra: int = 0) -> str | None:
     """A numeric reference as a decimal that the part's rule accepts, or None (not a finite real number,
-    or no decimal of up to MAX_FIGURES figures passes, as under `exact` for an irrational value)."""
+    or no decimal of up to MAX_FIGURES figures passes, as under `exact` for an irrational value).
+    extra: figures beyond the rule's (to tell the elements of a set apart)."""
     try:
         r = as_exact(value)
     except (NotANumber, TypeError, ValueError, ArithmeticError):
         return None
-    for text in _candidates(r.value, rule):
+    for text in _candidates(r.value, rule, extra):
         written = read_written_number(text)
         if written is None:
             continue
@@ -117,7 +118,7 @@ def _is_exact(value) -> bool:
     return isinstance(value, sp.Basic) and not value.atoms(sp.Float)
 
 
-def leaf_text(value, rule: Precision, rounded: str = "") -> str:
+def leaf_text(value, rule: Precision, rounded: str = "", extra: int = 0) -> str:
     """One number of a reference.  rounded: "" keeps exact spellings (2, 1/3, ln(2)/4 ≈ 0.173287); "entries"
     (decimals/sigfigs parts) keeps integers and the exact spelling of an irrational beside its rounding
     (σ(-1/2)/2 ≈ 0.189); "decimals" keeps integers and shows all else as decimals (a family that displays
@@ -131,9 +132,9 @@ def leaf_text(value, rule: Precision, rounded: str = "") -> str:
     if exact and (isinstance(value, int) or value.is_Integer or (value.is_Rational and not rounded)):
         return text  # 2, 1/4, 1/3: an exact spelling, which every rule accepts
     if exact and " ≈ " in text:  # ln(2)/4 ≈ 0.173287: the approximation at the rule's figures
-        decimal = number_text(value, rule)
+        decimal = number_text(value, rule, extra)
         return f"{text.split(' ≈ ')[0]} ≈ {decimal}" if decimal else text
-    decimal = number_text(value, rule)
+    decimal = number_text(value, rule, extra)
     return decimal if decimal is not None else text
 
 
@@ -149,6 +150,17 @@ def reference_text(value, rule: Precision, rounded: str = "") -> str:
     if isinstance(value, (tuple, str)) or value is None:
         return show(value)
     return leaf_text(value, rule, rounded)
+
+
+def set_text(elements: list, rule: Precision, rounded: str = "") -> str:
+    """The elements of a set reference, each at the rule's figures, with more figures where two distinct
+    elements would otherwise be shown alike (a set shown as {0.001, 0.001} could not be copied)."""
+    texts = [reference_text(e, rule, rounded) for e in elements]
+    for extra in range(1, MAX_FIGURES):
+        if len(set(texts)) == len(texts) or not all(_is_number(e) for e in elements):
+            break
+        texts = [leaf_text(e, rule, rounded, extra) for e in elements]
+    return "[" + ", ".join(texts) + "]"
 
 
 def all_numeric(value) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from examcheck.answers import AnswerSheet, WrittenAnswer, choose_set, split_parts
 from examcheck.answertests import PARTIAL, Verdict, run_test
-from examcheck.figures import all_numeric, reference_text
+from examcheck.figures import all_numeric, reference_text, set_text
 from examcheck.limits import describe_limit
 from examcheck.model import Part, PartResult, ProblemResult, ProblemSet, Report, Status
 from examcheck.reference import PartReference
@@ -55,7 +55,10 @@ def expected_text(part: Part, value, exact_value=None) -> str:
     mode = ("all" if part.answer == "number" else "entries") if rounded else ""
     if exact_value is not None and exact_value is not value and all_numeric(exact_value) and all_numeric(value):
         value, mode = exact_value, mode if mode == "all" else "decimals"  # a display of decimals, from the exact value
-    text = reference_text(value, rule, mode)
+    if part.answer == "set" and isinstance(value, list):
+        text = set_text(value, rule, mode)
+    else:
+        text = reference_text(value, rule, mode)
     return f"{text} ({rule.describe()})" if rounded and all_numeric(value) else text
 
 
