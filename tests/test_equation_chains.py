@@ -37,7 +37,8 @@ def values(draw):
 
 
 def decimal(value: sp.Expr, figures: int) -> str:
-    return f"{float(value):.{figures}g}" if abs(float(value)) >= 1e-4 else sp.sstr(sp.N(value, figures))
+    """value rounded to `figures` significant figures, trailing zeros kept (1.00 claims 3 figures, 1 only one)."""
+    return f"{float(value):#.{figures}g}".rstrip(".")
 
 
 labels = st.sampled_from(["", "p = ", "p_0 = ", "a = ", "H(P) = ", "dL/dw = "])
