@@ -157,6 +157,7 @@ class VerdictCache:
         self.hits = self.misses = self.rejected = 0
         self.warned = False
         self.readable = self.writable = False
+        self.problem = ""  # why the cache cannot be read (or written), for `examcheck cache stats`
         self._pending: list[tuple[str, str, str]] = []
         self._db: sqlite3.Connection | None = None
         self._secret = b""
@@ -172,6 +173,8 @@ class VerdictCache:
     # faults become misses, with one warning ----------------------------------------------------
 
     def _fault(self, message: str, reading: bool = True) -> None:
+        if not self.problem or (reading and self.readable):
+            self.problem = message
         if not self.warned:
             self.warned = True
             self.warn(f"verdict cache {self.folder}: {message}; checking without it")
@@ -332,11 +335,17 @@ class VerdictCache:
         if self.readable and self._db is not None:
             try:
                 entries = self._db.execute("SELECT count(*) FROM verdicts").fetchone()[0]
-            except sqlite3.Error:
+            except (sqlite3.Error, OSError) as exc:  # the first page read, a later one is damaged
                 entries = 0
-        size = sum(p.stat().st_size for p in (path.parent.glob(DB_NAME + "*") if path else []) if p.is_file())
+                self._fault(f"cannot be read ({exc})")
+        elif self.readable:
+            self._fault("cannot be read (it is not open)")
+        try:
+            size = sum(p.stat().st_size for p in (path.parent.glob(DB_NAME + "*") if path else []) if p.is_file())
+        except OSError:
+            size = 0
         return {"folder": str(self.folder) if self.folder else None, "entries": entries, "bytes": size,
-                "readable": self.readable, "writable": self.writable}
+                "readable": self.readable, "writable": self.writable, "problem": self.problem}
 
     def clear(self) -> int:
         """Remove every entry; the number removed."""

@@ -16,6 +16,7 @@ from examcheck.render import names as render_names
 
 EXIT_FINDINGS = 1
 EXIT_INPUT = 2
+EXIT_CLOSED_PIPE = 141  # 128 + SIGPIPE: what the shell reports for any tool whose reader stopped early (| head)
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -129,9 +130,19 @@ def _student_view(problem_set, student, attempt):
 class _Main(click.Group):
     """Any exception that escapes a command is a bug: said so, its traceback kept in a file, exit 70."""
 
+    def make_context(self, *args, **kwargs):
+        try:  # --help and --version write while the arguments are read
+            return super().make_context(*args, **kwargs)
+        except OSError as exc:
+            if _closed_pipe(exc):
+                _leave_quietly()
+            raise
+
     def invoke(self, ctx):
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a reader that stopped early is seen here, not as noise at interpreter exit
+            return result
         except KeyboardInterrupt:  # Ctrl-C at any moment: exit 130, never click's "Aborted!" with exit 1
             hint = " (run again with --resume to continue)" if "--resume" in sys.argv[1:] else ""
             click.echo(f"interrupted; no output was written{hint}", err=True)
@@ -139,7 +150,9 @@ class _Main(click.Group):
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit,
                 GeneratorExit):
             raise
-        except Exception:  # noqa: BLE001 - reported as the bug it is
+        except Exception as exc:  # noqa: BLE001 - reported as the bug it is
+            if _closed_pipe(exc):
+                _leave_quietly()
             import traceback
 
             from examcheck.bugs import EXIT_INTERNAL, from_traceback
@@ -147,6 +160,28 @@ class _Main(click.Group):
             bug = from_traceback("examcheck " + " ".join(sys.argv[1:])[:200], traceback.format_exc())
             click.echo(f"error: {bug}", err=True)
             ctx.exit(EXIT_INTERNAL)
+
+
+def _closed_pipe(exc: BaseException) -> bool:
+    """The reader of stdout/stderr went away (`examcheck grade ... | head -1`): normal shell usage, not a bug."""
+    import errno
+
+    seen = 0
+    while exc is not None and seen < 20:
+        if isinstance(exc, BrokenPipeError) or (isinstance(exc, OSError) and exc.errno == errno.EPIPE):
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+def _leave_quietly() -> None:
+    """Exit 141 (as a process stopped by SIGPIPE), silently: output still buffered goes to /dev/null."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, stream.fileno())
+            os.close(null)
+    sys.exit(EXIT_CLOSED_PIPE)
 
 
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"]})
@@ -157,7 +192,8 @@ def main() -> None:
     \b
     Exit codes: 0 success; 1 findings (check), or a score under --fail-under;
     2 usage or input errors (file:line: what was expected); 70 internal error:
-    a bug in examcheck, never a fault of the input, with its traceback file named.
+    a bug in examcheck, never a fault of the input, with its traceback file named;
+    141 the reader of the output stopped early (`| head`), silently.
     """
 
 
@@ -726,11 +762,13 @@ def cache_stats(folder) -> None:
     """Entries and size of the cache in FOLDER (default: $XDG_CACHE_HOME/examcheck)."""
     from examcheck.cache import VerdictCache, default_cache_dir
 
-    store = VerdictCache(folder or default_cache_dir(), warn=lambda m: click.echo(f"warning: {m}", err=True))
+    store = VerdictCache(folder or default_cache_dir())
     info = store.stats()
     store.close()
+    if not info["readable"]:
+        _fail_input([f"verdict cache {info['folder']}: {info['problem'] or 'cannot be read'}"])
     click.echo(f"{info['folder']}: {info['entries']} verdict(s), {info['bytes']} bytes"
-               + ("" if info["writable"] else " (read-only)"))
+               + ("" if info["writable"] else f" (read-only: {info['problem']})" if info["problem"] else " (read-only)"))
 
 
 @cache_group.command(name="clear")
@@ -739,9 +777,15 @@ def cache_clear(folder) -> None:
     """Remove every verdict from the cache in FOLDER."""
     from examcheck.cache import VerdictCache, default_cache_dir
 
-    store = VerdictCache(folder or default_cache_dir(), warn=lambda m: click.echo(f"warning: {m}", err=True))
+    store = VerdictCache(folder or default_cache_dir())
+    info = store.stats()
+    if not info["readable"] or not info["writable"]:
+        store.close()
+        _fail_input([f"verdict cache {info['folder']}: {info['problem'] or 'cannot be cleared'}; nothing removed"])
     removed = store.clear()
     store.close()
+    if store.problem:
+        _fail_input([f"verdict cache {store.folder}: {store.problem}; nothing removed"])
     click.echo(f"{store.folder}: removed {removed} verdict(s)")
 
 

@@ -3,11 +3,11 @@ the engine), and a report assembled from the verdicts.  No processes, caches or 
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from examcheck.answers import AnswerSheet, WrittenAnswer, choose_set, split_parts
 from examcheck.answertests import PARTIAL, Verdict, run_test
+from examcheck.figures import all_numeric, reference_text, set_text
 from examcheck.limits import describe_limit
 from examcheck.model import Part, PartResult, ProblemResult, ProblemSet, Report, Status
 from examcheck.reference import PartReference
@@ -41,19 +41,25 @@ def internal_error_verdict(where: str) -> Verdict:
                    INTERNAL_ERROR)
 
 
-def expected_text(part: Part, value) -> str:
-    text = show(value)
+NUMERIC_KINDS = ("number", "vector", "matrix", "tuple", "set")
+
+
+def expected_text(part: Part, value, exact_value=None) -> str:
+    """The reference as shown to people, each number at the figures the part's rule asks for (examcheck.figures):
+    copying it earns the marks.  exact_value: the computed value behind a family's readable display (a
+    display of floats is shown from the exact value it rounds)."""
+    if part.answer not in NUMERIC_KINDS:
+        return show(value)
     rule = part.precision
-    if part.answer == "number" and rule.kind in ("decimals", "sigfigs"):
-        try:
-            number = float(value.evalf(30))
-        except (AttributeError, TypeError, ValueError):
-            return text
-        if math.isfinite(number):
-            digits = int(rule.value)
-            rounded = f"{number:.{digits}f}" if rule.kind == "decimals" else f"{number:.{digits}g}"
-            return f"{rounded} ({rule.describe()})"
-    return text
+    rounded = rule.kind in ("decimals", "sigfigs")
+    mode = ("all" if part.answer == "number" else "entries") if rounded else ""
+    if exact_value is not None and exact_value is not value and all_numeric(exact_value) and all_numeric(value):
+        value, mode = exact_value, mode if mode == "all" else "decimals"  # a display of decimals, from the exact value
+    if part.answer == "set" and isinstance(value, list):
+        text = set_text(value, rule, mode)
+    else:
+        text = reference_text(value, rule, mode)
+    return f"{text} ({rule.describe()})" if rounded and all_numeric(value) else text
 
 
 # ----------------------------------------------------------------------------- what the engine knows of a part

@@ -144,7 +144,7 @@ class Resolver:
         options = widen_vocabulary(options, value)
         shown = solution.display.get(part.result) if solution is not None and part.result else None
         ref = PartReference(value, options, solution, shown=shown)
-        ref.expected = bounded(_expected_text, part, ref.display, what="showing the expected answer")
+        ref.expected = bounded(_expected_text, part, ref.display, value, what="showing the expected answer")
         if with_mistakes:
             ref.mistakes = self.mistakes(problem, part, options, value)
         return ref
@@ -307,10 +307,10 @@ def _read_written(answer_type: str, written, options: Options):
         return "error", str(exc)
 
 
-def _expected_text(part: Part, value) -> str:
+def _expected_text(part: Part, value, exact_value=None) -> str:
     from examcheck.grading import expected_text
 
-    return expected_text(part, value)
+    return expected_text(part, value, exact_value)
 
 
 def _short(written, limit: int = 200) -> str:

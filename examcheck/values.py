@@ -49,10 +49,23 @@ def show(value) -> str:
     if isinstance(value, (int, str)):
         return str(value)
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return approx_text(value)
     if isinstance(value, sp.Basic):
         return show_expr(value)
     return str(value)
+
+
+def approx_text(value: float, least: int = 3) -> str:
+    """An approximate value to 6 significant figures, trailing zeros dropped, but never fewer than `least`
+    figures unless the shorter text is the value itself: 0.9000000005 is 0.900 (0.9 would claim 1 figure)."""
+    text = f"{value:.6g}"
+    if not math.isfinite(value) or float(text) == value:
+        return text
+    mantissa, _, exponent = f"{value:#.6g}".partition("e")
+    while mantissa.endswith("0") and len(mantissa.lstrip("-0.").replace(".", "")) > least:
+        mantissa = mantissa[:-1]
+    mantissa = mantissa.rstrip(".")
+    return mantissa + ("e" + exponent if exponent else "")
 
 
 def _terminating_decimal(value: sp.Rational) -> str | None:
@@ -74,11 +87,11 @@ def show_expr(expr: sp.Basic) -> str:
     if expr.is_Rational and not expr.is_Integer:
         return _terminating_decimal(expr) or sp.sstr(expr)
     if expr.is_Number and not expr.is_Integer and not expr.is_Rational:
-        return f"{float(expr):.6g}"
+        return approx_text(float(expr))
     if expr.is_number and not expr.is_Rational and not expr.free_symbols and not isinstance(expr, sp.logic.boolalg.Boolean):
         exact_text = readable(expr)
         try:
-            approx = f"{float(sp.N(expr, 20)):.6g}" if expr.is_real else exact_text
+            approx = approx_text(float(sp.N(expr, 20))) if expr.is_real else exact_text
         except (TypeError, ValueError):
             approx = exact_text
         if len(exact_text) > 24 or expr.is_Float:

@@ -139,6 +139,12 @@ def read(answer_type: str, student, options: Options) -> Read | Verdict:
 
 def run_test(answer_type: str, student, reference, options: Options) -> Verdict:
     _load()
+    from examcheck.answertests.equations import CHECKED_KINDS, conflicting_sides
+
+    if answer_type in CHECKED_KINDS:  # '0.5 = 0.659': two numbers that disagree are two answers, not one
+        conflict = conflicting_sides(student, options)
+        if conflict is not None:
+            return conflict
     return TESTS[answer_type](student, reference, options)
 
 

@@ -123,6 +123,8 @@ def judge_number(written, shown: str, reference, options: Options) -> Verdict:
     verdict = judge(s, r, rule.kind, rule.value, _decimals(written), _sigfigs(written), rule.min_sigfigs)
     if verdict.ok:
         how = "exactly" if same_value(s, r) else rule.describe()
+        if verdict.reason == "near_exact":
+            how = "within a relative 1e-6 (an exact spelling; the reference is " + _short(r) + ")"
         return correct(note=f"matches {how}", interpreted=shown)
     if verdict.reason == "insufficient_precision":
         return incorrect(f"insufficient precision: correct to the digits written, but this part is graded "

@@ -9,8 +9,8 @@ The rules (the README's "Trust" table says the same, with the reasons):
 
 =========  ===========================================================================================
 default    the answer must be right to the last digit written (|s - r| <= 1/2 unit in that place) and
-           written with at least ``min_sigfigs`` significant figures; an exact answer (1/3, sqrt(2))
-           must equal the reference
+           written with at least ``min_sigfigs`` significant figures; an exact spelling (9/10, 1/3,
+           sqrt(2)) must equal the reference within a relative ``EXACT_SPELLING_RTOL`` (1e-6)
 exact      s == r (rationals compared as rationals; other values to ``PROOF_DIGITS`` digits)
 decimals   s and r round to the same n decimals, and at least n decimals written
 sigfigs    s and r round to the same multiple of r's n-th significant figure; at least n figures written
@@ -20,6 +20,14 @@ atol       |s - r| <= t
 
 "Fewer figures written than the rule asks" is reported as insufficient precision, unless the
 value written is exactly the reference (``0.5`` for 1/2 under ``decimals: 3`` is right).
+
+Why 1e-6 for exact spellings under the default rule: a written decimal claims its digits, an exact
+spelling claims every digit.  A computed reference may carry a numerical stabiliser (Adam's
+eps = 1e-8 makes step 1 0.9000000005, not 9/10); ``0.900`` passes there, so ``9/10``, closer still,
+must pass too.  No default-rule decimal can claim more than the reference agrees with at 1e-6
+unless it writes 7 figures, and two different closed forms that happen to be close
+(sqrt(3)/10 = 0.17321 against ln(2)/4 = 0.17329, 5e-4 apart) are still told apart.  ``exact`` parts
+keep s == r: there the instructor has asked for the value itself.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ import sympy as sp
 
 DIGITS = 80
 PROOF_DIGITS = 100
+EXACT_SPELLING_RTOL = Fraction(1, 10 ** 6)  # default rule: how close an exact spelling (9/10) must be
 
 
 class NotANumber(ValueError):
@@ -156,7 +165,13 @@ def written_half_unit(decimals: int | None) -> Fraction | None:
 @dataclass(frozen=True)
 class Judgement:
     ok: bool
-    reason: str = ""  # "", "insufficient_precision", "not_exact"
+    reason: str = ""  # "", "insufficient_precision", "not_exact"; when ok: "" or "near_exact"
+
+
+def near_exact(s: Exact, r: Exact) -> bool:
+    """An exact spelling under the default rule: equal to r within a relative EXACT_SPELLING_RTOL."""
+    slack = (s.rel_error + r.rel_error) * max(abs(s.value), abs(r.value)) * 4
+    return abs(s.value - r.value) <= EXACT_SPELLING_RTOL * abs(r.value) + slack
 
 
 def judge(s: Exact, r: Exact, kind: str, amount, decimals: int | None, sigfigs: int | None,
@@ -188,7 +203,7 @@ def judge(s: Exact, r: Exact, kind: str, amount, decimals: int | None, sigfigs: 
         return Judgement(same_rounding(s.value, r.value, pow10(exponent10(r.value) - n + 1)))
     # default: as written, with at least min_sigfigs significant figures
     if not written:
-        return Judgement(False)
+        return Judgement(True, "near_exact") if near_exact(s, r) else Judgement(False)
     close_as_written = diff <= half_unit(decimals) + slack
     if (sigfigs or 0) < min_sigfigs:
         return Judgement(False, _short_reason(s, diff, decimals, slack))
@@ -226,4 +241,6 @@ def within_rule(s: Exact, candidate: Exact, kind: str, amount, decimals, sigfigs
     if kind in ("rtol", "atol", "decimals", "sigfigs"):
         return judge(s, candidate, kind, amount, None, None, min_sigfigs).ok or (
             decimals is not None and diff <= half_unit(decimals))
-    return decimals is not None and diff <= half_unit(decimals)
+    if decimals is None:
+        return near_exact(s, candidate)
+    return diff <= half_unit(decimals)

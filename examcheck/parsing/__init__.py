@@ -25,7 +25,7 @@ from examcheck.parsing.errors import (  # noqa: F401 - the public interface
 from examcheck.parsing.grammar import CLOSERS, Parser, number_value, split_name  # noqa: F401
 from examcheck.parsing.normal import strip_math_delimiters
 from examcheck.parsing.numbers import WrittenNumber, WrittenSet, read_written_number, shown_text  # noqa: F401
-from examcheck.parsing.tokens import Tokenizer, normalise, right_hand_side
+from examcheck.parsing.tokens import Tokenizer, equation_sides, normalise, right_hand_side
 from examcheck.parsing.units import UNIT_WORDS
 from examcheck.parsing.vocabulary import CONSTANTS, FUNCTIONS, Vocabulary, canonical_name  # noqa: F401
 
@@ -63,6 +63,16 @@ def prepare(text: str, vocab: Vocabulary | None = None) -> str:
     if len(text) > MAX_TEXT:
         raise TooComplex(f"answer is longer than {MAX_TEXT} characters")
     return drop_unit(right_hand_side(normalise(text)), vocab).strip()
+
+
+def sides_of(text: str, vocab: Vocabulary | None = None) -> list[str]:
+    """The sides of an answer written as an equation chain ('p0 = 0.5 = 1/2'), each as prepare() leaves the
+    answer proper (a trailing unit dropped); one element when there is no equation."""
+    if not isinstance(text, str):
+        raise ParseError("expected text")
+    if len(text) > MAX_TEXT:
+        raise TooComplex(f"answer is longer than {MAX_TEXT} characters")
+    return [drop_unit(side, vocab).strip() for side in equation_sides(normalise(text))]
 
 
 def _known(vocab: Vocabulary) -> frozenset[str]:

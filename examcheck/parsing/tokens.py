@@ -440,15 +440,25 @@ class Tokenizer:
             self.i = j + 2
 
 
-def right_hand_side(text: str) -> str:
-    """'da/dw = x sigma' -> 'x sigma': an answer written as an equation counts by its last side."""
+def equation_sides(text: str) -> list[str]:
+    """'f = 0.25 = 1/4' -> ['f', '0.25', '1/4']: the sides of an equation (or approximation) chain, split at
+    every '=' outside brackets ('<=', '>=', '!=', '==' are not equations).  One side: no equation."""
     text = text.replace("\\approx", "=").replace("≈", "=")
-    depth, cut = 0, -1
+    depth, cuts = 0, []
     for i, c in enumerate(text):
         if c in "([{":
             depth += 1
         elif c in ")]}":
             depth -= 1
         elif c == "=" and depth == 0 and text[i - 1:i] not in ("<", ">", "!", "=") and text[i + 1:i + 2] != "=":
-            cut = i
-    return text[cut + 1:].strip() if cut >= 0 else text
+            cuts.append(i)
+    if not cuts:
+        return [text]
+    bounds = [-1, *cuts, len(text)]
+    return [text[a + 1:b].strip() for a, b in zip(bounds, bounds[1:])]
+
+
+def right_hand_side(text: str) -> str:
+    """'da/dw = x sigma' -> 'x sigma': an answer written as an equation counts by its last side."""
+    sides = equation_sides(text)
+    return sides[-1] if len(sides) > 1 else sides[0]
