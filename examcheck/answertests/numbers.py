@@ -147,8 +147,13 @@ def diagnose_number(written, s: Exact, r: Exact, rule: Precision) -> tuple[str, 
     decimals, sigfigs = _decimals(written), _sigfigs(written)
 
     def matches(candidate: Fraction) -> bool:
-        return within_rule(s, Exact(candidate, r.exact, r.rel_error), rule.kind, rule.value, decimals, sigfigs,
-                           rule.min_sigfigs)
+        return explains(candidate) and within_rule(s, Exact(candidate, r.exact, r.rel_error), rule.kind, rule.value,
+                                                   decimals, sigfigs, rule.min_sigfigs)
+
+    def explains(candidate: Fraction) -> bool:
+        """A slip explains the answer only if it moves the value materially (more than 1%: the reciprocal of
+        0.999 is no explanation of 1.002) and the answer is nearer the slipped value than the reference."""
+        return abs(candidate - r.value) > abs(r.value) / 100 and abs(s.value - candidate) < abs(s.value - r.value)
 
     if s.value == 0 and r.value != 0:
         return f"the answer is not zero: it is about {mpmath.nstr(_approx(r), 3)}", "zero"
