@@ -81,7 +81,8 @@ def add_answer_keys(context, scan: ScannedSheet) -> None:
     fingerprints = found[1]
     problem_set = sets[scan.exam_index]
     for (problem_id, part_id), answer in scan.answers.items():
-        problem = problem_set.problem(problem_id)
+        # a variant exam holds every deployed variant under one id: this sheet's own
+        problem = next((p for p in problem_set.problems if p.id == problem_id and scan.includes(p)), None)
         part = problem.part(part_id) if problem is not None else None
         if part is None or part.answer == "text" or not present(answer):
             continue
