@@ -151,7 +151,7 @@ def build_report(scan: ScannedSheet, problem_set: ProblemSet, plan_of, verdict_o
             plan = plan_of(problem, part)
             verdict = verdict_of(problem, part, answer) if needs_check(part, answer, plan) else None
             parts.append(part_result(part, answer, plan, verdict))
-        problems.append(ProblemResult(problem.id, parts))
+        problems.append(ProblemResult(problem.id, parts, problem.variant))
     return Report(scan.student, problem_set.exam, problems, scan.source, scan.warnings)
 
 

@@ -60,13 +60,14 @@ def report_record(report: Report) -> str:
     return json.dumps({
         "student": report.student, "exam": report.exam, "source": report.source, "warnings": report.warnings,
         "problems": [{"id": p.id, "parts": [[q.id, str(q.status), q.score, q.max_score, q.given, q.expected, q.feedback,
-                                             q.interpreted, q.note, q.line] for q in p.parts]} for p in report.problems],
+                                             q.interpreted, q.note, q.line] for q in p.parts],
+                      **({"variant": p.variant} if p.variant is not None else {})} for p in report.problems],
     }, ensure_ascii=False)
 
 
 def report_from_record(text: str) -> Report:
     data = json.loads(text)
-    problems = [ProblemResult(p["id"], [PartResult(q[0], Status(q[1]), *q[2:]) for q in p["parts"]])
+    problems = [ProblemResult(p["id"], [PartResult(q[0], Status(q[1]), *q[2:]) for q in p["parts"]], p.get("variant"))
                 for p in data["problems"]]
     return Report(data["student"], data["exam"], problems, data["source"], data["warnings"])
 

@@ -459,6 +459,9 @@ def test_the_example_lock_is_fresh_and_its_answer_files_grade_as_the_readme_says
     assert out.exit_code == 0, out.output
     scores = {r["student"]: r["score"] for r in reports(out.output)}
     assert scores["s01"] == 8 and scores["s03"] == 0 and 0 < scores["s02"] < 8
+    for report in reports(out.output):  # each report names the variants it was graded against
+        assert {p["id"]: p["variant"] for p in report["problems"]} == \
+            {pid: assign("cnn-chain", "cnn-chain", pid, report["student"], 1, 10) for pid in ("q1", "q2")}
 
 
 def test_solve_for_a_student_shows_their_numbers():
