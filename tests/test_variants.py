@@ -690,3 +690,14 @@ def test_the_published_schema_accepts_variant_exams_and_still_checks_fixed_ones(
     for problem in fixed["problems"]:
         problem.pop("params"), problem.pop("where", None)
     assert list(validator.iter_errors(fixed))  # "{size}" is not an integer once nothing is drawn
+
+
+def test_roster_columns(tmp_path):
+    from examcheck.paper import read_roster
+
+    canvas = write(tmp_path, "canvas.csv", '"Student","ID","SIS User ID","Section"\n"Doe, Ann","101","ann1","A"\n')
+    assert read_roster(canvas) == ["ann1"]  # the institution's id, not Canvas's internal one
+    plain = write(tmp_path, "plain.csv", "s1\ns2\n")
+    assert read_roster(plain) == ["s1", "s2"]
+    named = write(tmp_path, "named.csv", "name,student\nAnn,a1\n")
+    assert read_roster(named) == ["a1"]
