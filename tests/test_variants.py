@@ -701,3 +701,14 @@ def test_roster_columns(tmp_path):
     assert read_roster(plain) == ["s1", "s2"]
     named = write(tmp_path, "named.csv", "name,student\nAnn,a1\n")
     assert read_roster(named) == ["a1"]
+
+
+def test_a_folder_of_problems_reads_each_lock_with_its_exam(tmp_path):
+    from examcheck.loader import load_sets
+
+    folder = tmp_path / "problems"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("answers", "*.csv"))
+    sets = load_sets([folder])
+    assert [s.exam for s in sets] == ["cnn-chain"] and sets[0].variants.deployed
+    with pytest.raises(ValidationFailed, match="a variants lock file, not a problem set"):
+        load_sets([folder / "cnn-chain.variants.yaml"])
