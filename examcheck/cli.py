@@ -377,7 +377,9 @@ def check(paths, key_files, problem_paths, fmt) -> None:
         _fail_input([exc])
     with Engine(sets) as engine:
         try:
-            findings = engine.check_sets(keys)
+            from examcheck.variants import deployment_findings
+
+            findings = engine.check_sets(keys) + deployment_findings(sets)
         except InputError as exc:
             _fail_input([exc])
         _emit(render("findings", fmt, findings, RenderOptions(sets=sets)), None)

@@ -712,3 +712,11 @@ def test_a_folder_of_problems_reads_each_lock_with_its_exam(tmp_path):
     assert [s.exam for s in sets] == ["cnn-chain"] and sets[0].variants.deployed
     with pytest.raises(ValidationFailed, match="a variants lock file, not a problem set"):
         load_sets([folder / "cnn-chain.variants.yaml"])
+
+
+def test_check_flags_an_undeployed_variant_exam_and_passes_a_deployed_one(tmp_path):
+    exam = write(tmp_path, "small.yaml", SMALL)
+    out = run("check", str(exam))
+    assert out.exit_code == 1 and "no lock file" in out.output
+    assert deploy_and_write(exam, None, 3).ok
+    assert run("check", str(exam)).exit_code == 0
