@@ -573,7 +573,9 @@ def check(paths, key_files, problem_paths, fmt) -> None:
             if any(s.variants is not None for s in sets):  # a deployed variant exam: its lock's keys recomputed
                 _computable(engine)
             try:
-                findings = engine.check_sets(keys)  # references computed once per problem, in the workers
+                from examcheck.variants import deployment_findings
+
+                findings = engine.check_sets(keys) + deployment_findings(sets)  # references computed once per problem
             except ValidationFailed as exc:  # a part whose reference cannot be computed
                 _fail_input(exc.errors)
             except InputError as exc:

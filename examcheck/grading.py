@@ -176,7 +176,7 @@ def build_report(scan: ScannedSheet, problem_set: ProblemSet, plan_of, verdict_o
             if verdict is not None and not verdict.correct:
                 verdict = latex_quote_verdict(answer, verdict)
             parts.append(part_result(part, answer, plan, verdict))
-        problems.append(ProblemResult(problem.id, parts))
+        problems.append(ProblemResult(problem.id, parts, problem.variant))
     return Report(scan.student, problem_set.exam, problems, scan.source, scan.warnings)
 
 

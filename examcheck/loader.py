@@ -36,9 +36,14 @@ def problem_files(paths: list[Path]) -> tuple[list[Path], list[InputError]]:
     """The problem files under paths, and what could not be read (FIFOs, dangling symlinks,
     unreadable folders: reported, never read, never skipped silently)."""
     from examcheck.inputs import expand_inputs
+    from examcheck.variants import LOCK_SUFFIX
 
     files, errors = expand_inputs([str(p) for p in paths])
-    return files, errors
+    named = {str(p) for p in paths}
+    locks = [f for f in files if f.name.endswith(LOCK_SUFFIX)]  # read with their exam, never as problem sets
+    errors += [InputError(str(f), None, "a variants lock file, not a problem set: name its exam file (the lock "
+                                        "beside it is read with it)") for f in locks if str(f) in named]
+    return [f for f in files if f not in locks], errors
 
 
 def load_sets(paths: list[Path] | None = None, runner=None) -> list[ProblemSet]:

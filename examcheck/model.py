@@ -219,6 +219,7 @@ class PartResult:
 class ProblemResult:
     id: str
     parts: list[PartResult]
+    variant: int | None = None  # the deployed variant graded (a problem with params)
 
     @property
     def score(self) -> float:

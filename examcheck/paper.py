@@ -20,7 +20,9 @@ from examcheck.yamlio import InputError, read_regular_file
 MAX_ROSTER_BYTES = 5_000_000
 MAX_STUDENTS = 20_000
 MAX_ID = 200
-ID_COLUMNS = ("student", "student_id", "id", "sis_id", "sis user id", "login", "username", "email")
+# the id column, by preference (a Canvas gradebook's "Student" column holds names: it comes last)
+ID_COLUMNS = ("student_id", "student id", "sis user id", "sis_id", "id", "login", "sis login id", "username", "email",
+              "student")
 TEX_ENGINES = ("latexmk", "pdflatex", "xelatex", "tectonic")
 TEX_SECONDS = 60
 
@@ -30,8 +32,30 @@ class PaperError(Exception):
 
 
 def read_roster(path: Path) -> list[str]:
-    """Student ids from a CSV roster (untrusted): the column named student, student_id, id, ... (else the
-    first column); blank rows skipped; a repeated id, a too-long id or control characters are input errors
+    """Student ids from a CSV roster (untrusted), in roster order: through the shared roster module
+    (examcheck.roster) where it exists, so that papers and grading agree on who is who; else simple_roster."""
+    try:
+        from examcheck import roster as shared
+    except ImportError:
+        return simple_roster(path)
+    try:
+        students = [student.id for student in shared.read_roster(path).students]
+    except shared.RosterError as exc:
+        match = re.match(r"(.*?):(\d+): (.*)\Z", str(exc), re.S)
+        if match:
+            raise InputError(match.group(1), int(match.group(2)), match.group(3)) from None
+        raise InputError(str(path), None, str(exc)) from None
+    if not students:
+        raise InputError(str(path), None, "no students in the roster")
+    for student in students:
+        if len(student) > MAX_ID or re.search(r"[\x00-\x1f\x7f-\x9f]", student):
+            raise InputError(str(path), None, f"student id {student[:40]!r}: at most {MAX_ID} printable characters")
+    return students
+
+
+def simple_roster(path: Path) -> list[str]:
+    """Student ids from a CSV roster (untrusted): the column named student_id, SIS User ID, id, ..., student
+    (else the first column); blank rows skipped; a repeated id, a too-long id or control characters are input errors
     (file:line).  examcheck.roster may replace this reader; its signature stays."""
     source = str(path)
     data = read_regular_file(path, MAX_ROSTER_BYTES)

@@ -71,7 +71,8 @@ def report_record(report: Report) -> str:
         "problems": [{"id": p.id, "parts": [[q.id, str(q.status), q.score, q.max_score, q.given, q.expected, q.feedback,
                                              q.interpreted, q.note, q.line,
                                              q.follow_through.as_dict() if q.follow_through else None]
-                                            for q in p.parts]} for p in report.problems],
+                                            for q in p.parts],
+                      **({"variant": p.variant} if p.variant is not None else {})} for p in report.problems],
     }, ensure_ascii=False)
 
 
@@ -82,7 +83,7 @@ def report_from_record(text: str) -> Report:
     data = json.loads(text)
     problems = [ProblemResult(p["id"], [PartResult(q[0], _STATUS[q[1]], *q[2:10],
                                                    follow_through=FollowThroughResult.from_dict(q[10] if len(q) > 10 else None))
-                                        for q in p["parts"]])
+                                        for q in p["parts"]], p.get("variant"))
                 for p in data["problems"]]
     return Report(data["student"], data["exam"], problems, data["source"], data["warnings"])
 

@@ -614,6 +614,15 @@ def not_deployed(problem_set: ProblemSet) -> None:
                                                    f"({info.lock_file}): run `examcheck variants deploy` first")
 
 
+def deployment_findings(sets: list[ProblemSet]) -> list:
+    """`check`: an exam with params that has no lock file cannot be graded yet (its preview draw was checked)."""
+    from examcheck.model import Finding
+
+    return [Finding(s.source, None, s.exam, f"has params but no lock file ({s.variants.lock_file}): only a preview draw "
+                                            "was checked; run `examcheck variants deploy` to draw, vet and lock its variants")
+            for s in sets if s.variants is not None and not s.variants.deployed]
+
+
 def sheet_variants(sheet, problem_set: ProblemSet) -> dict[str, int]:
     """The variants this answer file answers; an input error (file:line) if it names others, or the exam
     is not deployed."""

@@ -459,6 +459,9 @@ def test_the_example_lock_is_fresh_and_its_answer_files_grade_as_the_readme_says
     assert out.exit_code == 0, out.output
     scores = {r["student"]: r["score"] for r in reports(out.output)}
     assert scores["s01"] == 8 and scores["s03"] == 0 and 0 < scores["s02"] < 8
+    for report in reports(out.output):  # each report names the variants it was graded against
+        assert {p["id"]: p["variant"] for p in report["problems"]} == \
+            {pid: assign("cnn-chain", "cnn-chain", pid, report["student"], 1, 10) for pid in ("q1", "q2")}
 
 
 def test_solve_for_a_student_shows_their_numbers():
@@ -492,9 +495,14 @@ def test_papers_one_per_student_with_keys(tmp_path):
     ("id,name\n,Ann\n", "no student id"),
 ])
 def test_hostile_rosters(tmp_path, text, message):
+    from examcheck.paper import simple_roster
+
     roster = write(tmp_path, "r.csv", text)
+    with pytest.raises(InputError, match=message) as caught:
+        simple_roster(roster)
+    assert caught.value.source.endswith("r.csv")
     out = run("paper", str(EXAMPLE / "cnn-chain.yaml"), "--roster", str(roster), "-o", str(tmp_path / "p"))
-    assert out.exit_code == 2 and message in out.output and "r.csv" in out.output
+    assert out.exit_code == 2 and "r.csv" in out.output  # whichever roster reader is installed
 
 
 def test_deploy_rejects_family_errors_and_answers_of_the_wrong_type(tmp_path):
@@ -687,3 +695,33 @@ def test_the_published_schema_accepts_variant_exams_and_still_checks_fixed_ones(
     for problem in fixed["problems"]:
         problem.pop("params"), problem.pop("where", None)
     assert list(validator.iter_errors(fixed))  # "{size}" is not an integer once nothing is drawn
+
+
+def test_roster_columns(tmp_path):
+    from examcheck.paper import simple_roster as read_roster
+
+    canvas = write(tmp_path, "canvas.csv", '"Student","ID","SIS User ID","Section"\n"Doe, Ann","101","ann1","A"\n')
+    assert read_roster(canvas) == ["ann1"]  # the institution's id, not Canvas's internal one
+    plain = write(tmp_path, "plain.csv", "s1\ns2\n")
+    assert read_roster(plain) == ["s1", "s2"]
+    named = write(tmp_path, "named.csv", "name,student\nAnn,a1\n")
+    assert read_roster(named) == ["a1"]
+
+
+def test_a_folder_of_problems_reads_each_lock_with_its_exam(tmp_path):
+    from examcheck.loader import load_sets
+
+    folder = tmp_path / "problems"
+    shutil.copytree(EXAMPLE, folder, ignore=shutil.ignore_patterns("answers", "*.csv"))
+    sets = load_sets([folder])
+    assert [s.exam for s in sets] == ["cnn-chain"] and sets[0].variants.deployed
+    with pytest.raises(ValidationFailed, match="a variants lock file, not a problem set"):
+        load_sets([folder / "cnn-chain.variants.yaml"])
+
+
+def test_check_flags_an_undeployed_variant_exam_and_passes_a_deployed_one(tmp_path):
+    exam = write(tmp_path, "small.yaml", SMALL)
+    out = run("check", str(exam))
+    assert out.exit_code == 1 and "no lock file" in out.output
+    assert deploy_and_write(exam, None, 3).ok
+    assert run("check", str(exam)).exit_code == 0

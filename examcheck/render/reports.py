@@ -23,7 +23,8 @@ def _marks(x: float) -> str:
 
 
 def print_report(report: Report, console: Console, reveal: bool = True) -> None:
-    title = rich_text(f"{report.student} · {report.exam}")
+    variants = ", ".join(f"{p.id} variant {p.variant}" for p in report.problems if p.variant is not None)
+    title = rich_text(f"{report.student} · {report.exam}" + (f" · {variants}" if variants else ""))
     table = Table(title=title, title_justify="left", show_lines=False, expand=False)
     table.add_column("part", no_wrap=True)
     table.add_column("status", no_wrap=True)
@@ -76,7 +77,8 @@ def report_dict(report: Report, reveal: bool = True) -> dict:
             max_score += part.max_score
         total += score
         possible += max_score
-        problems.append({"id": problem.id, "score": num(score), "max_score": num(max_score), "parts": parts})
+        problems.append({"id": problem.id, "score": num(score), "max_score": num(max_score), "parts": parts,
+                         **({"variant": problem.variant} if problem.variant is not None else {})})
     return {"student": report.student, "exam": report.exam, "score": num(total),
             "max_score": num(possible), "problems": problems, "source": report.source,
             "warnings": report.warnings}
