@@ -514,7 +514,7 @@ def _substituting(runner, overrides):
 
 
 def carry(problem: Problem, part: Part, earlier_written: dict[str, Any], later_written, original,
-          earlier_options: dict, seconds: float, runner=None) -> Carried:
+          earlier_options: dict, seconds: float, runner=None, memo: dict | None = None) -> Carried:
     """Re-mark the later answer against its reference recomputed with the student's earlier values.
     original: the later part's usual reference; earlier_options: part id -> the earlier part's answer Options."""
     from examcheck.answertests import run_test
@@ -531,7 +531,7 @@ def carry(problem: Problem, part: Part, earlier_written: dict[str, Any], later_w
             shown_values[link.source] = shown(value)
             admissible(value, spec, link.source)
             values[link.source] = value
-        ref = recompute(problem, part, spec, values, runner)
+        ref = _remembered(memo, (id(problem), part.id, repr(values)), lambda: recompute(problem, part, spec, values, runner))
         if not spec.allow_trivial and trivial(ref.value) and not trivial(original.value):
             raise Unusable(f"with your value, ({part.id})'s answer would be trivial ({shown(ref.value)}): "
                            "it is not carried forward")
@@ -555,6 +555,26 @@ def carry(problem: Problem, part: Part, earlier_written: dict[str, Any], later_w
         return Carried("error", shown_values, reason=f"re-marking was {verdict.status}: {verdict.feedback}",
                        expected=ref.expected)
     return Carried("remarked", shown_values, float(verdict.score), expected=ref.expected, feedback=verdict.feedback)
+
+
+MEMO_SIZE = 256  # recomputed references kept per worker (students who share an earlier value share them)
+
+
+def _remembered(memo: dict | None, key, compute):
+    """compute(), or what it gave (or raised as Unusable) for the same key before; memo is a bounded dict."""
+    if memo is None:
+        return compute()
+    if key not in memo:
+        try:
+            memo[key] = (True, compute())
+        except Unusable as exc:
+            memo[key] = (False, exc)
+        while len(memo) > MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+    ok, found = memo[key]
+    if not ok:
+        raise found
+    return found
 
 
 # ----------------------------------------------------------------------------- marks (pure)
@@ -619,10 +639,9 @@ def _joined(first: str, second: str) -> str:
 # ----------------------------------------------------------------------------- the grading pipeline
 
 
-def follow_task(context, set_index: int, problem_index: int, part_index: int, earlier: dict, later_written):
+def follow_task(context, set_index: int, problem_index: int, part_index: int, earlier: dict, later_written,
+                seconds: float):
     """In a sandbox worker: carry() for one later answer (the references come from the worker's table)."""
-    from examcheck.grading import part_seconds
-    from examcheck.limits import Limits
     from examcheck.sandbox import run_bounded
     from examcheck.tasks import reference_key
 
@@ -633,8 +652,8 @@ def follow_task(context, set_index: int, problem_index: int, part_index: int, ea
     for source in earlier:
         qi = next(i for i, p in enumerate(problem.parts) if p.id == source)
         options[source] = context.entry(reference_key(set_index, problem_index, qi))[1].options
-    return carry(problem, part, earlier, later_written, original, options, part_seconds(part, Limits().seconds),
-                 run_bounded)
+    memo = context.data.setdefault("follow_through_refs", {})
+    return carry(problem, part, earlier, later_written, original, options, seconds, run_bounded, memo)
 
 
 def _earlier_reason(source: str, result) -> str | None:
@@ -691,8 +710,9 @@ def apply(pipeline, scans: Iterable, reports: list) -> None:
                     needs = (reference_key(si, pi, qi),) + tuple(
                         reference_key(si, pi, next(i for i, p in enumerate(problem.parts) if p.id == s))
                         for s in spec.sources)
-                    seconds = FOLLOW_SECONDS + 2 * part_seconds(part, pipeline.limits.seconds)
-                    jobs[key] = Task(follow_task, (si, pi, qi, earlier, later), seconds, needs=needs, tag=key)
+                    check = part_seconds(part, pipeline.limits.seconds)
+                    jobs[key] = Task(follow_task, (si, pi, qi, earlier, later, check), FOLLOW_SECONDS + 2 * check,
+                                     needs=needs, tag=key)
                 waiting.append((key, result, spec, problem_set.source))
     if not jobs:
         return
