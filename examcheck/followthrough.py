@@ -5,7 +5,8 @@ A part may declare that earlier parts' student values replace reference-side val
     follow_through: {from: a, replaces: given.input, strategy: original_first, cap: 0.5, when: positive integer}
 
 ``replaces`` names a path into the part's given values (``given.input``, ``given.layers.0.filters``: list
-positions count from 0) or a family result used by name in the part's ``reference`` (``results.total_params``).
+positions count from 0), a family result used by name in the part's ``reference`` (``results.total_params``),
+or, in a ``cnn`` layer stack, the output of layer k (``results.output.2``): the stack restarts from it.
 The later part's reference is then recomputed through the same family code (the Resolver) with the student's
 value substituted, in a sandbox worker under the grading limits, and the later answer is re-marked against it:
 
