@@ -34,7 +34,7 @@ from typing import Any
 from examcheck.model import FollowLink, FollowThrough, FollowThroughResult, Part, Problem, Status
 
 CARRIABLE_ANSWERS = frozenset({"number", "integer", "expression", "shape", "vector", "matrix", "tuple"})
-SCALAR_RESULT_KINDS = frozenset({"integer", "number", "expression"})
+SCALAR_RESULT_KINDS = frozenset({"integer", "number", "expression", "vector"})  # a vector by its entries name_1, ...
 MAX_ENTRIES = 1000          # entries of a carried value (a matrix where a scalar was expected is still bounded)
 MAX_DIGITS = 30             # digits of a carried integer, numerator or denominator
 MAX_OPS = 200               # operations of a carried expression
@@ -182,7 +182,8 @@ def _target_error(raw: dict, part: Part, target: str, family) -> str | None:
             return message
         spec = family.result_spec(name)
         if spec.kind.value not in SCALAR_RESULT_KINDS:
-            return f"result {name!r} is {spec.kind.value}: only numbers can replace a result in a reference"
+            return (f"result {name!r} is {spec.kind.value}: only numbers and vectors of numbers can replace a result "
+                    "in a reference")
         return None
     given = {**(raw.get("given") or {}), **(part.given or {})} if family is not None else (raw.get("given") or {})
     if family is None and len(keys) != 1:
@@ -398,9 +399,17 @@ def _set_at(given: dict, keys: list[str], value) -> dict:
     return out
 
 
+def _number(entry, value, target: str):
+    """One number of a student's value, to stand for a result in a reference."""
+    import sympy as sp
+
+    if isinstance(entry, (list, tuple)):
+        raise Unusable(f"{target} is a list of numbers; your value {shown(value)} has lists inside")
+    return entry if isinstance(entry, sp.Basic) else sp.Integer(_as_int(entry, target))
+
+
 def substituted(problem: Problem, part: Part, spec: FollowThrough, values: dict[str, Any]):
     """(problem, part, result overrides) with the students' values in place of the targets."""
-    import sympy as sp
 
     problem_given, part_given = dict(problem.given), dict(part.given)
     overrides, restart = {}, None
@@ -411,10 +420,11 @@ def substituted(problem: Problem, part: Part, spec: FollowThrough, values: dict[
             restart = (link, value)
             continue
         if kind == "results":
+            name = keys[0].replace(".", "_")
             if isinstance(value, (list, tuple)):
-                raise Unusable(f"{link.target} is a number; your value {shown(value)} from ({link.source}) is a list")
-            number = value if isinstance(value, sp.Basic) else sp.Integer(_as_int(value, link.target))
-            overrides[keys[0].replace(".", "_")] = number
+                overrides[name] = [_number(e, value, link.target) for e in value]
+            else:
+                overrides[name] = _number(value, value, link.target)
             continue
         if problem.family is None:
             problem_given[keys[0]] = _as_text(value)
@@ -499,14 +509,28 @@ def _substituting_class():
         def options(self, problem, part, solution=None):
             options = super().options(problem, part, solution)
             if self.overrides:
-                for name in self.overrides:
-                    if name not in options.vocab.values:
-                        raise Unusable(f"results.{name} is not a number this part's reference uses")
-                values = {**options.vocab.values, **self.overrides}
+                values = dict(options.vocab.values)
+                for name, value in self.overrides.items():
+                    values.update(_entries_for(name, value, values))
                 options.vocab = dataclasses.replace(options.vocab, values=values)
             return options
 
     return Substituting
+
+
+def _entries_for(name: str, value, known: dict) -> dict:
+    """The reference names a student's value stands for: name itself, or a vector's name_1, name_2, ..."""
+    if not isinstance(value, list):
+        if name not in known:
+            kind = "a vector" if f"{name}_1" in known else "not a number this part's reference uses"
+            raise Unusable(f"results.{name} is {kind}; your value is a single number")
+        return {name: value}
+    length = sum(1 for k in known if k.startswith(f"{name}_") and k[len(name) + 1:].isdigit())
+    if not length or name in known:
+        raise Unusable(f"results.{name} is a single number; your value is a list")
+    if length != len(value):
+        raise Unusable(f"results.{name} has {length} entries; your value has {len(value)}")
+    return {f"{name}_{i}": entry for i, entry in enumerate(value, start=1)}
 
 
 def _substituting(runner, overrides):
