@@ -709,8 +709,9 @@ def apply(pipeline, scans: Iterable, reports: list) -> None:
     for scan, report in zip(scans, reports):
         si = scan.exam_index
         problem_set = pipeline.sets[si]
+        includes = getattr(scan, "includes", None)  # a variant exam lists every variant: only this sheet's counts
         for pi, problem in enumerate(problem_set.problems):
-            if not any(p.follow_through for p in problem.parts):
+            if not any(p.follow_through for p in problem.parts) or (includes is not None and not includes(problem)):
                 continue
             results = next((r for r in report.problems if r.id == problem.id), None)
             if results is None:
@@ -718,7 +719,7 @@ def apply(pipeline, scans: Iterable, reports: list) -> None:
             by_id = {r.id: r for r in results.parts}
             for qi, part in enumerate(problem.parts):
                 spec, result = part.follow_through, by_id.get(part.id)
-                if spec is None or result is None or not wanted(spec, result):
+                if spec is None or result is None or result.follow_through is not None or not wanted(spec, result):
                     continue
                 reasons = [r for r in (_earlier_reason(s, by_id.get(s)) for s in spec.sources) if r]
                 if reasons:
