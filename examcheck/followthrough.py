@@ -5,7 +5,8 @@ A part may declare that earlier parts' student values replace reference-side val
     follow_through: {from: a, replaces: given.input, strategy: original_first, cap: 0.5, when: positive integer}
 
 ``replaces`` names a path into the part's given values (``given.input``, ``given.layers.0.filters``: list
-positions count from 0) or a family result used by name in the part's ``reference`` (``results.total_params``).
+positions count from 0), a family result used by name in the part's ``reference`` (``results.total_params``),
+or, in a ``cnn`` layer stack, the output of layer k (``results.output.2``): the stack restarts from it.
 The later part's reference is then recomputed through the same family code (the Resolver) with the student's
 value substituted, in a sandbox worker under the grading limits, and the later answer is re-marked against it:
 
@@ -33,7 +34,7 @@ from typing import Any
 from examcheck.model import FollowLink, FollowThrough, FollowThroughResult, Part, Problem, Status
 
 CARRIABLE_ANSWERS = frozenset({"number", "integer", "expression", "shape", "vector", "matrix", "tuple"})
-SCALAR_RESULT_KINDS = frozenset({"integer", "number", "expression"})
+SCALAR_RESULT_KINDS = frozenset({"integer", "number", "expression", "vector"})  # a vector by its entries name_1, ...
 MAX_ENTRIES = 1000          # entries of a carried value (a matrix where a scalar was expected is still bounded)
 MAX_DIGITS = 30             # digits of a carried integer, numerator or denominator
 MAX_OPS = 200               # operations of a carried expression
@@ -181,7 +182,8 @@ def _target_error(raw: dict, part: Part, target: str, family) -> str | None:
             return message
         spec = family.result_spec(name)
         if spec.kind.value not in SCALAR_RESULT_KINDS:
-            return f"result {name!r} is {spec.kind.value}: only numbers can replace a result in a reference"
+            return (f"result {name!r} is {spec.kind.value}: only numbers and vectors of numbers can replace a result "
+                    "in a reference")
         return None
     given = {**(raw.get("given") or {}), **(part.given or {})} if family is not None else (raw.get("given") or {})
     if family is None and len(keys) != 1:
@@ -397,9 +399,17 @@ def _set_at(given: dict, keys: list[str], value) -> dict:
     return out
 
 
+def _number(entry, value, target: str):
+    """One number of a student's value, to stand for a result in a reference."""
+    import sympy as sp
+
+    if isinstance(entry, (list, tuple)):
+        raise Unusable(f"{target} is a list of numbers; your value {shown(value)} has lists inside")
+    return entry if isinstance(entry, sp.Basic) else sp.Integer(_as_int(entry, target))
+
+
 def substituted(problem: Problem, part: Part, spec: FollowThrough, values: dict[str, Any]):
     """(problem, part, result overrides) with the students' values in place of the targets."""
-    import sympy as sp
 
     problem_given, part_given = dict(problem.given), dict(part.given)
     overrides, restart = {}, None
@@ -410,10 +420,11 @@ def substituted(problem: Problem, part: Part, spec: FollowThrough, values: dict[
             restart = (link, value)
             continue
         if kind == "results":
+            name = keys[0].replace(".", "_")
             if isinstance(value, (list, tuple)):
-                raise Unusable(f"{link.target} is a number; your value {shown(value)} from ({link.source}) is a list")
-            number = value if isinstance(value, sp.Basic) else sp.Integer(_as_int(value, link.target))
-            overrides[keys[0].replace(".", "_")] = number
+                overrides[name] = [_number(e, value, link.target) for e in value]
+            else:
+                overrides[name] = _number(value, value, link.target)
             continue
         if problem.family is None:
             problem_given[keys[0]] = _as_text(value)
@@ -498,14 +509,28 @@ def _substituting_class():
         def options(self, problem, part, solution=None):
             options = super().options(problem, part, solution)
             if self.overrides:
-                for name in self.overrides:
-                    if name not in options.vocab.values:
-                        raise Unusable(f"results.{name} is not a number this part's reference uses")
-                values = {**options.vocab.values, **self.overrides}
+                values = dict(options.vocab.values)
+                for name, value in self.overrides.items():
+                    values.update(_entries_for(name, value, values))
                 options.vocab = dataclasses.replace(options.vocab, values=values)
             return options
 
     return Substituting
+
+
+def _entries_for(name: str, value, known: dict) -> dict:
+    """The reference names a student's value stands for: name itself, or a vector's name_1, name_2, ..."""
+    if not isinstance(value, list):
+        if name not in known:
+            kind = "a vector" if f"{name}_1" in known else "not a number this part's reference uses"
+            raise Unusable(f"results.{name} is {kind}; your value is a single number")
+        return {name: value}
+    length = sum(1 for k in known if k.startswith(f"{name}_") and k[len(name) + 1:].isdigit())
+    if not length or name in known:
+        raise Unusable(f"results.{name} is a single number; your value is a list")
+    if length != len(value):
+        raise Unusable(f"results.{name} has {length} entries; your value has {len(value)}")
+    return {f"{name}_{i}": entry for i, entry in enumerate(value, start=1)}
 
 
 def _substituting(runner, overrides):
@@ -514,7 +539,7 @@ def _substituting(runner, overrides):
 
 
 def carry(problem: Problem, part: Part, earlier_written: dict[str, Any], later_written, original,
-          earlier_options: dict, seconds: float, runner=None) -> Carried:
+          earlier_options: dict, seconds: float, runner=None, memo: dict | None = None) -> Carried:
     """Re-mark the later answer against its reference recomputed with the student's earlier values.
     original: the later part's usual reference; earlier_options: part id -> the earlier part's answer Options."""
     from examcheck.answertests import run_test
@@ -531,7 +556,7 @@ def carry(problem: Problem, part: Part, earlier_written: dict[str, Any], later_w
             shown_values[link.source] = shown(value)
             admissible(value, spec, link.source)
             values[link.source] = value
-        ref = recompute(problem, part, spec, values, runner)
+        ref = _remembered(memo, (id(problem), part.id, repr(values)), lambda: recompute(problem, part, spec, values, runner))
         if not spec.allow_trivial and trivial(ref.value) and not trivial(original.value):
             raise Unusable(f"with your value, ({part.id})'s answer would be trivial ({shown(ref.value)}): "
                            "it is not carried forward")
@@ -555,6 +580,26 @@ def carry(problem: Problem, part: Part, earlier_written: dict[str, Any], later_w
         return Carried("error", shown_values, reason=f"re-marking was {verdict.status}: {verdict.feedback}",
                        expected=ref.expected)
     return Carried("remarked", shown_values, float(verdict.score), expected=ref.expected, feedback=verdict.feedback)
+
+
+MEMO_SIZE = 256  # recomputed references kept per worker (students who share an earlier value share them)
+
+
+def _remembered(memo: dict | None, key, compute):
+    """compute(), or what it gave (or raised as Unusable) for the same key before; memo is a bounded dict."""
+    if memo is None:
+        return compute()
+    if key not in memo:
+        try:
+            memo[key] = (True, compute())
+        except Unusable as exc:
+            memo[key] = (False, exc)
+        while len(memo) > MEMO_SIZE:
+            memo.pop(next(iter(memo)))
+    ok, found = memo[key]
+    if not ok:
+        raise found
+    return found
 
 
 # ----------------------------------------------------------------------------- marks (pure)
@@ -619,10 +664,9 @@ def _joined(first: str, second: str) -> str:
 # ----------------------------------------------------------------------------- the grading pipeline
 
 
-def follow_task(context, set_index: int, problem_index: int, part_index: int, earlier: dict, later_written):
+def follow_task(context, set_index: int, problem_index: int, part_index: int, earlier: dict, later_written,
+                seconds: float):
     """In a sandbox worker: carry() for one later answer (the references come from the worker's table)."""
-    from examcheck.grading import part_seconds
-    from examcheck.limits import Limits
     from examcheck.sandbox import run_bounded
     from examcheck.tasks import reference_key
 
@@ -633,8 +677,8 @@ def follow_task(context, set_index: int, problem_index: int, part_index: int, ea
     for source in earlier:
         qi = next(i for i, p in enumerate(problem.parts) if p.id == source)
         options[source] = context.entry(reference_key(set_index, problem_index, qi))[1].options
-    return carry(problem, part, earlier, later_written, original, options, part_seconds(part, Limits().seconds),
-                 run_bounded)
+    memo = context.data.setdefault("follow_through_refs", {})
+    return carry(problem, part, earlier, later_written, original, options, seconds, run_bounded, memo)
 
 
 def _earlier_reason(source: str, result) -> str | None:
@@ -665,8 +709,9 @@ def apply(pipeline, scans: Iterable, reports: list) -> None:
     for scan, report in zip(scans, reports):
         si = scan.exam_index
         problem_set = pipeline.sets[si]
+        includes = getattr(scan, "includes", None)  # a variant exam lists every variant: only this sheet's counts
         for pi, problem in enumerate(problem_set.problems):
-            if not any(p.follow_through for p in problem.parts):
+            if not any(p.follow_through for p in problem.parts) or (includes is not None and not includes(problem)):
                 continue
             results = next((r for r in report.problems if r.id == problem.id), None)
             if results is None:
@@ -674,7 +719,7 @@ def apply(pipeline, scans: Iterable, reports: list) -> None:
             by_id = {r.id: r for r in results.parts}
             for qi, part in enumerate(problem.parts):
                 spec, result = part.follow_through, by_id.get(part.id)
-                if spec is None or result is None or not wanted(spec, result):
+                if spec is None or result is None or result.follow_through is not None or not wanted(spec, result):
                     continue
                 reasons = [r for r in (_earlier_reason(s, by_id.get(s)) for s in spec.sources) if r]
                 if reasons:
@@ -691,8 +736,9 @@ def apply(pipeline, scans: Iterable, reports: list) -> None:
                     needs = (reference_key(si, pi, qi),) + tuple(
                         reference_key(si, pi, next(i for i, p in enumerate(problem.parts) if p.id == s))
                         for s in spec.sources)
-                    seconds = FOLLOW_SECONDS + 2 * part_seconds(part, pipeline.limits.seconds)
-                    jobs[key] = Task(follow_task, (si, pi, qi, earlier, later), seconds, needs=needs, tag=key)
+                    check = part_seconds(part, pipeline.limits.seconds)
+                    jobs[key] = Task(follow_task, (si, pi, qi, earlier, later, check), FOLLOW_SECONDS + 2 * check,
+                                     needs=needs, tag=key)
                 waiting.append((key, result, spec, problem_set.source))
     if not jobs:
         return

@@ -525,3 +525,20 @@ def test_a_family_without_a_stack_cannot_restart(write):
     with pytest.raises(ValidationFailed) as exc:
         load_set(write("gd.yaml", text))
     assert any("cannot restart from one of its results" in e.message for e in exc.value.errors)
+
+
+@given(st.lists(st.integers(-30, 30), min_size=1, max_size=4))
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_a_vector_result_replaced_in_a_reference_by_its_entries(engine, gradient):
+    later = [str(Fraction(s) - Fraction(g, 10)) for s, g in zip((1, 2), gradient)] if len(gradient) == 2 else ["0", "0"]
+    b = grade(engine, {"gd2": {"a": json.dumps(gradient), "b": later}})[("gd2", "b")]
+    if gradient == [2, 12]:
+        assert b.score == 1 and b.follow_through is None
+    elif set(gradient) <= {0} or set(gradient) <= {1}:
+        assert b.score == 0 and "trivial" in b.follow_through.reason
+    elif len(gradient) != 2:
+        assert b.score == 0 and "has 2 entries" in b.follow_through.reason
+    elif set(later) <= {"0"} or set(later) <= {"1"}:
+        assert b.score == 0 and "trivial" in b.follow_through.reason
+    else:
+        assert b.score == 1 and b.follow_through.status == "applied", b.feedback
