@@ -27,6 +27,7 @@ import copy
 import hashlib
 import json
 import re
+import time
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -728,7 +729,6 @@ def deploy(path: Path, seeds: list[int] | None = None, count: int | None = None,
     count: this many accepted variants per problem from consecutive seeds first_seed, first_seed + 1, ...,
     within the problem's `tries:` draws in all.  The whole deploy stops after `seconds` (each computation
     also has the sandbox's own limits)."""
-    import time
 
     from examcheck.reference import Resolver
 
@@ -759,7 +759,6 @@ def _deploy_problem(doc, index, pid, space, seeds, wanted, first_seed, template,
     relevant: set = set()   # family mistakes (part, feedback) that differ from the key in some draw
     budget = space.tries
     candidates = iter(seeds) if seeds is not None else iter(range(first_seed, MAX_SEED))
-    import time
 
     for seed in candidates:
         if len(accepted) >= wanted or budget <= 0:
