@@ -417,3 +417,13 @@ def test_which_readings_are_light():
 
     assert all(is_light_reading(t) for t in ["z", "x_i sigma(z)(1 - sigma(z))", "x^2", "3!", "[1, 2]"])
     assert not any(is_light_reading(t) for t in ["9^9^9", "2**3**4", "x^2 + y^2", "10!!", "z" * 65, None, 5])
+
+
+def test_issuing_tokens_keeps_every_other_column(tmp_path):
+    """A roster exported from a course system (student_id, name, email): tokens are added, nothing lost."""
+    path = _roster(tmp_path, 'student_id,name,email\ns01,"Byron, Ada",ada@example.org\ns02,Alan Turing,\n')
+    assert issue_tokens(load_roster(path, check_student)) == 2
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "student_id,name,email,token"
+    assert lines[1].startswith('s01,"Byron, Ada",ada@example.org,') and lines[2].startswith("s02,Alan Turing,,")
+    assert set(load_roster(path, check_student).tokens) == {"s01", "s02"}
