@@ -893,7 +893,7 @@ def gradescope_run(root) -> None:
               help="Seconds allowed for each answer check.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Checks run at once (default: up to 4).")
 @click.option("--roster", type=click.Path(path_type=Path, dir_okay=False),
-              help="CSV with columns student,token: only listed students may save, each with their token.")
+              help="CSV with a student column and a token column: only listed students may save, each with their token.")
 @click.option("--issue-tokens", is_flag=True, help="Give every student in --roster without a token a new one, then exit.")
 @click.option("--max-versions", type=click.IntRange(1, 10_000), default=100, show_default=True,
               help="Saves kept per student in --collect.")

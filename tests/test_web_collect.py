@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 
 import httpx
@@ -182,6 +183,7 @@ def test_saves_are_rate_limited_per_client_with_a_clear_429(service, tmp_path):
     assert codes == [200, 200, 200, 429, 429]
     refused = _save(c, "s9", {})
     assert int(refused.headers["retry-after"]) >= 1 and "too many saves" in refused.json()["error"]
+    assert refused.headers["x-frame-options"] == "DENY" and "frame-ancestors" in refused.headers["content-security-policy"]
     now[0] += 10.5
     assert _save(c, "s9", {}).status_code == 200
     assert rate.take("another-computer") == 0  # per client
@@ -365,12 +367,16 @@ def test_admission_never_exceeds_its_workers_and_frees_every_slot(jobs, workers,
     admission = Admission(workers=workers, waiting=100, express=express)
     running = [0]
     peak = {"light": 0, "other": 0}
+    lock = threading.Lock()
 
     def job(lane):
-        running[0] += 1
-        peak["light" if lane == "light" else "other"] = max(peak["light" if lane == "light" else "other"], running[0])
+        with lock:
+            running[0] += 1
+            key = "light" if lane == "light" else "other"
+            peak[key] = max(peak[key], running[0])
         time.sleep(0.005)
-        running[0] -= 1
+        with lock:
+            running[0] -= 1
 
     async def scenario():
         tasks = [asyncio.create_task(admission.run(lane, job, lane)) for lane, _ in jobs]
@@ -411,3 +417,13 @@ def test_which_readings_are_light():
 
     assert all(is_light_reading(t) for t in ["z", "x_i sigma(z)(1 - sigma(z))", "x^2", "3!", "[1, 2]"])
     assert not any(is_light_reading(t) for t in ["9^9^9", "2**3**4", "x^2 + y^2", "10!!", "z" * 65, None, 5])
+
+
+def test_issuing_tokens_keeps_every_other_column(tmp_path):
+    """A roster exported from a course system (student_id, name, email): tokens are added, nothing lost."""
+    path = _roster(tmp_path, 'student_id,name,email\ns01,"Byron, Ada",ada@example.org\ns02,Alan Turing,\n')
+    assert issue_tokens(load_roster(path, check_student)) == 2
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert lines[0] == "student_id,name,email,token"
+    assert lines[1].startswith('s01,"Byron, Ada",ada@example.org,') and lines[2].startswith("s02,Alan Turing,,")
+    assert set(load_roster(path, check_student).tokens) == {"s01", "s02"}

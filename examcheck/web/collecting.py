@@ -51,12 +51,21 @@ class RosterError(ValueError):
 # ----------------------------------------------------------------------------- the roster
 
 
+ID_COLUMNS = ("student", "student_id", "student id", "sis user id", "sis_id", "id", "login", "username")
+TOKEN_COLUMN = "token"
+
+
 @dataclass
 class Roster:
-    """Student ID -> token (an empty token: not issued yet)."""
+    """Student ID -> token (an empty token: not issued yet); header and rows as read, so that writing
+    tokens back keeps every other column (names, emails) as it was."""
 
     path: Path
     tokens: dict[str, str] = field(default_factory=dict)
+    header: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    id_column: int = 0
+    token_column: int | None = None
 
     def verify(self, student: str, token) -> bool:
         """Constant-time check of the token; unknown IDs and unissued tokens never match."""
@@ -74,7 +83,8 @@ def _digest(text: str) -> bytes:
 
 
 def load_roster(path: Path, check_student) -> Roster:
-    """Read a CSV with a `student` column and a `token` column (the token may be empty before --issue-tokens)."""
+    """A CSV with a header naming the student ID column (student, student_id, id, login, ...) and,
+    once issued, a `token` column."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -83,50 +93,61 @@ def load_roster(path: Path, check_student) -> Roster:
     if len(raw) > MAX_ROSTER_BYTES:
         raise RosterError(f"{path}: the roster is larger than {MAX_ROSTER_BYTES // 1024 // 1024} MB")
     try:
-        text = raw.decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     except UnicodeDecodeError:
         raise RosterError(f"{path}: the roster is not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
-    fields = [f.strip().lower() for f in reader.fieldnames or []]
-    if "student" not in fields:
-        found = ",".join(fields) or "nothing"
-        raise RosterError(f"{path}:1: expected a header line with the columns student,token (found {found})")
-    roster = Roster(path)
-    for row in reader:
-        line = reader.line_num
+    except csv.Error as exc:
+        raise RosterError(f"{path}: not a CSV file: {exc}") from None
+    header = [h.strip().lower() for h in rows[0]] if rows else []
+    id_column = next((header.index(name) for name in ID_COLUMNS if name in header), None)
+    if id_column is None:
+        found = ",".join(header) or "nothing"
+        raise RosterError(f"{path}:1: expected a header line with a student column and a token column, e.g. "
+                          f"student,token (found {found})")
+    token_column = header.index(TOKEN_COLUMN) if TOKEN_COLUMN in header else None
+    roster = Roster(path, header=rows[0], id_column=id_column, token_column=token_column)
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line
         if len(roster.tokens) >= MAX_ROSTER_ROWS:
             raise RosterError(f"{path}:{line}: more than {MAX_ROSTER_ROWS} students")
-        row = {(k or "").strip().lower(): (v or "").strip() if isinstance(v, str) else "" for k, v in row.items()}
-        student = row.get("student", "")
-        if not student and not any(row.values()):
-            continue  # a blank line
+        student = row[id_column].strip() if id_column < len(row) else ""
         try:
             check_student(student)
         except ValueError as exc:
             raise RosterError(f"{path}:{line}: {exc} (found {student!r})") from None
         if student in roster.tokens:
             raise RosterError(f"{path}:{line}: student {student!r} is listed twice")
-        token = row.get("token", "").lower()
+        token = row[token_column].strip().lower() if token_column is not None and token_column < len(row) else ""
         if token and (len(token) < 6 or len(token) > 64 or not token.isalnum() or not token.isascii()):
             raise RosterError(f"{path}:{line}: a token must be 6-64 letters or digits")
         roster.tokens[student] = token
+        roster.rows.append(row)
     if not roster.tokens:
         raise RosterError(f"{path}: the roster lists no student")
     return roster
 
 
 def issue_tokens(roster: Roster) -> int:
-    """Give every student without a token a new random one and write the roster back (mode 0600)."""
+    """Give every student without a token a new random one and write the roster back (mode 0600),
+    every other column kept as it was."""
     issued = 0
     for student in roster.missing_tokens():
         roster.tokens[student] = "".join(secrets.choice(TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
         issued += 1
+    header = list(roster.header)
+    if roster.token_column is None:
+        roster.token_column = len(header)
+        header.append(TOKEN_COLUMN)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["student", "token"])
-    for student, token in roster.tokens.items():
-        writer.writerow([student, token])
+    writer.writerow(header)
+    for row in roster.rows:
+        row = list(row) + [""] * (len(header) - len(row))
+        row[roster.token_column] = roster.tokens[row[roster.id_column].strip()]
+        writer.writerow(row)
     _write_private(roster.path, out.getvalue())
+    roster.header = header
     return issued
 
 
