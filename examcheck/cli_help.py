@@ -28,6 +28,16 @@ EPILOGS: dict[str, tuple[list[str], str]] = {
     "gradescope": (["examcheck gradescope build seed000-quiz -o autograder.zip"], "see each subcommand"),
     "import": (["examcheck import quiz3.csv --map quiz3-map.yaml -o answers/"],
                "0 written; 2 usage or input errors (file:line)"),
+    "variants": (["examcheck variants deploy exams/quiz3.yaml --count 10"], "see each subcommand"),
+    "variants deploy": (["examcheck variants deploy exams/quiz3.yaml --count 10", "examcheck variants deploy exams/quiz3.yaml --seeds 1,2,3"],
+                        "0 lock written; 1 not enough good variants (no lock written); 2 usage or input errors; " + EXIT_COMMON),
+    "variants list": (["examcheck variants list exams/quiz3.yaml"], "0 listed; 2 unknown exam or invalid/stale lock"),
+    "variants show": (["examcheck variants show quiz3/q2 --problems exams/ --student s01"],
+                      "0 shown; 2 unknown exam, problem or variant, or invalid/stale lock"),
+    "variants assign": (["examcheck variants assign exams/quiz3.yaml --roster roster.csv > assignment.csv"],
+                        "0 written; 2 unknown exam, bad roster or invalid/stale lock"),
+    "paper": (["examcheck paper exams/quiz3.yaml --roster roster.csv -o papers/"],
+              "0 written; 2 unknown exam, bad roster, invalid/stale lock or unwritable folder; " + EXIT_COMMON),
 }
 
 
