@@ -186,6 +186,7 @@ def test_unknown_duplicate_and_missing_students_are_reported_and_strict_fails(tm
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     by_id = {r[1]: r for r in rows[2:]}
+    assert sorted(by_id) == ["0123", "0456"]  # the unknown file is not imported (it was reported)
     assert by_id["0123"][:5] == ["Lovelace, Ada", "0123", "S-1", "alove", "L1"]
     assert by_id["0456"][2:4] == ["S-2", "aturing"]
     strict = CliRunner().invoke(main, [*args, "--strict"])
