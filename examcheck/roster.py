@@ -310,6 +310,19 @@ def identify(source: str, declared: str | None, roster: Roster | None, override:
     return Match(None, "file name", "no student on the roster matches the file name, and it has no student: field")
 
 
+def gradescope_identity(metadata) -> str | None:
+    """The identity in Gradescope's submission_metadata.json (its first user's student id, else e-mail,
+    else Gradescope user id), for identify(..., override=...); None when it names no one."""
+    users = metadata.get("users") if isinstance(metadata, dict) else None
+    if not isinstance(users, list) or not users or not isinstance(users[0], dict):
+        return None
+    for key in ("sid", "email", "id"):
+        value = users[0].get(key)
+        if value is not None and str(value).strip():
+            return str(value).strip()
+    return None
+
+
 def _disagrees(declared: str | None, student: Student, roster: Roster) -> str:
     if declared and roster.lookup(declared) is not student:
         return f"its student: field says {declared!r}; the file name says {student.id!r} (the file name is used)"

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from examcheck.answers import sheet_from_text
 from examcheck.cli import main
-from examcheck.roster import RosterError, Student, identify, parse_columns, roster_from_text
+from examcheck.roster import RosterError, Student, gradescope_identity, identify, parse_columns, roster_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = str(ROOT / "problems")
@@ -207,3 +207,13 @@ def test_a_clean_class_passes_strict(tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(line.split('"student": "')[1].split('"')[0] for line in result.stdout.splitlines()) == \
         ["0123", "0456", "0789"]
+
+
+def test_gradescope_metadata_gives_an_identity_that_wins():
+    roster = roster_from_text("id,name,email\n0123,Ada Lovelace,ada@u.example\n0456,Alan Turing,alan@u.example\n")
+    metadata = {"users": [{"email": "alan@u.example", "id": 998877, "name": "Alan Turing", "sid": None}]}
+    who = gradescope_identity(metadata)
+    assert who == "alan@u.example"
+    assert identify("/autograder/submission/answers.yaml", "0123", roster, override=who).student.id == "0456"
+    assert gradescope_identity({"users": [{"sid": "0042"}]}) == "0042"
+    assert gradescope_identity({}) is None and gradescope_identity([]) is None and gradescope_identity({"users": [7]}) is None
