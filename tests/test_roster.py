@@ -217,3 +217,25 @@ def test_gradescope_metadata_gives_an_identity_that_wins():
     assert identify("/autograder/submission/answers.yaml", "0123", roster, override=who).student.id == "0456"
     assert gradescope_identity({"users": [{"sid": "0042"}]}) == "0042"
     assert gradescope_identity({}) is None and gradescope_identity([]) is None and gradescope_identity({"users": [7]}) is None
+
+
+def test_canvas_rows_that_are_not_students_are_skipped_and_short_numbers_are_not_canvas_ids():
+    text = ("Student,ID,SIS User ID,SIS Login ID,Section,Quiz 1 (5)\n"
+            "    Points Possible,,,,,10\n\"Student, Test\",99999,,,,\n\"Lovelace, Ada\",1,S1,alove,L1\n")
+    roster = roster_from_text(text)
+    assert [s.id for s in roster.students] == ["1"]
+    assert identify("quiz_1_2_notes.yaml", None, roster).student is None
+    assert identify("lovelaceada_1_2_answers.yaml", None, roster).student.id == "1"
+
+
+def test_long_lists_are_cut_in_the_messages():
+    roster = roster_from_text("id\n" + "".join(f"{i:04d}\n" for i in range(120)))
+    from examcheck.roster import join
+
+    class R:
+        def __init__(self, source, student):
+            self.source, self.student, self.exam = source, student, "q"
+
+    found = join([R("a/0001.yaml", None)], roster)
+    messages = found.messages()
+    assert len(found.missing) == 119 and len(messages) == 51 and messages[-1] == "... and 69 more like this"
