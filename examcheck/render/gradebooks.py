@@ -9,7 +9,8 @@
   Email address, one column per exam (its title); map "Identify user by" to one of them.
 - brightspace: Brightspace's grades import: OrgDefinedId, Username (written with the leading
   ``#`` Brightspace's own export uses), Last Name, First Name, Email, one
-  ``<Exam title> Points Grade`` column per exam, and End-of-Line Indicator (``#``).
+  ``<Exam title> Points Grade <Numeric MaxPoints:N>`` column per exam (as Brightspace exports them:
+  the name matches an existing item, the bracket gives a new one its maximum), and End-of-Line Indicator (``#``).
 
 Identifiers are text: ``0123`` is written ``0123``.  Students come in the order first seen; with a
 roster, the LMS imports hold roster students only (files of unknown students are reported, not imported).
@@ -170,7 +171,8 @@ def brightspace_chunks(reports, options):
     book = gradebook(reports)
     exams = list(book.exams.values())
     yield _line(["OrgDefinedId", "Username", "Last Name", "First Name", "Email",
-                 *(f"{_title(options, e.name)} Points Grade" for e in exams), "End-of-Line Indicator"])
+                 *(f"{_title(options, e.name)} Points Grade <Numeric MaxPoints:{_num(e.most)}>" for e in exams),
+                 "End-of-Line Indicator"])
     for sid, student, by_exam in _lms_rows(book, options):
         if student is not None:
             first, last = _split_name(student.name)
