@@ -396,7 +396,7 @@ def _assignment_ids(pairs) -> dict:
 @click.option("--fail-under", type=FiniteFloatRange(0, 100), help="Exit 1 if any score is below this percent (naming who).")
 @click.option("--summary", is_flag=True, help="Add class statistics (table format).")
 @click.option("--points-row", is_flag=True, help="csv: add a Points Possible row.")
-@click.option("--assignment", default="examcheck", show_default=True, help="canvas: the assignment column's name.")
+@click.option("--assignment", help="canvas, one exam: the column's name (default: the exam's title, with --assignment-id).")
 @click.option("--assignment-id", "assignment_ids", multiple=True, metavar="EXAM=ID",
               help='canvas: the LMS assignment id of an exam (column "Exam title (ID)"); repeatable.')
 @_roster_options
@@ -421,7 +421,7 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
                  renderer=("reports", fmt)) as (result, errors, done):
         reports, identities = _identified(result.reports, roster)
         options = RenderOptions(reveal=not no_reveal, color=color, to_file=output is not None or exam_dir is not None,
-                                summary=summary, points_row=points_row, assignment=assignment,
+                                summary=summary, points_row=points_row, assignment=assignment or "examcheck",
                                 errors=tuple(map(str, errors)), stats=result.statistics,
                                 students=roster.by_id if roster is not None else None, exam_titles=titles, assignments=ids)
         written = _write_class(reports, fmt, options, output, exam_dir, split_dir)

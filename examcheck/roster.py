@@ -209,9 +209,10 @@ def roster_from_text(text: str, source: str = "<roster>", columns: dict[str, str
             name = values.get("name") or " ".join(v for v in (values.get("first", ""), values.get("last", "")) if v)
             student = Student(values["id"], name, values.get("sis_id", ""), values.get("login", ""),
                               values.get("email", ""), values.get("section", ""))
+            label = (row[0].strip() if row else "").casefold()
+            if label in _NOT_STUDENTS or student.name.casefold() in _NOT_STUDENTS:
+                continue  # Canvas's Points Possible / Manual Posting rows, and its test student
             if not student.id:
-                if student.name.casefold() in ("points possible", "test student", "student, test"):
-                    continue  # Canvas's points row and test student
                 raise RosterError(f"{source}:{line}: the id column ({header[where['id']].strip()!r}) is empty")
             if student.id in seen:
                 raise RosterError(f"{source}:{line}: id {student.id!r} is already on line {seen[student.id]}")
@@ -220,6 +221,9 @@ def roster_from_text(text: str, source: str = "<roster>", columns: dict[str, str
     except csv.Error as exc:
         raise RosterError(f"{source}:{line}: {exc}") from None
     return Roster(students, source)
+
+
+_NOT_STUDENTS = ("points possible", "manual posting", "test student", "student, test")
 
 
 def _locate(header: list[str], columns: dict[str, str], source: str) -> dict[str, int]:
@@ -259,9 +263,11 @@ def _from_name(text: str, roster: Roster) -> tuple[Student | None, str]:
     """The student a file or folder name names, and how (``''`` when none)."""
     m = _CANVAS.match(text)
     if m:
+        by_name = roster.by_squashed_name(m["name"])
         student = roster.lookup(m["user"])
-        if student is None:
-            student = roster.by_squashed_name(m["name"])
+        if student is not None and len(m["user"]) < 4 and by_name is not student:
+            student = None  # "quiz_1_2_x.yaml" is not user 1's: Canvas user ids are long, or the name agrees
+        student = student or by_name
         if student is not None:
             return student, "Canvas file name"
     m = _MOODLE.match(text)
@@ -310,6 +316,19 @@ def identify(source: str, declared: str | None, roster: Roster | None, override:
     return Match(None, "file name", "no student on the roster matches the file name, and it has no student: field")
 
 
+def gradescope_identity(metadata) -> str | None:
+    """The identity in Gradescope's submission_metadata.json (its first user's student id, else e-mail,
+    else Gradescope user id), for identify(..., override=...); None when it names no one."""
+    users = metadata.get("users") if isinstance(metadata, dict) else None
+    if not isinstance(users, list) or not users or not isinstance(users[0], dict):
+        return None
+    for key in ("sid", "email", "id"):
+        value = users[0].get(key)
+        if value is not None and str(value).strip():
+            return str(value).strip()
+    return None
+
+
 def _disagrees(declared: str | None, student: Student, roster: Roster) -> str:
     if declared and roster.lookup(declared) is not student:
         return f"its student: field says {declared!r}; the file name says {student.id!r} (the file name is used)"
@@ -333,13 +352,21 @@ class Identities:
     def problems(self) -> bool:
         return bool(self.unknown or self.duplicates or self.missing)
 
-    def messages(self) -> list[str]:
-        out = list(self.notes)
-        out += [f"{source}: unknown student: {why}" for source, why in self.unknown]
-        out += [f"student {sid!r} has {len(sources)} answer files for {exam}: {', '.join(sources)}"
-                for sid, exam, sources in self.duplicates]
-        out += [f"{exam}: no answer file from {student.id!r}" + (f" ({student.name})" if student.name else "")
-                for exam, student in self.missing]
+    def messages(self, most: int = 50) -> list[str]:
+        """What to tell the instructor: at most `most` lines of each kind, then how many more."""
+        kinds = [
+            self.notes,
+            [f"{source}: unknown student: {why}" for source, why in self.unknown],
+            [f"student {sid!r} has {len(sources)} answer files for {exam}: {', '.join(sources[:10])}"
+             for sid, exam, sources in self.duplicates],
+            [f"{exam}: no answer file from {student.id!r}" + (f" ({student.name})" if student.name else "")
+             for exam, student in self.missing],
+        ]
+        out = []
+        for lines in kinds:
+            out += lines[:most]
+            if len(lines) > most:
+                out.append(f"... and {len(lines) - most} more like this")
         return out
 
 

@@ -136,3 +136,15 @@ def test_the_full_table_goes_to_the_step_summary(tmp_path, monkeypatch):
     errors = [ln for ln in lines if ln.startswith("::error")]
     table_rows = [ln for ln in text.splitlines() if ln.startswith("| ") and ("incorrect" in ln or "invalid" in ln)]
     assert len(errors) == MAX_ANNOTATIONS < len(table_rows)  # what was not annotated is in the table
+
+
+def test_check_findings_are_capped_too():
+    from examcheck.model import Finding
+    from examcheck.render.exports import github_findings
+
+    findings = [Finding(f"p{i}.yaml", i + 1, f"e/q{i}", "disagrees, 50%", "1", "2") for i in range(25)]
+    parsed = _annotations(github_findings(findings))
+    assert [m.group(1) for m in parsed] == ["error"] * MAX_ANNOTATIONS + ["notice"]
+    assert "25 findings" in parsed[-1].group(3) and "p24.yaml%3A25" not in parsed[-1].group(3)
+    assert "p24.yaml:25" in parsed[-1].group(3) and "%0A" not in parsed[-1].group(3)
+    assert len(_annotations(github_findings(findings[:3]))) == 3

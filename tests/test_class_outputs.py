@@ -41,7 +41,9 @@ def test_terminal_markdown_and_html_show_control_characters_as_escapes(name, tex
             assert not CONTROL.search(out.replace("\n", "").replace("\t", "")), (fmt, out)
     html = render_text("reports", "html", [_report(name, text)], RenderOptions())
     assert "<script>" not in html
-    ET.fromstring(html.split("\n", 1)[1].replace("&nbsp;", " "))  # well-formed: every tag opened is closed
+    ET.fromstring(html.split("\n", 1)[1])  # well-formed: every tag opened is closed
+    page = render_text("reports", "html", [_report(name, text), _report(text, name)], RenderOptions())
+    assert len(ET.fromstring(page.split("\n", 1)[1]).find("body").findall("section")) == 2  # one page, a section each
     markdown = render_text("reports", "markdown", [_report(name, text)], RenderOptions())
     table_rows = [line for line in markdown.splitlines() if line.startswith("| q1.")]
     assert len(table_rows) == 2 and all(row.count(" | ") == 5 for row in table_rows)  # no cell broke the table

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from examcheck.engine import grade_paths
 from examcheck.model import ProblemResult
@@ -172,3 +174,27 @@ def test_revealing_output_does_show_them(flawed_reports, spellings):
     innocent = render_text("reports", "json", _stripped(flawed_reports), RenderOptions())
     assert len(_leaks(real, innocent, spellings)) > 50
     assert json.loads(real)[0]["problems"][0]["parts"][0]["expected"] is not None
+
+
+TEMPLATES = ["the answer is not zero: it is about {v}", "expected {v}, got {g}", "off by a factor of 10^{k}: check",
+             "sign error (at x = 0.5 your expression is {g}, the answer {v})", "truncated instead of rounded: {g} rounds to {v}",
+             "expected shape {v}x{k}, got {g}x{k}", "{v}", "mistake: the key is {v} (see slide 3)", "{k} of 12 entries are wrong"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(min_value=-1e6, max_value=1e6, allow_nan=False).filter(lambda x: abs(x) > 1e-3),
+       st.floats(min_value=-1e6, max_value=1e6, allow_nan=False), st.integers(2, 9), st.sampled_from(TEMPLATES),
+       st.sampled_from(["{:g}", "{:.3g}", "{:.6g}", "{:.2f}", "{!r}"]))
+def test_redaction_drops_the_expected_value_from_any_diagnosis(value, given_value, k, template, spelling):
+    from examcheck.model import PartResult, Status
+    from examcheck.render.redact import redact_part
+
+    v, g = spelling.format(value), f"{given_value:.4g}"
+    assume(float(v) != float(g) and v not in g)
+    part = PartResult("i", Status.INCORRECT, 0, 1, given=g, interpreted=g, expected=f"{value:.4g}",
+                      feedback=template.format(v=v, g=g, k=k), note=f"note {v}")
+    out = redact_part(part)
+    assert out.expected is None
+    for text in (out.feedback, out.note):
+        assert v not in _TOKEN.findall(text), (template, v, text)
+    assert g in out.feedback or "{g}" not in template or "(" in template  # the student's own value stays

@@ -54,3 +54,16 @@ def test_the_cli_computes_nothing():
     source = (ROOT / "examcheck" / "cli.py").read_text()
     for forbidden in ("json.dumps", "class_stats", "by_exam", ".max_score", ".score", "status", "make_console"):
         assert forbidden not in source, forbidden
+
+
+def test_renderers_import_the_report_model_only():
+    """No renderer (nor the roster) pulls in SymPy: a class's outputs need none."""
+    import subprocess
+    import sys
+
+    modules = sorted({target.split(":")[0] for entries in FORMATS.values() for target in entries.values()})
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in modules)
+            + "import examcheck.render.redact, examcheck.roster, examcheck.classrun\n"
+            + "print('sympy' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

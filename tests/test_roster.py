@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from examcheck.answers import sheet_from_text
 from examcheck.cli import main
-from examcheck.roster import RosterError, Student, identify, parse_columns, roster_from_text
+from examcheck.roster import RosterError, Student, gradescope_identity, identify, parse_columns, roster_from_text
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEMS = str(ROOT / "problems")
@@ -186,6 +186,7 @@ def test_unknown_duplicate_and_missing_students_are_reported_and_strict_fails(tm
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
     by_id = {r[1]: r for r in rows[2:]}
+    assert sorted(by_id) == ["0123", "0456"]  # the unknown file is not imported (it was reported)
     assert by_id["0123"][:5] == ["Lovelace, Ada", "0123", "S-1", "alove", "L1"]
     assert by_id["0456"][2:4] == ["S-2", "aturing"]
     strict = CliRunner().invoke(main, [*args, "--strict"])
@@ -206,3 +207,35 @@ def test_a_clean_class_passes_strict(tmp_path):
     assert result.exit_code == 0, result.output
     assert sorted(line.split('"student": "')[1].split('"')[0] for line in result.stdout.splitlines()) == \
         ["0123", "0456", "0789"]
+
+
+def test_gradescope_metadata_gives_an_identity_that_wins():
+    roster = roster_from_text("id,name,email\n0123,Ada Lovelace,ada@u.example\n0456,Alan Turing,alan@u.example\n")
+    metadata = {"users": [{"email": "alan@u.example", "id": 998877, "name": "Alan Turing", "sid": None}]}
+    who = gradescope_identity(metadata)
+    assert who == "alan@u.example"
+    assert identify("/autograder/submission/answers.yaml", "0123", roster, override=who).student.id == "0456"
+    assert gradescope_identity({"users": [{"sid": "0042"}]}) == "0042"
+    assert gradescope_identity({}) is None and gradescope_identity([]) is None and gradescope_identity({"users": [7]}) is None
+
+
+def test_canvas_rows_that_are_not_students_are_skipped_and_short_numbers_are_not_canvas_ids():
+    text = ("Student,ID,SIS User ID,SIS Login ID,Section,Quiz 1 (5)\n"
+            "    Points Possible,,,,,10\n\"Student, Test\",99999,,,,\n\"Lovelace, Ada\",1,S1,alove,L1\n")
+    roster = roster_from_text(text)
+    assert [s.id for s in roster.students] == ["1"]
+    assert identify("quiz_1_2_notes.yaml", None, roster).student is None
+    assert identify("lovelaceada_1_2_answers.yaml", None, roster).student.id == "1"
+
+
+def test_long_lists_are_cut_in_the_messages():
+    roster = roster_from_text("id\n" + "".join(f"{i:04d}\n" for i in range(120)))
+    from examcheck.roster import join
+
+    class R:
+        def __init__(self, source, student):
+            self.source, self.student, self.exam = source, student, "q"
+
+    found = join([R("a/0001.yaml", None)], roster)
+    messages = found.messages()
+    assert len(found.missing) == 119 and len(messages) == 51 and messages[-1] == "... and 69 more like this"

@@ -75,13 +75,13 @@ def junit_chunks(reports, options):
 # ----------------------------------------------------------------------------- GitHub
 
 
-def _escape_data(text: str) -> str:
+def escape_data(text: str) -> str:
     text = str(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     return terminal_text(text)
 
 
 def _escape_property(text: str) -> str:
-    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
 def annotation(level: str, file: str, line: int | None, title: str, message: str) -> str:
@@ -89,7 +89,7 @@ def annotation(level: str, file: str, line: int | None, title: str, message: str
     if line:
         props.append(f"line={line}")
     props.append(f"title={_escape_property(title)}")
-    return f"::{level} {','.join(props)}::{_escape_data(message)}"
+    return f"::{level} {','.join(props)}::{escape_data(message)}"
 
 
 def _level(status: Status) -> str | None:

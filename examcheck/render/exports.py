@@ -41,11 +41,18 @@ def github_annotation(level: str, file: str, line: int | None, title: str, messa
 
 
 def github_findings(findings: list[Finding]) -> str:
+    """An error annotation per finding, at most 10 (GitHub shows no more per step), then a notice counting the rest."""
+    from examcheck.render.ci import MAX_ANNOTATIONS, escape_data
+
     lines = []
-    for f in findings:
+    for f in findings[:MAX_ANNOTATIONS]:
         message = "\n".join([f.message, *f.details()])
         lines.append(github_annotation("warning" if f.level == "warning" else "error", f.source, f.line,
                                        f.where or "examcheck", message))
+    if len(findings) > MAX_ANNOTATIONS:
+        rest = [f"{f.location()}: {f.where}" for f in findings[MAX_ANNOTATIONS:]]
+        lines.append(f"::notice title=examcheck::{len(findings)} findings; annotated the first {MAX_ANNOTATIONS}; "
+                     + escape_data("; ".join(rest[:200])))
     return "\n".join(lines) + ("\n" if lines else "")
 
 

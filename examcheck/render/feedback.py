@@ -25,8 +25,7 @@ def _h(text) -> str:
     return html.escape(terminal_text("" if text is None else text), quote=True)
 
 
-def html_report(report: Report, reveal: bool = True) -> str:
-    head = f"{report.student}: {report.exam}"
+def _section(report: Report, reveal: bool) -> str:
     rows = []
     for problem in report.problems:
         for part in problem.parts:
@@ -40,17 +39,31 @@ def html_report(report: Report, reveal: bool = True) -> str:
                 for i, c in enumerate(cells)) + "</tr>")
     header = ["part", "status", "marks", "your answer, as read", *(["expected"] if reveal else []), "feedback"]
     warnings = "".join(f"<p>warning: {_h(w)}</p>" for w in report.warnings)
-    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" />"
-            f"<title>{_h(head)}</title><style>{_STYLE}</style></head><body>\n"
-            f"<h1>{_h(report.student)}: {_h(report.exam)}</h1>\n"
+    return (f"<section>\n<h1>{_h(report.student)}: {_h(report.exam)}</h1>\n"
             f"<p><strong>Total: {_num(report.score)} / {_num(report.max_score)}</strong></p>\n"
             "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead><tbody>\n"
-            + "\n".join(rows) + f"\n</tbody></table>\n{warnings}</body></html>\n")
+            + "\n".join(rows) + f"\n</tbody></table>\n{warnings}</section>\n")
+
+
+def _head(title: str) -> str:
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\" />"
+            f"<title>{_h(title)}</title><style>{_STYLE}</style></head><body>\n")
+
+
+_TAIL = "</body></html>\n"
+
+
+def html_report(report: Report, reveal: bool = True) -> str:
+    """One student's feedback as a standalone page."""
+    return _head(f"{report.student}: {report.exam}") + _section(report, reveal) + _TAIL
 
 
 def html_chunks(reports, options):
+    """One page: a section per answer file."""
+    yield _head("examcheck feedback")
     for report in reports:
-        yield html_report(report, options.reveal)
+        yield _section(report, options.reveal)
+    yield _TAIL
 
 
 def safe_name(text: str, limit: int = 80) -> str:

@@ -9,9 +9,11 @@
   Email address, one column per exam (its title); map "Identify user by" to one of them.
 - brightspace: Brightspace's grades import: OrgDefinedId, Username (written with the leading
   ``#`` Brightspace's own export uses), Last Name, First Name, Email, one
-  ``<Exam title> Points Grade`` column per exam, and End-of-Line Indicator (``#``).
+  ``<Exam title> Points Grade <Numeric MaxPoints:N>`` column per exam (as Brightspace exports them:
+  the name matches an existing item, the bracket gives a new one its maximum), and End-of-Line Indicator (``#``).
 
-Identifiers are text: ``0123`` is written ``0123``.  Students come in the order first seen.
+Identifiers are text: ``0123`` is written ``0123``.  Students come in the order first seen; with a
+roster, the LMS imports hold roster students only (files of unknown students are reported, not imported).
 A renderer imports the report model only (roster students arrive as plain objects in options).
 """
 
@@ -69,6 +71,16 @@ def gradebook(reports) -> Gradebook:
 def _student(options, sid: str):
     students = getattr(options, "students", None) or {}
     return students.get(sid)
+
+
+def _lms_rows(book: Gradebook, options):
+    """(student id, its roster entry or None, exam -> (scores, total, max)).  With a roster, an LMS import
+    lists roster students only: a file nobody on the roster owns was reported, and would only fail the import."""
+    roster = bool(getattr(options, "students", None))
+    for sid, by_exam in book.rows.items():
+        student = _student(options, sid)
+        if student is not None or not roster:
+            yield sid, student, by_exam
 
 
 def _title(options, exam: str) -> str:
@@ -129,8 +141,7 @@ def canvas_chunks(reports, options):
     exams = list(book.exams.values())
     yield _line([*CANVAS_COLUMNS, *(_assignment_title(options, e.name, len(exams) == 1) for e in exams)])
     yield _line(["Points Possible", "", "", "", "", *(_num(e.most) for e in exams)])
-    for sid, by_exam in book.rows.items():
-        student = _student(options, sid)
+    for sid, student, by_exam in _lms_rows(book, options):
         if student is not None:
             who = [student.name or sid, student.id, student.sis_id, student.login, student.section]
         else:
@@ -143,8 +154,7 @@ def moodle_chunks(reports, options):
     exams = list(book.exams.values())
     yield _line(["First name", "Last name", "ID number", "Username", "Email address",
                  *(_title(options, e.name) for e in exams)])
-    for sid, by_exam in book.rows.items():
-        student = _student(options, sid)
+    for sid, student, by_exam in _lms_rows(book, options):
         if student is not None:
             first, last = _split_name(student.name)
             who = [first, last, student.sis_id or student.id, student.login, student.email]
@@ -161,9 +171,9 @@ def brightspace_chunks(reports, options):
     book = gradebook(reports)
     exams = list(book.exams.values())
     yield _line(["OrgDefinedId", "Username", "Last Name", "First Name", "Email",
-                 *(f"{_title(options, e.name)} Points Grade" for e in exams), "End-of-Line Indicator"])
-    for sid, by_exam in book.rows.items():
-        student = _student(options, sid)
+                 *(f"{_title(options, e.name)} Points Grade <Numeric MaxPoints:{_num(e.most)}>" for e in exams),
+                 "End-of-Line Indicator"])
+    for sid, student, by_exam in _lms_rows(book, options):
         if student is not None:
             first, last = _split_name(student.name)
             who = [_hash(student.sis_id or student.id), _hash(student.login), last, first, student.email]
