@@ -234,7 +234,8 @@ def import_rows(fmt: str, source: str, rows: list[tuple[int, list[str]]], mappin
     except LookupError as exc:
         raise InputError(source, header_line, str(exc)) from None
     columns = _question_keys(fmt, header)
-    by_key = {key: index for index, keys in columns.items() for key in keys}
+    by_key = {title.strip(): index for index, title in enumerate(header) if title.strip()}  # any column by its title
+    by_key.update({key: index for index, keys in columns.items() for key in keys})
     chosen: dict[int, str] = {}
     for key, (target, line) in mapping.targets.items():
         if key not in by_key:
