@@ -796,8 +796,8 @@ Example:
   examcheck schema > problem-set.schema.json
   examcheck schema --answers > answer-file.schema.json
 \b
-Both are JSON Schema draft-07 (what the YAML language server supports); the same files ship with
-examcheck in examcheck/schemas/.  Exit codes: 0.""")
+Both are JSON Schema draft-07 (what the YAML language server supports); the answer-file
+schema also ships with examcheck in examcheck/schemas/.  Exit codes: 0.""")
 @click.option("--answers", "which", flag_value="answers", help="The schema of answer files instead.")
 def schema(which) -> None:
     """Print the JSON Schema of problem sets, with each family's given fields, layer types and results
@@ -961,28 +961,15 @@ def serve(exam, problem_paths, host, port, reveal, student, collect_dir, time_li
 def import_command(export, mapping, fmt, folder, exam, id_column, problem_paths) -> None:
     """Turn an LMS quiz export (Canvas Student Analysis, Moodle Responses) into answer files."""
     from examcheck import lms_import
-    from examcheck.loader import load_sets
-    from examcheck.schema import ValidationFailed
-    from examcheck.yamlio import InputError
 
     try:
-        imported = lms_import.import_file(export, mapping, fmt, exam, id_column)
-        targets = lms_import.load_mapping(mapping)
-        try:
-            sets = load_sets(list(problem_paths) or None)
-        except (ValidationFailed, InputError):
-            sets = []
-        wrong = lms_import.check_targets(imported, targets, sets)
-    except InputError as exc:
-        _fail_input([exc])
-    if wrong:
-        _fail_input(wrong)
-    for note in imported.notes:
-        _warn(note)
-    try:
-        written = lms_import.write_answer_files(imported, folder)
+        imported, written = lms_import.run(export, mapping, folder, fmt, exam, id_column, problem_paths)
+    except lms_import.ImportFailed as exc:
+        _fail_input(exc.errors)
     except OSError as exc:
         _fail_input([f"{folder}: {exc.strerror or exc}"])
+    for note in imported.notes:
+        _warn(note)
     click.echo(f"{len(written)} answer file(s) for {imported.exam} written to {folder} ({imported.format} export)")
     for error in imported.errors:
         _say_error(error)

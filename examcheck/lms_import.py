@@ -234,7 +234,8 @@ def import_rows(fmt: str, source: str, rows: list[tuple[int, list[str]]], mappin
     except LookupError as exc:
         raise InputError(source, header_line, str(exc)) from None
     columns = _question_keys(fmt, header)
-    by_key = {key: index for index, keys in columns.items() for key in keys}
+    by_key = {title.strip(): index for index, title in enumerate(header) if title.strip()}  # any column by its title
+    by_key.update({key: index for index, keys in columns.items() for key in keys})
     chosen: dict[int, str] = {}
     for key, (target, line) in mapping.targets.items():
         if key not in by_key:
@@ -325,10 +326,41 @@ def file_names(students: list[Student]) -> dict[str, str]:
     return names
 
 
-def import_file(path: str | Path, mapping_path: str | Path, fmt: str | None = None, exam: str | None = None,
+class ImportFailed(Exception):
+    """Errors that stop the whole import (each an InputError with file and line)."""
+
+    def __init__(self, errors: list[InputError]):
+        super().__init__("; ".join(map(str, errors)))
+        self.errors = errors
+
+
+def run(export: str | Path, mapping_path: str | Path, folder: str | Path, fmt: str | None = None,
+        exam: str | None = None, id_column: str | None = None, problem_paths=()) -> tuple[Imported, list[Path]]:
+    """The `import` command: read, check the mapping against the exam (when its problem set loads), write.
+    Raises ImportFailed (or OSError for the output folder); row errors are in the result's `errors`."""
+    from examcheck.loader import load_sets
+    from examcheck.schema import ValidationFailed
+
+    try:
+        mapping = load_mapping(mapping_path)
+        imported = import_file(export, mapping, fmt, exam, id_column)
+    except InputError as exc:
+        raise ImportFailed([exc]) from None
+    if imported.errors and not imported.students and not imported.notes:
+        raise ImportFailed(imported.errors)
+    try:
+        sets = load_sets(list(problem_paths) or None)
+    except (ValidationFailed, InputError):
+        sets = []
+    wrong = check_targets(imported, mapping, sets)
+    if wrong:
+        raise ImportFailed(wrong)
+    return imported, write_answer_files(imported, folder)
+
+
+def import_file(path: str | Path, mapping: Mapping, fmt: str | None = None, exam: str | None = None,
                 id_column: str | None = None) -> Imported:
-    """Read the export and the mapping; raise InputError for what stops everything."""
-    mapping = load_mapping(mapping_path)
+    """Read the export with this mapping; raise InputError for what stops everything."""
     source, rows = read_rows(path)
     detected = detect(rows[0][1])
     if fmt is None:

@@ -1,7 +1,8 @@
 """The JSON Schemas examcheck publishes for editors: draft-07, the newest draft the YAML language server
 (VS Code's YAML extension and others) fully supports.  Internally schemas are 2020-12; `draft07` rewrites the
-few 2020-12 spellings (``$defs``, ``prefixItems``, ``dependentRequired``).  The generated files ship with the
-package (examcheck/schemas/), so a `# yaml-language-server: $schema=...` modeline can point at them."""
+few 2020-12 spellings (``$defs``, ``prefixItems``, ``dependentRequired``).  The answer-file schema ships with the
+package (examcheck/schemas/), so the modeline `template` writes can point at it.  The problem-set schema grows
+with every family, so it is generated (`examcheck schema > problem-set.schema.json`), not kept in the tree."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"
-FILES = {"problems": "problem-set.schema.json", "answers": "answer-file.schema.json"}
+SHIPPED = {"answers": "answer-file.schema.json"}
 
 
 def draft07(schema: dict) -> dict:
@@ -57,8 +58,8 @@ def published_text(which: str) -> str:
     return json.dumps(published(which), indent=2, ensure_ascii=False) + "\n"
 
 
-def shipped_path(which: str) -> Path:
-    return SCHEMA_DIR / FILES[which]
+def shipped_path(which: str = "answers") -> Path:
+    return SCHEMA_DIR / SHIPPED[which]
 
 
 def modeline(url: str | None = None) -> str:
@@ -70,7 +71,7 @@ def write_shipped() -> list[Path]:
     """Regenerate the shipped files (python -m examcheck.schema_files)."""
     SCHEMA_DIR.mkdir(exist_ok=True)
     written = []
-    for which in FILES:
+    for which in SHIPPED:
         path = shipped_path(which)
         path.write_text(published_text(which), encoding="utf-8")
         written.append(path)

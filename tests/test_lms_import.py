@@ -185,3 +185,12 @@ def test_unsafe_ids_become_safe_unique_file_names(tmp_path):
     files = sorted(p.name for p in out.iterdir())
     assert len(files) == 4 and all("/" not in f and not f.startswith(".") for f in files)
     assert {load_sheet(out / f).student for f in files} == {s[0] for s in students}
+
+
+def test_a_localised_moodle_export_maps_by_column_title(tmp_path):
+    export = moodle_csv([("9", "Roy", GOOD)]).replace("Response 1", "Réponse 1").replace("Response 2", "Réponse 2")
+    export = export.replace("Response 3", "Réponse 3")
+    mapping = "exam: seed000-quiz\nquestions:\n  'Réponse 1': q1.i\n  'Réponse 2': q2.i\n"
+    result, out = run_import(tmp_path, export, mapping, "--from", "moodle")
+    assert result.exit_code == 0, result.output
+    assert load_sheet(out / "9.yaml").problem_values["q2"].value == {"i": "0.999"}

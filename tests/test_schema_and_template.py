@@ -40,15 +40,15 @@ def test_schema_command_is_draft_07_and_equals_the_shipped_file(which, args):
     assert schema["$schema"] == DRAFT_07
     jsonschema.Draft7Validator.check_schema(schema)
     assert "$defs" not in out.output and "#/$defs/" not in out.output
-    assert shipped_path(which).read_text(encoding="utf-8") == published_text(which), \
-        "regenerate the shipped schemas: python -m examcheck.schema_files"
+    if which == "answers":
+        assert shipped_path(which).read_text(encoding="utf-8") == published_text(which), \
+            "regenerate the shipped schema: python -m examcheck.schema_files"
 
 
-def test_shipped_schemas_are_in_the_wheel():
+def test_the_answer_file_schema_is_in_the_wheel():
     from examcheck.gradescope import package_files
 
-    names = {name for name, _ in package_files()}
-    assert {"examcheck/schemas/problem-set.schema.json", "examcheck/schemas/answer-file.schema.json"} <= names
+    assert "examcheck/schemas/answer-file.schema.json" in {name for name, _ in package_files()}
 
 
 PROBLEM_VALIDATOR = jsonschema.Draft7Validator(published("problems"))
