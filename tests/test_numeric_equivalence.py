@@ -121,7 +121,11 @@ def test_perturbed_trees_are_judged_different(r, data):
 @SETTINGS
 @given(trees)
 def test_equivalent_rewrites_are_judged_equal(r):
-    forms = [sp.expand(r), sp.expand(r.rewrite(sp.exp)), r.replace(sigma, lambda a: 1 / (1 + sp.exp(-a)))]
+    try:  # SymPy itself cannot rewrite some trees (Max of a complex-looking exp form is "not comparable")
+        in_exp = sp.expand(r.rewrite(sp.exp))
+    except (ValueError, TypeError):
+        in_exp = r
+    forms = [sp.expand(r), in_exp, r.replace(sigma, lambda a: 1 / (1 + sp.exp(-a)))]
     for s in forms:
         if s == r:
             continue

@@ -152,7 +152,7 @@ def test_checked_answers_are_durable_before_any_file_finishes(tmp_path, how):
     if how == "SIGINT":
         assert "interrupted; no output was written (run again with --resume to continue)" in stderr
         assert "Aborted" not in stderr
-    assert files == 0 and 0 < verdicts < 80 and not out.exists()
+    assert files == 0 and verdicts > 0 and not out.exists()  # checked answers kept though no file finished
     assert counts(state)[1] >= verdicts  # what was committed stays
     resumed = cli(folder, "--format", "jsonl", "--jobs", "2", "-o", out, "--resume")
     assert resumed.wait(300) == 0 and uninterrupted.wait(300) == 0

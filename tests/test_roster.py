@@ -28,6 +28,8 @@ text_ids = st.text(alphabet=st.sampled_from(list("aZ09_-.@é李ß ,;\"'=+|")), m
 
 # ----------------------------------------------------------------------------- identifiers stay text
 
+YAML_11_BREAKS = {"\x85", "\u2028", "\u2029"}
+
 
 @settings(max_examples=100, deadline=None)
 @given(digits_with_zeros)
@@ -36,8 +38,11 @@ def test_a_plain_student_number_keeps_its_leading_zeros(number):
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.one_of(digits_with_zeros, text_ids, st.text(min_size=1, max_size=10).map(str.strip).filter(bool)))
+@given(st.one_of(digits_with_zeros, text_ids, st.text(min_size=1, max_size=10).map(str.strip).filter(bool)
+                 .filter(lambda s: not set(s) & YAML_11_BREAKS)))
 def test_any_quoted_student_id_reads_back_as_written(sid):
+    """(The writer here is PyYAML, a YAML 1.1 emitter: it writes NEL and the Unicode line/paragraph separators
+    as line breaks, which a YAML 1.2 reader rightly folds; those characters are left out of this oracle.)"""
     text = yaml.safe_dump({"student": sid, "answers": {}}, allow_unicode=True)
     try:
         sheet = sheet_from_text(text, "x.yaml")

@@ -141,11 +141,13 @@ def run_test(answer_type: str, student, reference, options: Options) -> Verdict:
     _load()
     from examcheck.answertests.equations import CHECKED_KINDS, conflicting_sides
 
-    if answer_type in CHECKED_KINDS:  # '0.5 = 0.659': two numbers that disagree are two answers, not one
+    verdict = TESTS[answer_type](student, reference, options)
+    if answer_type in CHECKED_KINDS:  # '0.5 = 0.659': the last side is graded, and the false equation is said
         conflict = conflicting_sides(student, options)
         if conflict is not None:
-            return conflict
-    return TESTS[answer_type](student, reference, options)
+            feedback = f"{verdict.feedback}; {conflict}" if verdict.feedback else conflict
+            verdict = Verdict(verdict.score, verdict.status, feedback, verdict.note, verdict.interpreted)
+    return verdict
 
 
 def read_reference(answer_type: str, written, options: Options):

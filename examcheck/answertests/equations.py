@@ -1,7 +1,8 @@
 """An answer written as an equation chain is read by its last side (``p0 = 0.659``, ``f'(0) = 1/4 = 0.25``);
-but when two or more sides are plain numbers (or closed numeric values, or lists of them) that DISAGREE
-under the part's own rule, the answer states two values and cannot be graded as either: ``0.5 = 0.659`` or
-``wrong = right`` is `invalid`, naming both readings.  Sides that agree (``ln(2)/4 ≈ 0.173``,
+when two or more sides are plain numbers (or closed numeric values, or lists of them) that DISAGREE under the
+part's own rule (``0.5 = 0.659``, or working with a slip: ``8*20 + 8*9 + 3*9 = 619``), the last side is still
+the answer graded, as a human marker would read it, and the feedback says which sides disagree, so that a
+false equation never passes unremarked (a hedge gains nothing: only the last side counts).  Sides that agree (``ln(2)/4 ≈ 0.173``,
 ``1/2 = 0.5``, ``0.1733 = 0.173``) are fine, a precision shortfall on one side included (``0.2 ≈ 0.173``), and
 a side with a name in it (``a = σ(z)(1 − σ(z))``, ``p0 = 0.659``) is a label, never compared.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import sympy as sp
 
-from examcheck.answertests import Options, Verdict, invalid
+from examcheck.answertests import Options
 from examcheck.answertests.tolerance import Exact, NotANumber, as_exact, within_rule
 from examcheck.parsing import ParseError, TooComplex, Vocabulary, WrittenSet, parse_list, sides_of
 
@@ -18,8 +19,8 @@ CHECKED_KINDS = frozenset({"number", "integer", "vector", "matrix", "tuple", "se
 TWO_READINGS = "two_readings"
 
 
-def conflicting_sides(student, options: Options) -> Verdict | None:
-    """`invalid` when numeric sides of an equation in the answer disagree; None otherwise."""
+def conflicting_sides(student, options: Options) -> str | None:
+    """A sentence naming the numeric sides of an equation in the answer that disagree; None if none do."""
     if isinstance(student, (list, tuple)):  # a YAML list: each entry on its own
         for entry in student:
             verdict = conflicting_sides(entry, options)
@@ -37,8 +38,8 @@ def conflicting_sides(student, options: Options) -> Verdict | None:
     numeric = [(side, reading) for side in sides if (reading := numeric_reading(side, options)) is not None]
     for (side, reading), (other, other_reading) in zip(numeric, numeric[1:]):
         if not agree(reading, other_reading, options):
-            return invalid(f"two readings: the equation's sides {side} and {other} are different values, so the "
-                           "answer states two answers; write the one you mean", TWO_READINGS)
+            return (f"note: the equation's sides {side} and {other} are different values (a false equation); "
+                    "only the last side was graded")
     return None
 
 

@@ -151,9 +151,10 @@ def diagnose_number(written, s: Exact, r: Exact, rule: Precision) -> tuple[str, 
                                                    decimals, sigfigs, rule.min_sigfigs)
 
     def explains(candidate: Fraction) -> bool:
-        """A slip explains the answer only if it moves the value materially (more than 1%: the reciprocal of
-        0.999 is no explanation of 1.002) and the answer is nearer the slipped value than the reference."""
-        return abs(candidate - r.value) > abs(r.value) / 100 and abs(s.value - candidate) < abs(s.value - r.value)
+        """A slip explains the answer only if it moves the value materially (more than 5%: the reciprocal of
+        0.999 is no explanation of 1.002; every slip named here moves a value by 9% or more unless the value is
+        near a fixed point of the slip) and the answer is nearer the slipped value than the reference."""
+        return abs(candidate - r.value) > abs(r.value) / 20 and abs(s.value - candidate) < abs(s.value - r.value)
 
     if s.value == 0 and r.value != 0:
         return f"the answer is not zero: it is about {mpmath.nstr(_approx(r), 3)}", "zero"
