@@ -329,9 +329,12 @@ def gradescope_identity(metadata) -> str | None:
     return None
 
 
+DISAGREES = "its student: field says"
+
+
 def _disagrees(declared: str | None, student: Student, roster: Roster) -> str:
     if declared and roster.lookup(declared) is not student:
-        return f"its student: field says {declared!r}; the file name says {student.id!r} (the file name is used)"
+        return f"{DISAGREES} {declared!r}; the file name says {student.id!r} (the file name is used)"
     return ""
 
 
@@ -388,6 +391,9 @@ def join(reports: Iterable, roster: Roster | None, overrides: dict[str, str] | N
             continue
         if match.note:
             found.notes.append(f"{report.source}: {match.note}")
+        # the identity was resolved before grading (examcheck.identity): its disagreement note travels as a warning
+        found.notes += [f"{report.source}: {w}" for w in getattr(report, "warnings", None) or ()
+                        if isinstance(w, str) and w.startswith(DISAGREES) and w != match.note]
         found.students[report.source] = match.student
         seen.setdefault((match.student.id, report.exam), []).append(report.source)
         hows[report.source] = match.how
