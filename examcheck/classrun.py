@@ -22,10 +22,11 @@ def load_roster(path: str | os.PathLike | None, columns: str | None) -> Roster |
     return read_roster(path, parse_columns(columns))
 
 
-def identified(reports, roster: Roster | None) -> tuple[object, Identities]:
-    """The reports with the roster's student ids, and what the join found (duplicates even without a roster)."""
+def identified(reports, roster: Roster | None, known_only: bool = False) -> tuple[object, Identities]:
+    """The reports with the roster's student ids, and what the join found (duplicates even without a roster);
+    known_only: without the files of students not on the roster (they are reported as unknown)."""
     identities = join(reports, roster) if roster is not None else _duplicates(reports)
-    return (IdentifiedReports(reports, identities) if roster is not None else reports), identities
+    return (IdentifiedReports(reports, identities, known_only) if roster is not None else reports), identities
 
 
 def _duplicates(reports) -> Identities:

@@ -232,7 +232,7 @@ def _warn(message: str) -> None:
 
 @contextlib.contextmanager
 def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output=None, resume=False,
-            renderer=None):
+            renderer=None, identity=None):
     """Grade the answer files named by inputs: yields (result, input errors, done), where done() is
     called once the output is written (a --resume state is then removed).  The engine (and with it
     the cache) closes after the output is written."""
@@ -260,7 +260,7 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
         sets = _load_sets(problem_paths, session)
         try:
             engine = Engine(sets, jobs=workers, limits=limits, cache_dir=cache_dir, warn=_warn, window=window,
-                            backend=backend, scheduler=scheduler, session=session)
+                            backend=backend, scheduler=scheduler, session=session, identity=identity)
         except DaskUnavailable as exc:
             _fail_input([exc])
         except OSError as exc:  # the scheduler cannot be reached
@@ -368,11 +368,11 @@ def _roster(roster_path, roster_columns):
         _fail_input([exc])
 
 
-def _identified(reports, roster):
+def _identified(reports, roster, known_only=False):
     """The reports under the roster's ids; each unknown, duplicate and missing student said on stderr."""
     from examcheck.classrun import identified
 
-    reports, identities = identified(reports, roster)
+    reports, identities = identified(reports, roster, known_only)
     for message in identities.messages():
         _warn(message)
     return reports, identities
@@ -405,9 +405,10 @@ def _assignment_ids(pairs) -> dict:
 @click.option("--split", "split_dir", type=click.Path(path_type=Path, file_okay=False),
               help="Also write each student's feedback report (Markdown and HTML) into this folder.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run: files it finished are not graded again (needs -o).")
+@attempt_option
 def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, scheduler, fmt, output, no_reveal,
           fail_under, summary, points_row, assignment, assignment_ids, roster_path, roster_columns, strict, exam_dir,
-          split_dir, resume) -> None:
+          split_dir, resume, attempt) -> None:
     """Grade answer files (files, folders or globs) part by part."""
     from examcheck.render import RenderOptions
 
@@ -417,9 +418,11 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
     ids = _assignment_ids(assignment_ids)
     roster = _roster(roster_path, roster_columns)
     titles = {s.exam: s.title for s in _load_sets(problem_paths)} if fmt in ("canvas", "moodle", "brightspace") else None
+    from examcheck.identity import IdentityOptions
+
     with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume,
-                 renderer=("reports", fmt)) as (result, errors, done):
-        reports, identities = _identified(result.reports, roster)
+                 renderer=("reports", fmt), identity=IdentityOptions(roster, attempt)) as (result, errors, done):
+        reports, identities = _identified(result.reports, roster, known_only=fmt in ("canvas", "moodle", "brightspace"))
         options = RenderOptions(reveal=not no_reveal, color=color, to_file=output is not None or exam_dir is not None,
                                 summary=summary, points_row=points_row, assignment=assignment or "examcheck",
                                 errors=tuple(map(str, errors)), stats=result.statistics,
@@ -497,7 +500,10 @@ def stats(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
 
     _check_output(output, inputs=inputs, problem_paths=problem_paths)
     roster = _roster(roster_path, roster_columns)
-    with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler) as (result, errors, _done):
+    from examcheck.identity import IdentityOptions
+
+    with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler,
+                 identity=IdentityOptions(roster)) as (result, errors, _done):
         _reports, identities = _identified(result.reports, roster)
         options = RenderOptions(color=color, to_file=output is not None)
         written = _emit(render("stats", fmt, result.statistics(), options), output)

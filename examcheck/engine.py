@@ -35,7 +35,8 @@ WINDOW_PER_JOB = 32  # files read, checked and reported together
 class Engine:
     def __init__(self, sets: list[ProblemSet], *, jobs: int | None = None, limits: Limits = Limits(),
                  cache_dir: Path | None = None, warn: Callable[[str], None] | None = None, window: int = 0,
-                 backend: str = "local", scheduler: str | None = None, session: Session | None = None):
+                 backend: str = "local", scheduler: str | None = None, session: Session | None = None,
+                 identity=None):
         """backend: "local" (this machine's sandbox workers) or "dask" (answer checks on a Dask cluster:
         the scheduler's address, or a LocalCluster of `jobs` workers on loopback).  session: the sandbox
         session to own (one the problem sets were loaded through, see open_session); default a new one."""
@@ -45,6 +46,8 @@ class Engine:
         self.limits = limits
         self.session = session or open_session(self.jobs, limits)
         self.session.share("sets", self.sets)
+        self.identity = identity  # examcheck.identity.IdentityOptions: roster, attempt, overrides
+        self.session.share("identity", identity)
         self.cache = VerdictCache(cache_dir, warn)
         self.result = BatchResult()
         self.checker = None
@@ -145,7 +148,7 @@ class Engine:
 
     def grade_sheet(self, sheet) -> Report:
         """One answer sheet already read (examcheck.answers.AnswerSheet)."""
-        return self.pipeline.grade([scan_sheet(sheet, self.sets)])[0]
+        return self.pipeline.grade([scan_sheet(sheet, self.sets, self.identity)])[0]
 
     # references ------------------------------------------------------------------------------
 

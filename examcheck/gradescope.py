@@ -198,6 +198,11 @@ def build_autograder(problem_source: str | Path, exam: str, output: str | Path, 
         (wheel_name, wheel, False),
         (problem_file, problem_bytes, False),
     ]
+    from examcheck.variants import lock_path
+
+    lock = lock_path(Path(problem_source))
+    if lock.is_file():  # a deployed variant exam: the runner grades against its lock
+        entries.append((lock_path(Path(problem_file)).as_posix(), read_regular_file(lock, MAX_FILE_BYTES), False))
     try:
         target, _ = resolve_target(output)
     except OutputError as exc:
@@ -279,12 +284,15 @@ def submission_candidates(folder: Path) -> tuple[list[Path], list[str]]:
     return found, seen
 
 
-def _grade_one(path: Path, sets, time_limit: float):
-    """(report or None, error messages) for one answer file."""
+def _grade_one(path: Path, sets, time_limit: float, identity: str = ""):
+    """(report or None, error messages) for one answer file; identity (the metadata's) is the student its
+    variants are drawn for, never the file's own `student:`."""
     from examcheck.engine import Engine
+    from examcheck.identity import IdentityOptions
     from examcheck.limits import Limits
 
-    with Engine(sets, jobs=1, limits=Limits(seconds=time_limit)) as engine:
+    options = IdentityOptions(overrides={str(path): identity} if identity else {})
+    with Engine(sets, jobs=1, limits=Limits(seconds=time_limit), identity=options) as engine:
         result = engine.grade_paths([path])
         reports = list(result.reports)
         errors = [str(e) for e in result.errors] + [str(b) for b in result.bugs]
@@ -307,7 +315,7 @@ def run_submission(root: Path) -> dict:
         out.line(f"note: {student.note}")
     report, errors, graded = None, [], None
     for path in candidates[:MAX_CANDIDATES]:
-        report, file_errors = _grade_one(path, sets, settings.time_limit)
+        report, file_errors = _grade_one(path, sets, settings.time_limit, student.id)
         if graded is None or report is not None:
             graded, errors = path, file_errors
         if report is not None:

@@ -92,14 +92,20 @@ class ScannedSheet:
     keys: dict[tuple[str, str], str] = field(default_factory=dict)  # answer keys (dedup/cache), made where it was read
 
 
-def scan_sheet(sheet: AnswerSheet, sets: list[ProblemSet]) -> ScannedSheet:
+def scan_sheet(sheet: AnswerSheet, sets: list[ProblemSet], identity=None) -> ScannedSheet:
+    """identity: examcheck.identity.IdentityOptions (roster, attempt, overrides); the file's one identity is
+    resolved here, before grading, and is both the student credited and the id its variants are drawn for."""
+    from examcheck.identity import resolve
     from examcheck.variants import sheet_variants
 
     problem_set = choose_set(sheet, sets)
-    chosen = sheet_variants(sheet, problem_set)
+    resolved = resolve(sheet, identity)
+    chosen = sheet_variants(sheet, problem_set, resolved.student, identity.attempt if identity is not None else 1)
     answers, warnings = split_parts(sheet, problem_set)
+    if resolved.note and resolved.on_roster:
+        warnings = [*warnings, resolved.note]
     index = next(i for i, s in enumerate(sets) if s is problem_set)
-    return ScannedSheet(sheet.student, index, sheet.source, answers, warnings, chosen)
+    return ScannedSheet(resolved.student, index, sheet.source, answers, warnings, chosen)
 
 
 def present(answer: WrittenAnswer | None) -> bool:

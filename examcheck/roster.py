@@ -254,7 +254,7 @@ def _locate(header: list[str], columns: dict[str, str], source: str) -> dict[str
 
 # ----------------------------------------------------------------------------- file names of LMS downloads
 
-_CANVAS = re.compile(r"^(?P<name>[^_]+)_(?:late_)?(?P<user>\d+)_(?P<submission>\d+)(?:_|$)", re.IGNORECASE)
+_CANVAS = re.compile(r"^(?:late_)?(?P<name>[^_]+)_(?:late_)?(?P<user>\d+)_(?P<submission>\d+)(?:_|$)", re.IGNORECASE)
 _MOODLE = re.compile(r"^(?P<name>.+?)_(?P<participant>\d+)_assign(?:submission|feedback)_[a-z]+_?", re.IGNORECASE)
 _BRIGHTSPACE = re.compile(r"^\d+-\d+ - (?P<name>.+?) - [A-Z][a-z]{2,8} \d{1,2}, \d{4}", re.IGNORECASE)
 
@@ -329,9 +329,12 @@ def gradescope_identity(metadata) -> str | None:
     return None
 
 
+DISAGREES = "its student: field says"
+
+
 def _disagrees(declared: str | None, student: Student, roster: Roster) -> str:
     if declared and roster.lookup(declared) is not student:
-        return f"its student: field says {declared!r}; the file name says {student.id!r} (the file name is used)"
+        return f"{DISAGREES} {declared!r}; the file name says {student.id!r} (the file name is used)"
     return ""
 
 
@@ -347,6 +350,7 @@ class Identities:
     duplicates: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (student id, exam, sources)
     missing: list[tuple[str, Student]] = field(default_factory=list)  # (exam, student)
     notes: list[str] = field(default_factory=list)
+    demoted: set[str] = field(default_factory=set)  # files whose `student:` claim lost to an LMS-named file
 
     @property
     def problems(self) -> bool:
@@ -376,6 +380,7 @@ def join(reports: Iterable, roster: Roster | None, overrides: dict[str, str] | N
     if roster is None:
         return found
     seen: dict[tuple[str, str], list[str]] = {}
+    hows: dict[str, str] = {}
     exams: list[str] = []
     for report in reports:
         if report.exam not in exams:
@@ -386,8 +391,23 @@ def join(reports: Iterable, roster: Roster | None, overrides: dict[str, str] | N
             continue
         if match.note:
             found.notes.append(f"{report.source}: {match.note}")
+        # the identity was resolved before grading (examcheck.identity): its disagreement note travels as a warning
+        found.notes += [f"{report.source}: {w}" for w in getattr(report, "warnings", None) or ()
+                        if isinstance(w, str) and w.startswith(DISAGREES) and w != match.note]
         found.students[report.source] = match.student
         seen.setdefault((match.student.id, report.exam), []).append(report.source)
+        hows[report.source] = match.how
+    for key, sources in seen.items():
+        # a file known only by its own `student:` claim never replaces a file the LMS download names
+        named = [s for s in sources if hows[s] != "student field"]
+        if named and len(named) < len(sources):
+            for source in sources:
+                if source not in named:
+                    del found.students[source]
+                    found.demoted.add(source)
+                    found.unknown.append((source, f"its student: field claims {key[0]!r}, whose answer file for "
+                                                  f"{key[1]} is {named[0]} (named so by the LMS download): not credited"))
+            seen[key] = named
     found.duplicates = [(sid, exam, sources) for (sid, exam), sources in seen.items() if len(sources) > 1]
     for exam in exams:
         found.missing += [(exam, s) for s in roster.students if (s.id, exam) not in seen]
@@ -397,15 +417,26 @@ def join(reports: Iterable, roster: Roster | None, overrides: dict[str, str] | N
 class IdentifiedReports:
     """The reports with each student id replaced by the roster's (re-iterable, as the reports are)."""
 
-    def __init__(self, reports, identities: Identities):
-        self._reports, self._identities = reports, identities
+    def __init__(self, reports, identities: Identities, known_only: bool = False):
+        """known_only: leave out the reports of files joined to no roster student (LMS imports: a grade
+        must never be written for an id the roster does not hold)."""
+        self._reports, self._identities, self._known_only = reports, identities, known_only
 
     def __iter__(self):
         for report in self._reports:
             student = self._identities.students.get(report.source)
-            yield report if student is None else replace(report, student=student.id)
+            if student is None:
+                if self._known_only:
+                    continue
+                if report.source in self._identities.demoted:  # never under the id it claimed
+                    report = replace(report, student=Path(report.source).stem)
+                yield report
+                continue
+            yield replace(report, student=student.id)
 
     def __len__(self) -> int:
+        if self._known_only:
+            return sum(1 for r in self._reports if r.source in self._identities.students)
         return len(self._reports)
 
     def __bool__(self) -> bool:

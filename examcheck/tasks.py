@@ -57,7 +57,7 @@ def scan_task(context, path: str) -> ScannedSheet | InputError:
     from examcheck.schema import ValidationFailed
 
     try:
-        scan = scan_sheet(load_sheet(Path(path)), context.data["sets"])
+        scan = scan_sheet(load_sheet(Path(path)), context.data["sets"], context.data.get("identity"))
     except ValidationFailed as exc:
         if len(exc.errors) == 1:
             return exc.errors[0]

@@ -624,9 +624,10 @@ def deployment_findings(sets: list[ProblemSet]) -> list:
             for s in sets if s.variants is not None and not s.variants.deployed]
 
 
-def sheet_variants(sheet, problem_set: ProblemSet) -> dict[str, int]:
-    """The variants this answer file answers; an input error (file:line) if it names others, or the exam
-    is not deployed."""
+def sheet_variants(sheet, problem_set: ProblemSet, student: str | None = None, attempt: int = 1) -> dict[str, int]:
+    """The variants this answer file answers: those of `student` (the identity it is credited to, resolved
+    before grading; default the sheet's own) at the instructor's `attempt`.  An input error (file:line) if
+    the file names other variants or another attempt, or the exam is not deployed."""
     doc = sheet.doc
     data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
     named = data.get("variant") or {}
@@ -638,14 +639,18 @@ def sheet_variants(sheet, problem_set: ProblemSet) -> dict[str, int]:
         not_deployed(problem_set)
     except InputError as exc:
         raise InputError(sheet.source, 1, exc.message) from None
-    attempt = int(data.get("attempt") or 1)
-    chosen = assignment(problem_set, sheet.student, attempt)
+    student = sheet.student if student is None else student
+    written = data.get("attempt")
+    if written is not None and written != attempt:
+        raise doc.error(("attempt",), f"this file says attempt {written}, but it is graded as attempt {attempt} "
+                                      "(the attempt is the instructor's: `examcheck grade --attempt N`)")
+    chosen = assignment(problem_set, student, attempt)
     for pid, number in named.items():
         if pid not in chosen:
             raise doc.error(("variant", pid), f"no problem {pid!r} with variants (they are: {', '.join(chosen)})")
         if number != chosen[pid]:
             raise doc.error(("variant", pid), f"this file answers variant {number} of {pid}, but student "
-                                              f"{sheet.student!r} (attempt {attempt}) was given variant {chosen[pid]}")
+                                              f"{student!r} (attempt {attempt}) was given variant {chosen[pid]}")
     return chosen
 
 

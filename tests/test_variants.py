@@ -673,9 +673,11 @@ def test_another_attempt_is_graded_against_its_own_variant(tmp_path):
     b = problem_set.problems[assign("small", "small", "q1", student, 2, 6) - 1].params["b"]
     filled = template.output.replace("\n    a:", f"\n    a: {2 * b}")
     answers = write(tmp_path, "a.yaml", filled)
-    out = run("grade", str(answers), "--problems", str(exam), "--format", "json")
+    out = run("grade", str(answers), "--problems", str(exam), "--format", "json", "--attempt", "2")
     assert out.exit_code == 0, out.output
     assert reports(out.output)[0]["score"] == 1
+    # the attempt is the instructor's: a file's own `attempt:` never picks its variant
+    assert run("grade", str(answers), "--problems", str(exam)).exit_code == 2
     first = write(tmp_path, "b.yaml", filled.replace("attempt: 2\n", ""))  # attempt 1 names the wrong variant
     assert run("grade", str(first), "--problems", str(exam)).exit_code == 2
 
