@@ -68,11 +68,14 @@ class ExamService:
     """One problem set served to students.  Thread-safe for concurrent checks:
     each thread checks in its own sandbox worker; references are computed once at start."""
 
-    def __init__(self, problem_set: ProblemSet, reveal: str = "feedback", limits: Limits = Limits()):
+    def __init__(self, problem_set: ProblemSet, reveal: str = "feedback", limits: Limits = Limits(),
+                 student: str | None = None):
+        """student: the served student (--student); a variant exam is checked against their own variants."""
         if reveal not in REVEALS:
             raise ValueError(f"reveal must be one of {', '.join(REVEALS)}")
         self.problem_set = problem_set
         self.reveal = reveal
+        self.student = student
         self.limits = limits
         self.resolver = Resolver()
         self._engines = threading.local()  # one grading engine (one sandbox worker) per server thread
@@ -134,7 +137,8 @@ class ExamService:
             problem, part = self.locate(*only)
             text = answers.get(problem.id, {}).get(part.id, "")
             answers = {problem.id: {part.id: text}}
-        sheet = AnswerSheet("page", self.problem_set.exam, "<page>")
+        # The sheet is the served student's: grading picks their variants by their ID (as `grade` does).
+        sheet = AnswerSheet(self.student or "page", self.problem_set.exam, "<page>")
         for problem_id, parts in answers.items():
             sheet.problem_values[problem_id] = WrittenAnswer(dict(parts), None)
         report = self._engine().grade_sheet(sheet)
