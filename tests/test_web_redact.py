@@ -12,6 +12,7 @@ from starlette.testclient import TestClient
 
 from examcheck.limits import Limits
 from examcheck.web.app import create_app
+from examcheck.web.collecting import RateLimit
 from examcheck.web.service import ExamService
 
 EXAM = """\
@@ -42,7 +43,9 @@ def problem_set(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def clients(problem_set):
-    return {reveal: TestClient(create_app(ExamService(problem_set, reveal, Limits(seconds=5.0)), workers=1))
+    unlimited = RateLimit(burst=10_000, every=0.001)
+    return {reveal: TestClient(create_app(ExamService(problem_set, reveal, Limits(seconds=5.0)), workers=1,
+                                          check_rate=unlimited))
             for reveal in ("none", "feedback")}
 
 
@@ -100,3 +103,19 @@ def test_reveal_none_never_says_correct_to_the_digits_written(clients):
     row = _check(clients["none"], "a", "42.0")
     assert "digits" not in str(row) and set(row) <= {"problem", "part", "read", "interpreted", "status", "feedback"}
     assert row["status"] == "read"
+
+
+def test_checks_are_rate_limited_per_student_and_address(problem_set):
+    now = [0.0]
+    rate = RateLimit(burst=3, every=10, clock=lambda: now[0])
+    c = TestClient(create_app(ExamService(problem_set, "feedback", Limits(seconds=5.0)), workers=1, check_rate=rate))
+
+    def check(student):
+        return c.post("/api/check", json={"answers": {"q1": {"a": "41"}}, "student": student})
+
+    assert [check("ann").status_code for _ in range(4)] == [200, 200, 200, 429]  # a digit-by-digit search is slowed
+    late = check("ann")
+    assert late.status_code == 429 and int(late.headers["retry-after"]) >= 1 and "wait" in late.json()["error"]
+    assert check("bob").status_code == 200  # a classmate behind the same address is not blocked
+    now[0] += 10
+    assert check("ann").status_code == 200

@@ -38,6 +38,7 @@ from examcheck.web.page import page_html
 from examcheck.web.service import BadRequest, ExamService, check_answers, check_student
 
 MAX_BODY = 64 * 1024
+CHECK_BURST, CHECK_EVERY = 40, 3.0  # checks per student and address: 40 at once, then one every 3 s
 BODY_SECONDS = 10.0  # a request body must arrive within this (slow-body clients are cut off)
 SLOW_BODY_GRACE = 1.0  # a body still arriving after this is "slow"
 MAX_SLOW_BODIES = 64  # slow bodies at once (one more that turns slow is cut: 408)
@@ -264,13 +265,15 @@ def _endpoint(handler):
 def create_app(service: ExamService, student: str | None = None, collect_dir: Path | None = None,
                workers: int | None = None, waiting: int = 256, roster: Roster | None = None,
                collector: Collector | None = None, bodies: Bodies | None = None,
-               save_rate: RateLimit | None = None, guess_rate: RateLimit | None = None) -> Starlette:
+               save_rate: RateLimit | None = None, guess_rate: RateLimit | None = None,
+               check_rate: RateLimit | None = None) -> Starlette:
     """The application for one served problem set.  student: a fixed student ID; collect_dir: --collect;
     roster: students and their tokens (saving then needs the student's token)."""
     admission = Admission(workers or max(1, min(4, os.cpu_count() or 1)), waiting)
     bodies = bodies or Bodies()
     save_rate = save_rate or RateLimit()
     guess_rate = guess_rate or RateLimit()
+    check_rate = check_rate or RateLimit(burst=CHECK_BURST, every=CHECK_EVERY)
     if collector is None and collect_dir is not None:
         collector = Collector(collect_dir)
     page = page_html(service.views(), service.problem_set, service.reveal, student, collector is not None,
@@ -312,6 +315,13 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
             only = (data.get("problem"), data.get("part"))
             service.locate(*only)
         answers = check_answers(service, data.get("answers", {}))
+        # Checks are rate-limited per student on each address (the page sends its ID; a class behind one
+        # NAT address is many students): enough for anyone typing, not for a key searched digit by digit.
+        who = student if student is not None else data.get("student")
+        who = who if isinstance(who, str) and len(who) <= 64 else ""
+        wait = check_rate.take(f"{who}@{_client(request)}")
+        if wait:
+            raise _Refused(429, f"too many checks in a short time; wait {int(wait) + 1} s and check again", int(wait) + 1)
         return JSONResponse(await admission.run("check", service.check, answers, only))
 
     @_endpoint

@@ -137,7 +137,7 @@
       const answers = {};
       answers[p.problem] = {};
       answers[p.problem][p.part] = p.input.value;
-      const data = await post("/api/check", {answers: answers, problem: p.problem, part: p.part});
+      const data = await post("/api/check", {answers: answers, problem: p.problem, part: p.part, student: studentId()});
       if (seq !== p.seq) { setText(p.resultEl, "", ""); return; }
       showResult(p, data.parts[0]);
     } catch (err) {
@@ -154,7 +154,7 @@
     refreshSave();
     setText(sheetStatus, "Checking all answers…", "pending");
     try {
-      const data = await post("/api/check", {answers: allAnswers()});
+      const data = await post("/api/check", {answers: allAnswers(), student: studentId()});
       for (const row of data.parts) {
         const p = parts.find((q) => q.problem === row.problem && q.part === row.part);
         if (p && seqs.get(p) === p.seq) showResult(p, row);
