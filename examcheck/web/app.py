@@ -32,12 +32,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from examcheck.parsing import MAX_TEXT
 from examcheck.web.answerfile import answers_yaml
 from examcheck.web.collecting import Collector, CollectRefused, RateLimit, Roster
 from examcheck.web.page import page_html
 from examcheck.web.service import BadRequest, ExamService, check_answers, check_student
 
-MAX_BODY = 64 * 1024
+MAX_BODY = 64 * 1024  # at least; an exam with many parts allows each its MAX_TEXT characters (body_limit)
+MAX_HEADERS = 16 * 1024
 CHECK_BURST, CHECK_EVERY = 40, 3.0  # checks per student and address: 40 at once, then one every 3 s
 BODY_SECONDS = 10.0  # a request body must arrive within this (slow-body clients are cut off)
 SLOW_BODY_GRACE = 1.0  # a body still arriving after this is "slow"
@@ -158,6 +160,7 @@ class Bodies:
     def __init__(self, seconds: float = BODY_SECONDS, total: int = MAX_SLOW_BODIES,
                  per_client: int = MAX_SLOW_BODIES_PER_CLIENT, grace: float = SLOW_BODY_GRACE):
         self.seconds, self.total, self.per_client, self.grace = seconds, total, per_client, grace
+        self.max_body = MAX_BODY
         self.slow: dict[str, int] = {}
 
     async def read(self, request: Request) -> bytes:
@@ -177,7 +180,7 @@ class Bodies:
         timer = asyncio.get_running_loop().call_later(self.grace, mark_slow)
         try:
             async with asyncio.timeout(self.seconds):
-                return await _receive(request)
+                return await _receive(request, self.max_body)
         except TimeoutError:
             raise _Refused(408, f"the request took longer than {self.seconds:g} s to arrive") from None
         except asyncio.CancelledError:
@@ -194,15 +197,21 @@ class Bodies:
                     del self.slow[client]
 
 
-async def _receive(request: Request) -> bytes:
+def body_limit(parts: int) -> int:
+    """Bytes a request may have: every part's MAX_TEXT characters at 4 UTF-8 bytes each (a CJK or LaTeX-heavy
+    sheet within every per-part limit is never refused for size), and never less than MAX_BODY."""
+    return max(MAX_BODY, parts * (4 * MAX_TEXT + 256) + 4096)
+
+
+async def _receive(request: Request, limit: int = MAX_BODY) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        raise _TooLarge
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise _TooLarge(limit)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_BODY:
-            raise _TooLarge
+        if len(body) > limit:
+            raise _TooLarge(limit)
     return bytes(body)
 
 
@@ -247,8 +256,8 @@ def _endpoint(handler):
     async def wrapped(request: Request):
         try:
             return await handler(request)
-        except _TooLarge:
-            return _error(413, f"the request is larger than {MAX_BODY // 1024} KB")
+        except _TooLarge as exc:
+            return _error(413, f"the request is larger than {exc.args[0] // 1024} KB")
         except BadRequest as exc:
             return _error(400, str(exc))
         except (_Refused, CollectRefused) as exc:
@@ -271,6 +280,7 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
     roster: students and their tokens (saving then needs the student's token)."""
     admission = Admission(workers or max(1, min(4, os.cpu_count() or 1)), waiting)
     bodies = bodies or Bodies()
+    bodies.max_body = body_limit(sum(len(problem.parts) for problem in service.problem_set.problems))
     save_rate = save_rate or RateLimit()
     guess_rate = guess_rate or RateLimit()
     check_rate = check_rate or RateLimit(burst=CHECK_BURST, every=CHECK_EVERY)
@@ -385,6 +395,9 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if sum(len(k) + len(v) + 4 for k, v in scope.get("headers", [])) > MAX_HEADERS:  # all in one read: h11 took them
+            reply = JSONResponse({"error": f"the request headers are larger than {MAX_HEADERS // 1024} KB"}, status_code=431)
+            return await reply(scope, receive, send)
 
         started = False
 
