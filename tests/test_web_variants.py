@@ -82,3 +82,13 @@ def load_sheet_dict(path: Path) -> dict:
     import yaml
 
     return yaml.safe_load(path.read_text())["answers"]
+
+
+@pytest.mark.parametrize("student", ["s01", "s05"])
+def test_an_unanswered_problem_still_counts_in_the_total(variant_set, student):
+    view, client = _client(variant_set, student)
+    first = view.problems[0]
+    with client:
+        reply = client.post("/api/check", json={"answers": {first.id: {first.parts[0].id: "1"}}}).json()
+    assert reply["max_score"] == sum(part.marks for problem in view.problems for part in problem.parts)
+    assert {row["problem"] for row in reply["parts"]} == {problem.id for problem in view.problems}
