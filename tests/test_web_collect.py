@@ -500,3 +500,12 @@ def test_issuing_tokens_keeps_every_other_column(tmp_path):
     assert lines[0] == "student_id,name,email,token"
     assert lines[1].startswith('s01,"Byron, Ada",ada@example.org,') and lines[2].startswith("s02,Alan Turing,,")
     assert set(load_roster(path, check_student).tokens) == {"s01", "s02"}
+
+
+@pytest.mark.parametrize("a,b,same", [
+    ("2001:db8::1", "2001:db8::ffff:1234", True), ("2001:db8:0:1::1", "2001:db8:0:2::1", False),
+    ("10.0.0.1", "10.0.0.2", False), ("::ffff:10.0.0.1", "10.0.0.1", True), ("testclient", "testclient", True)])
+def test_per_address_limits_count_an_ipv6_64_as_one_address(a, b, same):
+    from examcheck.web.app import limit_key
+
+    assert (limit_key(a) == limit_key(b)) is same

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import ipaddress
 import itertools
 import json
 import logging
@@ -164,7 +165,7 @@ class Bodies:
         self.slow: dict[str, int] = {}
 
     async def read(self, request: Request) -> bytes:
-        client = _client(request)
+        client = limit_key(_client(request))
         task = asyncio.current_task()
         marked = cut = False
 
@@ -217,6 +218,19 @@ async def _receive(request: Request, limit: int = MAX_BODY) -> bytes:
 
 def _client(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
+
+
+def limit_key(host: str) -> str:
+    """Whom a per-address limit counts: an IPv4 address, or an IPv6 /64 (one machine may own a whole /64)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 async def _json_body(request: Request, bodies: Bodies) -> dict:
@@ -329,7 +343,7 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
         # NAT address is many students): enough for anyone typing, not for a key searched digit by digit.
         who = student if student is not None else data.get("student")
         who = who if isinstance(who, str) and len(who) <= 64 else ""
-        wait = check_rate.take(f"{who}@{_client(request)}")
+        wait = check_rate.take(f"{who}@{limit_key(_client(request))}")
         if wait:
             raise _Refused(429, f"too many checks in a short time; wait {int(wait) + 1} s and check again", int(wait) + 1)
         return JSONResponse(await admission.run("check", service.check, answers, only))
@@ -347,12 +361,12 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
                 # bucket).  A wrong one: limited per address, so guessing is throttled without refusing
                 # the right-token saves of classmates at that address.
                 if not roster.verify(who, data.get("token")):
-                    _take(guess_rate, client, "too many wrong tokens from this computer")
+                    _take(guess_rate, limit_key(client), "too many wrong tokens from this computer")
                     raise _Refused(403, "this student ID and token do not match the roster; check both (your "
                                         "instructor has your token)")
                 _take(save_rate, "student:" + who, "you saved very often")
             elif collector is not None:
-                _take(save_rate, client, "too many saves from this computer")
+                _take(save_rate, limit_key(client), "too many saves from this computer")
             if collector is None:
                 return JSONResponse({**download, "collected": None})
             try:
