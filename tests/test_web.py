@@ -18,7 +18,7 @@ from examcheck.limits import LimitExceeded, Limits
 from examcheck.sandbox import run_bounded
 from examcheck.values import show
 from examcheck.web.answerfile import answers_yaml
-from examcheck.web.app import MAX_BODY, SECURITY_HEADERS, create_app
+from examcheck.web.app import MAX_BODY, MAX_HEADERS, SECURITY_HEADERS, body_limit, create_app
 from examcheck.web.service import ExamService
 
 EXAM = "seed000-quiz"
@@ -151,7 +151,8 @@ def test_read_rejects_bad_requests_with_a_message(services, payload, status):
 
 def test_bodies_must_be_small_json(services):
     c = client(services["feedback"])
-    big = json.dumps({"problem": "q1", "part": "i", "text": "z" * (MAX_BODY + 10)})
+    parts = sum(len(p.parts) for p in services["feedback"].problem_set.problems)
+    big = json.dumps({"problem": "q1", "part": "i", "text": "z" * (body_limit(parts) + 10)})
     assert c.post("/api/read", content=big, headers={"content-type": "application/json"}).status_code == 413
     assert c.post("/api/read", content="{not json", headers={"content-type": "application/json"}).status_code == 400
     assert c.post("/api/read", content="[1]", headers={"content-type": "application/json"}).status_code == 400
@@ -159,6 +160,27 @@ def test_bodies_must_be_small_json(services):
     assert c.post("/api/read", content=lone_surrogate, headers={"content-type": "application/json"}).status_code == 400
     form = c.post("/api/save", data={"student": "a"})  # a cross-site form cannot send JSON
     assert form.status_code == 400
+
+
+def test_a_sheet_within_every_part_limit_is_never_too_large(services):
+    """Bytes vs characters: every part at its MAX_TEXT characters of 3- and 4-byte UTF-8 and JSON-doubled
+    backslashes is taken (the body cap follows the exam's part count, never below MAX_BODY)."""
+    from examcheck.parsing import MAX_TEXT
+
+    service = services["feedback"]
+    filler = ("漢字\\𝐀" * MAX_TEXT)[:MAX_TEXT]
+    answers = {p.id: {q.id: filler for q in p.parts} for p in service.problem_set.problems}
+    body = json.dumps({"student": "cjk6", "answers": answers}, ensure_ascii=False).encode()
+    assert len(body) > MAX_BODY
+    reply = client(service).post("/api/save", content=body, headers={"content-type": "application/json"})
+    assert reply.status_code == 200, reply.text[:200]
+
+
+def test_headers_over_16_kb_are_refused(services):
+    c = client(services["feedback"])
+    assert c.get("/", headers={"x-big": "a" * (MAX_HEADERS + 1)}).status_code == 431
+    assert c.get("/", headers={f"x-h{i}": "a" * 100 for i in range(200)}).status_code == 431
+    assert c.get("/", headers={"x-small": "a" * 1000}).status_code == 200
 
 
 # ----------------------------------------------------------------------------- checking

@@ -138,6 +138,8 @@ def test_type_read_check_save_and_grade(server, tmp_path):
                                    timeout=30000)
             assert page.locator("#res-q1--ii").inner_text().startswith("Invalid")
             assert "Expected" not in page.locator("main").inner_text()
+            page.locator("#in-q3--a").fill("7600")  # an edit: the total was for older answers
+            assert page.locator("#sheet-status").inner_text() == ""
 
             # saving waits for every check and reading, then downloads the answer file
             page.locator("#student").fill("lab-07")
@@ -157,16 +159,32 @@ def test_type_read_check_save_and_grade(server, tmp_path):
                 save.click()
             page.wait_for_function("() => document.getElementById('sheet-status').textContent.includes('(version 2)')",
                                    timeout=15000)
+
+            # a refused hand-in whose reply has no file (413, a proxy's error page, ...): the browser builds it
+            page.route("**/api/save", lambda route: route.fulfill(
+                status=413, content_type="application/json", body='{"error": "the request is larger than 64 KB"}'))
+            page.locator("#in-q3--a").fill("7400 \u00e9\U0001d400")
+            page.wait_for_function("() => !document.getElementById('save').disabled", timeout=15000)
+            with page.expect_download(timeout=15000) as refused:
+                save.click()
+            refused.value.save_as(tmp_path / "refused.yaml")
+            page.wait_for_function("() => document.getElementById('sheet-status').textContent.startsWith('Not handed in')",
+                                   timeout=15000)
+            assert "downloaded as lab-07.yaml" in page.locator("#sheet-status").inner_text()
         finally:
             context.close()
 
     assert all(url.startswith(base) for url in requests if not url.startswith("blob:")), requests
-    assert not problems, problems
+    assert not [p for p in problems if "status of 413" not in p], problems  # the 413 is the refusal we staged
     first, second = sorted((collect / "history" / "lab-07").iterdir())
     header, _, body = first.read_text(encoding="utf-8").partition("\n")
     assert header.startswith("# handed in ") and body == saved.read_text(encoding="utf-8")
     assert (collect / "lab-07.yaml").read_text(encoding="utf-8") == second.read_text(encoding="utf-8")
     assert "'7500'" in second.read_text(encoding="utf-8")
+    from examcheck.answers import load_sheet
+
+    local = load_sheet(tmp_path / "refused.yaml")
+    assert local.student == "lab-07" and local.problem_values["q3"].value["a"] == "7400 \u00e9\U0001d400"
     graded = subprocess.run([sys.executable, "-m", "examcheck", "grade", str(saved), "--format", "json"],
                             capture_output=True, text=True, cwd=ROOT)
     assert graded.returncode == 0, graded.stderr

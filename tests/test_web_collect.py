@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import threading
 import time
 
@@ -18,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
-from examcheck.answers import load_sheet
+from examcheck.answers import load_sheet, sheet_from_text
 from examcheck.cli import main
 from examcheck.limits import Limits
 from examcheck.web.app import Admission, Bodies, create_app
@@ -116,8 +117,9 @@ def test_with_a_roster_only_the_right_token_saves(service, tmp_path):
     path = _roster(tmp_path, "student,token\nalice,abcd2345ef\nbob,zzzz9999yy\n")
     roster = load_roster(path, check_student)
     folder = tmp_path / "in"
-    c = TestClient(create_app(service, workers=1, collect_dir=folder, roster=roster, save_rate=_unlimited()))
-    assert 'id="token"' in c.get("/").text
+    c = TestClient(create_app(service, workers=1, collect_dir=folder, roster=roster, save_rate=_unlimited(),
+                              guess_rate=_unlimited()))
+    assert 'id="token"' in c.get("/").text and 'type="password"' in c.get("/").text
     ok = _save(c, "alice", {"q3": {"a": "7600"}}, token="ABCD2345EF ")  # case and spaces as typed
     assert ok.status_code == 200 and ok.json()["collected"] == "alice.yaml"
     for student, token in [("alice", "zzzz9999yy"), ("alice", None), ("alice", ""), ("bob", "abcd2345ef"),
@@ -128,13 +130,70 @@ def test_with_a_roster_only_the_right_token_saves(service, tmp_path):
     assert load_sheet(folder / "alice.yaml").problem_values["q3"].value == {"a": "7600"}
 
 
-def test_a_wrong_token_costs_a_save(service, tmp_path):
-    roster = load_roster(_roster(tmp_path, "student,token\nalice,abcd2345ef\n"), check_student)
-    c = TestClient(create_app(service, workers=1, roster=roster, save_rate=RateLimit(burst=3, every=60)))
+def test_wrong_tokens_are_throttled_per_address_without_blocking_right_tokens(service, tmp_path):
+    roster = load_roster(_roster(tmp_path, "student,token\nalice,abcd2345ef\nbob,zzzz9999yy\n"), check_student)
+    c = TestClient(create_app(service, workers=1, roster=roster, save_rate=RateLimit(burst=3, every=60),
+                              guess_rate=RateLimit(burst=3, every=60)))
     codes = [_save(c, "alice", {}, token=f"guess{i:05d}").status_code for i in range(5)]
     assert codes == [403, 403, 403, 429, 429]  # past the burst the token is not even compared
-    late = _save(c, "alice", {}, token="abcd2345ef")
+    late = _save(c, "alice", {}, token=f"guess{99:05d}")
     assert late.status_code == 429 and int(late.headers["retry-after"]) >= 1
+    # the same address (a lab behind NAT or a proxy): right tokens still save, each student on their own limit
+    assert [_save(c, "bob", {}, token="zzzz9999yy").status_code for _ in range(4)] == [200, 200, 200, 429]
+    assert [_save(c, "alice", {}, token="abcd2345ef").status_code for _ in range(4)] == [200, 200, 200, 429]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.sampled_from(["s01", "s02", "s03", "s04", "s05", "s06"]), min_size=1, max_size=30))
+def test_with_a_roster_the_save_limit_is_per_student_not_per_address(service, tmp_path_factory, order):
+    tmp_path = tmp_path_factory.mktemp("r")
+    lines = "".join(f"s{i:02d},tok{i:02d}abcdef\n" for i in range(1, 7))
+    roster = load_roster(_roster(tmp_path, "student,token\n" + lines), check_student)
+    c = TestClient(create_app(service, workers=1, roster=roster, save_rate=RateLimit(burst=2, every=3600)))
+    seen: dict[str, int] = {}
+    for who in order:
+        seen[who] = seen.get(who, 0) + 1
+        code = _save(c, who, {}, token=f"tok{who[1:]}abcdef").status_code
+        assert code == (200 if seen[who] <= 2 else 429), (who, seen[who])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(st.sampled_from(["q1", "q2", "q3"]),
+                       st.dictionaries(st.sampled_from(["a", "i", "ii"]), st.text(max_size=40), min_size=1, max_size=3),
+                       max_size=3))
+def test_the_file_the_browser_builds_when_the_server_sends_none_is_read_by_grade(answers):
+    """app.js localFile(): a comment line, then ASCII JSON (which is YAML) of {student, exam, answers}."""
+    body = json.dumps({"student": "ann", "exam": EXAM, "answers": answers}, indent=2, ensure_ascii=False)
+    body = re.sub(r"[^\x00-\x7e]", lambda m: f"\\U{ord(m[0]):08x}" if ord(m[0]) > 0xFFFF else f"\\u{ord(m[0]):04x}", body)
+    text = "# Saved by examcheck serve (in the browser)\n" + body + "\n"
+    sheet = sheet_from_text(text, "ann.yaml")
+    assert sheet.student == "ann" and sheet.exam == EXAM
+    assert {p: v.value for p, v in sheet.problem_values.items()} == answers
+
+
+def test_a_refused_save_still_carries_the_file_to_download(service, tmp_path):
+    answers = {"q3": {"a": "7600"}, "q4": {"b": "line one\nline two"}}
+
+    def assert_downloadable(reply, status):
+        assert reply.status_code == status, reply.text
+        data = reply.json()
+        assert data["error"] and data["filename"] == "ann.yaml" and data["collected"] is None
+        sheet = sheet_from_text(data["yaml"], "ann.yaml")
+        assert {p: v.value for p, v in sheet.problem_values.items()} == answers
+
+    versions = Collector(tmp_path / "a", CollectLimits(versions_per_student=1))
+    c = TestClient(create_app(service, workers=1, collector=versions, save_rate=_unlimited()))
+    assert _save(c, "ann", answers).status_code == 200
+    assert_downloadable(_save(c, "ann", answers), 429)  # --max-versions
+    rate = TestClient(create_app(service, workers=1, collect_dir=tmp_path / "b", save_rate=RateLimit(burst=1, every=60)))
+    assert _save(rate, "ann", answers).status_code == 200
+    assert_downloadable(_save(rate, "ann", answers), 429)  # the rate limit
+    full = TestClient(create_app(service, workers=1, collector=Collector(tmp_path / "c", CollectLimits(total_bytes=100)),
+                                 save_rate=_unlimited()))
+    assert_downloadable(_save(full, "ann", answers), 507)  # a full folder
+    roster = load_roster(_roster(tmp_path, "student,token\nann,abcd2345ef\n"), check_student)
+    tokens = TestClient(create_app(service, workers=1, roster=roster, save_rate=_unlimited()))
+    assert_downloadable(_save(tokens, "ann", answers, token="wrongtoken"), 403)
 
 
 @pytest.mark.parametrize("text,where", [
@@ -228,7 +287,8 @@ def test_page_shows_refusals_from_the_server():
     from tests.conftest import ROOT
 
     script = (ROOT / "examcheck" / "web" / "static" / "app.js").read_text(encoding="utf-8")
-    assert "data.error ||" in script and "Could not save: " in script  # 403/429/507 messages reach the student
+    assert "data.error ||" in script and "Not handed in: " in script  # 403/429/507 messages reach the student
+    assert "localFile(" in script and "download(given.filename, given.yaml)" in script  # and the file is downloaded
 
 
 # ----------------------------------------------------------------------------- slow bodies, disconnects
@@ -274,19 +334,32 @@ def test_a_slow_body_is_cut_off_with_408(service):
     assert asyncio.run(_trickle(fast, pause=0.01)) == 200
 
 
-def test_open_bodies_are_capped_in_total_and_per_client(service):
+async def _timed(coro):
+    started = time.monotonic()
+    status = await coro
+    return status, time.monotonic() - started
+
+
+def test_slow_bodies_are_capped_without_refusing_ordinary_requests(service):
+    """Slow bodies past the per-address or total cap are cut (408) as they turn slow; a complete request
+    from the same address is still answered (a class behind NAT is not locked out by one student)."""
     async def scenario(bodies, clients, head):
         app = create_app(service, workers=1, bodies=bodies)
-        first = [asyncio.create_task(_trickle(app, pieces=2, pause=0.05, client=(c, 1))) for c in clients[:head]]
+        first = [asyncio.create_task(_timed(_trickle(app, pieces=2, pause=0.05, client=(c, 1)))) for c in clients[:head]]
         await asyncio.sleep(0.3)  # these are slow by now
-        later = [asyncio.create_task(_trickle(app, pieces=2, pause=0.05, client=(c, 1))) for c in clients[head:]]
-        return await asyncio.gather(*first, *later)
+        later = [asyncio.create_task(_timed(_trickle(app, pieces=2, pause=0.05, client=(c, 1)))) for c in clients[head:]]
+        await asyncio.sleep(0.3)  # the later ones have turned slow (and were cut) by now
+        ordinary = [await _trickle(app, pause=0.001, client=(c, 2)) for c in sorted(set(clients))]
+        return await asyncio.gather(*first, *later), ordinary
 
-    slow = dict(seconds=0.6, grace=0.1)
-    per_client = asyncio.run(scenario(Bodies(total=50, per_client=2, **slow), ["10.0.0.1"] * 4 + ["10.0.0.2"], 2))
-    assert sorted(per_client) == [408, 408, 408, 429, 429]
-    total = asyncio.run(scenario(Bodies(total=3, per_client=10, **slow), [f"10.0.0.{i}" for i in range(5)], 3))
-    assert sorted(total) == [408, 408, 408, 503, 503]
+    slow = dict(seconds=2.0, grace=0.1)
+    results, ordinary = asyncio.run(scenario(Bodies(total=50, per_client=2, **slow), ["10.0.0.1"] * 4 + ["10.0.0.2"], 2))
+    assert ordinary == [200, 200]
+    assert all(status == 408 for status, _ in results)
+    assert [seconds < 1.0 for _, seconds in results] == [False, False, True, True, False]  # only the extra ones cut early
+    results, ordinary = asyncio.run(scenario(Bodies(total=3, per_client=10, **slow), [f"10.0.0.{i}" for i in range(5)], 3))
+    assert ordinary == [200] * 5
+    assert [seconds < 1.0 for _, seconds in results] == [False, False, False, True, True]
 
 
 def test_a_client_that_leaves_is_one_quiet_log_line(service, monkeypatch, tmp_path, caplog):
@@ -427,3 +500,12 @@ def test_issuing_tokens_keeps_every_other_column(tmp_path):
     assert lines[0] == "student_id,name,email,token"
     assert lines[1].startswith('s01,"Byron, Ada",ada@example.org,') and lines[2].startswith("s02,Alan Turing,,")
     assert set(load_roster(path, check_student).tokens) == {"s01", "s02"}
+
+
+@pytest.mark.parametrize("a,b,same", [
+    ("2001:db8::1", "2001:db8::ffff:1234", True), ("2001:db8:0:1::1", "2001:db8:0:2::1", False),
+    ("10.0.0.1", "10.0.0.2", False), ("::ffff:10.0.0.1", "10.0.0.1", True), ("testclient", "testclient", True)])
+def test_per_address_limits_count_an_ipv6_64_as_one_address(a, b, same):
+    from examcheck.web.app import limit_key
+
+    assert (limit_key(a) == limit_key(b)) is same

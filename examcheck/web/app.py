@@ -10,7 +10,7 @@ GET  /healthz        "ok"   (and /favicon.ico: 204, so browsers log no 404)
 Readings and checks run in a bounded pool (Admission): WORKERS threads plus one
 express thread for short readings, each with its own sandbox worker process
 (examcheck.limits); past `waiting` queued readings (or checks) the server answers
-503 at once instead of stalling everyone.  Bodies must arrive within BODY_SECONDS.
+503 at once instead of stalling everyone.  Bodies must arrive within BODY_SECONDS (slow ones capped: Bodies).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import ipaddress
 import itertools
 import json
 import logging
@@ -32,16 +33,19 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from examcheck.parsing import MAX_TEXT
 from examcheck.web.answerfile import answers_yaml
 from examcheck.web.collecting import Collector, CollectRefused, RateLimit, Roster
 from examcheck.web.page import page_html
 from examcheck.web.service import BadRequest, ExamService, check_answers, check_student
 
-MAX_BODY = 64 * 1024
+MAX_BODY = 64 * 1024  # at least; an exam with many parts allows each its MAX_TEXT characters (body_limit)
+MAX_HEADERS = 16 * 1024
+CHECK_BURST, CHECK_EVERY = 40, 3.0  # checks per student and address: 40 at once, then one every 3 s
 BODY_SECONDS = 10.0  # a request body must arrive within this (slow-body clients are cut off)
 SLOW_BODY_GRACE = 1.0  # a body still arriving after this is "slow"
-MAX_SLOW_BODIES = 64  # slow bodies at once (past it: 503 at once)
-MAX_SLOW_BODIES_PER_CLIENT = 8  # from one client address (past it: 429)
+MAX_SLOW_BODIES = 64  # slow bodies at once (one more that turns slow is cut: 408)
+MAX_SLOW_BODIES_PER_CLIENT = 8  # slow bodies from one client address (likewise)
 LOG = logging.getLogger("examcheck.serve")
 STATIC = Path(__file__).parent / "static"
 STATIC_TYPES = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
@@ -148,35 +152,44 @@ def _error(status: int, message: str, retry_after: int | None = None) -> JSONRes
 
 class Bodies:
     """Request bodies being received.  Each must arrive within `seconds` (else 408).  A body still
-    arriving after `grace` seconds is *slow*: at most `total` slow bodies at once (past it, new requests
-    get 503 at once) and at most `per_client` from one client address (429), so clients that trickle
-    bodies cannot hold the server, while ordinary requests (a body arrives in milliseconds), however
-    many and from however few addresses (a lab behind NAT), are never refused for it."""
+    arriving after `grace` seconds is *slow*: at most `total` slow bodies at once and at most `per_client`
+    from one client address; a body that turns slow past either cap is cut there and then (408).  So
+    clients that trickle bodies cannot hold the server, while every new request is admitted: ordinary
+    requests (a body arrives in milliseconds), however many and from however few addresses (a lab behind
+    NAT or a proxy), are never refused because of someone else's slow bodies."""
 
     def __init__(self, seconds: float = BODY_SECONDS, total: int = MAX_SLOW_BODIES,
                  per_client: int = MAX_SLOW_BODIES_PER_CLIENT, grace: float = SLOW_BODY_GRACE):
         self.seconds, self.total, self.per_client, self.grace = seconds, total, per_client, grace
+        self.max_body = MAX_BODY
         self.slow: dict[str, int] = {}
 
     async def read(self, request: Request) -> bytes:
-        client = _client(request)
-        if sum(self.slow.values()) >= self.total:
-            raise _Refused(503, "the server is receiving too many slow requests; try again in a moment", 1)
-        if self.slow.get(client, 0) >= self.per_client:
-            raise _Refused(429, "too many unfinished requests from this computer", 1)
-        marked = False
+        client = limit_key(_client(request))
+        task = asyncio.current_task()
+        marked = cut = False
 
         def mark_slow():
-            nonlocal marked
+            nonlocal marked, cut
+            if sum(self.slow.values()) >= self.total or self.slow.get(client, 0) >= self.per_client:
+                cut = True  # the slow ones are capped, never the requests that arrive in time
+                task.cancel()
+                return
             marked = True
             self.slow[client] = self.slow.get(client, 0) + 1
 
         timer = asyncio.get_running_loop().call_later(self.grace, mark_slow)
         try:
             async with asyncio.timeout(self.seconds):
-                return await _receive(request)
+                return await _receive(request, self.max_body)
         except TimeoutError:
             raise _Refused(408, f"the request took longer than {self.seconds:g} s to arrive") from None
+        except asyncio.CancelledError:
+            if not cut:
+                raise
+            task.uncancel()
+            raise _Refused(408, "the request is arriving too slowly while the server (or this computer) has "
+                                "too many slow requests open; send it again") from None
         finally:
             timer.cancel()
             if marked:
@@ -185,20 +198,39 @@ class Bodies:
                     del self.slow[client]
 
 
-async def _receive(request: Request) -> bytes:
+def body_limit(parts: int) -> int:
+    """Bytes a request may have: every part's MAX_TEXT characters at 4 UTF-8 bytes each (a CJK or LaTeX-heavy
+    sheet within every per-part limit is never refused for size), and never less than MAX_BODY."""
+    return max(MAX_BODY, parts * (4 * MAX_TEXT + 256) + 4096)
+
+
+async def _receive(request: Request, limit: int = MAX_BODY) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        raise _TooLarge
+    if declared is not None and (not declared.isdigit() or int(declared) > limit):
+        raise _TooLarge(limit)
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_BODY:
-            raise _TooLarge
+        if len(body) > limit:
+            raise _TooLarge(limit)
     return bytes(body)
 
 
 def _client(request: Request) -> str:
     return request.client.host if request.client is not None else "unknown"
+
+
+def limit_key(host: str) -> str:
+    """Whom a per-address limit counts: an IPv4 address, or an IPv6 /64 (one machine may own a whole /64)."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
 
 
 async def _json_body(request: Request, bodies: Bodies) -> dict:
@@ -213,6 +245,12 @@ async def _json_body(request: Request, bodies: Bodies) -> dict:
     if not isinstance(data, dict):
         raise BadRequest("expected a JSON object")
     return data
+
+
+def _take(rate: RateLimit, key: str, why: str) -> None:
+    wait = rate.take(key)
+    if wait:
+        raise _Refused(429, f"{why}; wait {int(wait) + 1} s and save again", int(wait) + 1)
 
 
 class _TooLarge(Exception):
@@ -232,8 +270,8 @@ def _endpoint(handler):
     async def wrapped(request: Request):
         try:
             return await handler(request)
-        except _TooLarge:
-            return _error(413, f"the request is larger than {MAX_BODY // 1024} KB")
+        except _TooLarge as exc:
+            return _error(413, f"the request is larger than {exc.args[0] // 1024} KB")
         except BadRequest as exc:
             return _error(400, str(exc))
         except (_Refused, CollectRefused) as exc:
@@ -250,12 +288,16 @@ def _endpoint(handler):
 def create_app(service: ExamService, student: str | None = None, collect_dir: Path | None = None,
                workers: int | None = None, waiting: int = 256, roster: Roster | None = None,
                collector: Collector | None = None, bodies: Bodies | None = None,
-               save_rate: RateLimit | None = None) -> Starlette:
+               save_rate: RateLimit | None = None, guess_rate: RateLimit | None = None,
+               check_rate: RateLimit | None = None) -> Starlette:
     """The application for one served problem set.  student: a fixed student ID; collect_dir: --collect;
     roster: students and their tokens (saving then needs the student's token)."""
     admission = Admission(workers or max(1, min(4, os.cpu_count() or 1)), waiting)
     bodies = bodies or Bodies()
+    bodies.max_body = body_limit(sum(len(problem.parts) for problem in service.problem_set.problems))
     save_rate = save_rate or RateLimit()
+    guess_rate = guess_rate or RateLimit()
+    check_rate = check_rate or RateLimit(burst=CHECK_BURST, every=CHECK_EVERY)
     if collector is None and collect_dir is not None:
         collector = Collector(collect_dir)
     page = page_html(service.views(), service.problem_set, service.reveal, student, collector is not None,
@@ -297,6 +339,13 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
             only = (data.get("problem"), data.get("part"))
             service.locate(*only)
         answers = check_answers(service, data.get("answers", {}))
+        # Checks are rate-limited per student on each address (the page sends its ID; a class behind one
+        # NAT address is many students): enough for anyone typing, not for a key searched digit by digit.
+        who = student if student is not None else data.get("student")
+        who = who if isinstance(who, str) and len(who) <= 64 else ""
+        wait = check_rate.take(f"{who}@{limit_key(_client(request))}")
+        if wait:
+            raise _Refused(429, f"too many checks in a short time; wait {int(wait) + 1} s and check again", int(wait) + 1)
         return JSONResponse(await admission.run("check", service.check, answers, only))
 
     @_endpoint
@@ -305,22 +354,31 @@ def create_app(service: ExamService, student: str | None = None, collect_dir: Pa
         who = check_student(student if student is not None else data.get("student"))
         text = answers_yaml(who, service.problem_set.exam, check_answers(service, data.get("answers", {})))
         client = _client(request)
-        if roster is not None or collector is not None:  # checked before the token: guessing is rate-limited
-            wait = save_rate.take(client)
-            if wait:
-                raise _Refused(429, f"too many saves from this computer; wait {int(wait) + 1} s and save again",
-                               int(wait) + 1)
-        if roster is not None and not roster.verify(who, data.get("token")):
-            raise _Refused(403, "this student ID and token do not match the roster; check both (your instructor "
-                                "has your token)")
-        if collector is None:
-            return JSONResponse({"yaml": text, "filename": f"{who}.yaml", "collected": None})
+        download = {"yaml": text, "filename": f"{who}.yaml"}
         try:
-            stored = collector.store(who, text, client)
-        except OSError:
-            LOG.warning("could not store %s's answers in %s", who, collector.folder, exc_info=False)
-            return _error(507, "the answers could not be stored on the server; keep the downloaded file")
-        return JSONResponse({"yaml": text, "filename": f"{who}.yaml", **stored})
+            if roster is not None:
+                # A right token: limited per student (a class behind one NAT or proxy address is not one
+                # bucket).  A wrong one: limited per address, so guessing is throttled without refusing
+                # the right-token saves of classmates at that address.
+                if not roster.verify(who, data.get("token")):
+                    _take(guess_rate, limit_key(client), "too many wrong tokens from this computer")
+                    raise _Refused(403, "this student ID and token do not match the roster; check both (your "
+                                        "instructor has your token)")
+                _take(save_rate, "student:" + who, "you saved very often")
+            elif collector is not None:
+                _take(save_rate, limit_key(client), "too many saves from this computer")
+            if collector is None:
+                return JSONResponse({**download, "collected": None})
+            try:
+                stored = collector.store(who, text, client)
+            except OSError:
+                LOG.warning("could not store %s's answers in %s", who, collector.folder, exc_info=False)
+                raise _Refused(507, "the answers could not be stored on the server; keep the downloaded file") from None
+        except (_Refused, CollectRefused) as exc:  # refused hand-in: the reply still carries the file to download
+            headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+            return JSONResponse({"error": str(exc), **download, "collected": None}, status_code=exc.status,
+                                headers=headers)
+        return JSONResponse({**download, **stored})
 
     @contextlib.asynccontextmanager
     async def lifespan(app):
@@ -351,6 +409,9 @@ class SecurityHeaders:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        if sum(len(k) + len(v) + 4 for k, v in scope.get("headers", [])) > MAX_HEADERS:  # all in one read: h11 took them
+            reply = JSONResponse({"error": f"the request headers are larger than {MAX_HEADERS // 1024} KB"}, status_code=431)
+            return await reply(scope, receive, send)
 
         started = False
 

@@ -61,7 +61,7 @@ def page_html(views: list[ProblemView], problem_set: ProblemSet, reveal: str, st
         who = ('<label for="student">Student ID <input id="student" name="student" maxlength="64" '
                'pattern="[A-Za-z0-9][A-Za-z0-9._\\-]{0,63}" autocomplete="off" required></label>')
     if tokens:
-        who += ('<label for="token">Token <input id="token" name="token" maxlength="64" autocomplete="off" '
+        who += ('<label for="token">Token <input id="token" name="token" type="password" maxlength="64" autocomplete="off" '
                 'spellcheck="false" required></label>'
                 '<span class="token-note">Your instructor gave you a token; saving needs it.</span>')
     save_note = ("Save downloads your answer file" + (" and hands it in to your instructor (every save is kept; the "

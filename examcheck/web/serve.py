@@ -31,7 +31,7 @@ def build_app(problem_set: ProblemSet, reveal: str = "feedback", student: str | 
     from examcheck.web.collecting import Collector
     from examcheck.web.service import ExamService
 
-    service = ExamService(problem_set, reveal, Limits(seconds=time_limit))
+    service = ExamService(problem_set, reveal, Limits(seconds=time_limit), student)
     collector = Collector(collect_dir, collect_limits) if collect_dir is not None else None
     return create_app(service, student, workers=workers, roster=roster, collector=collector)
 

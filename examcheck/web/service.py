@@ -17,6 +17,7 @@ from examcheck.limits import CheckFailed, LimitExceeded, Limits
 from examcheck.model import Part, PartResult, Problem, ProblemSet
 from examcheck.parsing import MAX_TEXT
 from examcheck.reference import ProblemError, Resolver
+from examcheck.render.redact import _own_numbers, redact_text
 from examcheck.values import show
 from examcheck.web.reading import Reading, read_answer
 
@@ -50,29 +51,46 @@ class ProblemView:
     parts: list[PartView] = field(default_factory=list)
 
 
-_HINTS = {
-    "expression": "an expression, e.g. sigma(z)*(1 - sigma(z)) or \\frac{1}{2}x^2",
-    "number": "a number, e.g. 0.25, 1/4, 25% or 2.5e-1",
-    "integer": "a whole number",
-    "shape": "a shape, e.g. 4x8, [4, 8] or scalar",
-    "vector": "a list, e.g. [1, 0.98]",
-    "tuple": "a list, e.g. (1, 0.98)",
-    "set": "a set, e.g. [1, 2, 3] (order ignored)",
-    "matrix": "a matrix, e.g. [[1, 2], [3, 4]]",
-    "boolean": "true or false",
-    "text": "free text, marked by hand",
+_HINTS = {  # kind -> (what it is, example spellings: those that are a key of this exam are never shown)
+    "expression": ("an expression", ["x^2 + 3x", "\\frac{1}{2}x^2", "e^{-t} + 1", "2a - b"]),
+    "number": ("a number", ["0.25, 1/4, 25% or 2.5e-1", "0.75, 3/4, 75% or 7.5e-1", "0.6, 3/5, 60% or 6e-1"]),
+    "integer": ("a whole number", []),
+    "shape": ("a shape", ["4x8, [4, 8] or scalar", "3x5, [3, 5] or scalar", "6x7, [6, 7] or scalar"]),
+    "vector": ("a list", ["[1, 0.98]", "[2, 0.37]", "[5, 0.61]"]),
+    "tuple": ("a list", ["(1, 0.98)", "(2, 0.37)", "(5, 0.61)"]),
+    "set": ("a set", ["[1, 2, 3] (order ignored)", "[4, 7, 9] (order ignored)"]),
+    "matrix": ("a matrix", ["[[1, 2], [3, 4]]", "[[5, 6], [7, 8]]"]),
+    "boolean": ("true or false", []),
+    "text": ("free text, marked by hand", []),
 }
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"[\s*·]", "", str(text)).lower()
+
+
+def _hint(kind: str, keys: set[str]) -> str:
+    """The kind, with an example that is not a key of this exam (a key spelled in any of its forms)."""
+    what, examples = _HINTS.get(kind, (kind, []))
+    for example in examples:
+        spellings = re.split(r",\s*|\s+or\s+|\s+\(order ignored\)", example)
+        if not any(_squash(s) in keys for s in spellings if s):
+            return f"{what}, e.g. {example}"
+    return what
 
 
 class ExamService:
     """One problem set served to students.  Thread-safe for concurrent checks:
     each thread checks in its own sandbox worker; references are computed once at start."""
 
-    def __init__(self, problem_set: ProblemSet, reveal: str = "feedback", limits: Limits = Limits()):
+    def __init__(self, problem_set: ProblemSet, reveal: str = "feedback", limits: Limits = Limits(),
+                 student: str | None = None):
+        """student: the served student (--student); a variant exam is checked against their own variants."""
         if reveal not in REVEALS:
             raise ValueError(f"reveal must be one of {', '.join(REVEALS)}")
         self.problem_set = problem_set
         self.reveal = reveal
+        self.student = student
         self.limits = limits
         self.resolver = Resolver()
         self._engines = threading.local()  # one grading engine (one sandbox worker) per server thread
@@ -89,13 +107,14 @@ class ExamService:
 
     def views(self) -> list[ProblemView]:
         out = []
+        keys = {_squash(form) for (pid, qid) in self._references for form in self.expected_forms(pid, qid)}
         for problem in self.problem_set.problems:
             view = ProblemView(problem.id, problem.title, problem.statement.strip())
             for part in problem.parts:
                 ref = self._references.get((problem.id, part.id))
                 vocab = ref.options.vocab if ref is not None else None
                 symbols = vocab.describe() if vocab is not None and (vocab.symbols or vocab.functions) else ""
-                hint = _HINTS.get(part.answer, part.answer)
+                hint = _hint(part.answer, keys)
                 if part.answer == "choice" and part.choices:
                     hint = "one of: " + ", ".join(map(str, part.choices))
                 view.parts.append(PartView(part.id, part.prompt.strip(), part.answer, part.marks, symbols, hint))
@@ -134,7 +153,8 @@ class ExamService:
             problem, part = self.locate(*only)
             text = answers.get(problem.id, {}).get(part.id, "")
             answers = {problem.id: {part.id: text}}
-        sheet = AnswerSheet("page", self.problem_set.exam, "<page>")
+        # The sheet is the served student's: grading picks their variants by their ID (as `grade` does).
+        sheet = AnswerSheet(self.student or "page", self.problem_set.exam, "<page>")
         for problem_id, parts in answers.items():
             sheet.problem_values[problem_id] = WrittenAnswer(dict(parts), None)
         report = self._engine().grade_sheet(sheet)
@@ -176,7 +196,7 @@ class ExamService:
         if self.reveal == "answers":
             row["expected"] = result.expected
         else:
-            row["feedback"] = self.redact(problem_id, result.id, result.feedback)
+            row["feedback"] = self.redact(problem_id, result.id, result.feedback, result.given, result.interpreted)
         return row
 
     def expected_forms(self, problem_id: str, part_id: str) -> list[str]:
@@ -195,16 +215,36 @@ class ExamService:
             forms.add(f"{number:g}")
         return sorted((f for f in forms if f and f.strip()), key=len, reverse=True)
 
-    def redact(self, problem_id: str, part_id: str, feedback: str) -> str:
-        """feedback without the expected value (in any of its written forms)."""
+    def redact(self, problem_id: str, part_id: str, feedback: str, given=None, interpreted=None) -> str:
+        """feedback without the expected value (in any of its written forms), keeping each diagnosis's
+        name but not the value it names (a factor, the answer at a point); numbers that are not the
+        student's own go too (examcheck.render.redact, as `grade --no-reveal`)."""
         if not feedback:
             return feedback
-        text = re.sub(r"\b(expected|rounds to|answer is|should be)\s+[^;:()]+", r"\1 " + REDACTED, feedback)
-        for form in self.expected_forms(problem_id, part_id):
+        _problem, part = self.locate(problem_id, part_id)
+        if part.answer == "boolean":  # the status already says which; the redacted value said nothing
+            return re.sub(r"the statement is (true|false)", "not the right truth value", feedback)
+        text = re.sub(r"\b(expected|rounds to|answer is|should be)\s+(?:[^;:()]|\([^()]*(?:\([^()]*\)[^()]*)*\))+",
+                      r"\1 " + REDACTED, feedback)
+        for pattern, replacement in _DIAGNOSES:
+            text = pattern.sub(replacement, text)
+        forms = self.expected_forms(problem_id, part_id)
+        for form in forms:
             if len(form) < 2 and not form.isdigit():
                 continue
             text = re.sub(r"(?<![\w.])" + re.escape(form) + r"(?![\w]|\.\d)", REDACTED, text)
-        return text
+        return redact_text(text, _own_numbers(given, interpreted), [])
+
+_PARENS = r"\((?:[^()]|\((?:[^()]|\([^()]*\))*\))*\)"  # up to three levels deep
+_VALUE_END = r"(?=\s\(at\b|[;:]|$)"
+_DIAGNOSES = [  # (pattern, replacement): the diagnosis stays, the value it names goes
+    (re.compile(r"\s*\(at\b" + _PARENS[2:-2] + r"\)"), ""),  # "(at x = 0.5 your expression is 1.2, the answer 3.4)"
+    (re.compile(r"[:,]?\s*\bat [^;()]*?your expression is [^;()]*?the answer [^;()]*"), ""),  # the same, unbracketed
+    (re.compile(r"off by a factor of 10\^\{?[-+−]?\d+\}?"), "off by a power of ten"),
+    (re.compile(r"off by a constant factor of .+?" + _VALUE_END), "off by a constant factor"),
+    (re.compile(r"\b(an extra|a missing) factor (?:of )?.+?" + _VALUE_END), r"\1 factor"),
+    (re.compile(r"\ba factor of .+? is missing"), "a factor is missing"),
+]
 
 
 def _finite_float(value) -> float | None:

@@ -41,7 +41,11 @@
     });
     let data = {};
     try { data = await response.json(); } catch (e) { data = {error: "the server sent an unreadable reply"}; }
-    if (!response.ok) throw new Error(data.error || ("the server answered " + response.status));
+    if (!response.ok) {
+      const err = new Error(data.error || ("the server answered " + response.status));
+      err.data = data;
+      throw err;
+    }
     return data;
   }
 
@@ -133,7 +137,7 @@
       const answers = {};
       answers[p.problem] = {};
       answers[p.problem][p.part] = p.input.value;
-      const data = await post("/api/check", {answers: answers, problem: p.problem, part: p.part});
+      const data = await post("/api/check", {answers: answers, problem: p.problem, part: p.part, student: studentId()});
       if (seq !== p.seq) { setText(p.resultEl, "", ""); return; }
       showResult(p, data.parts[0]);
     } catch (err) {
@@ -150,7 +154,7 @@
     refreshSave();
     setText(sheetStatus, "Checking all answers…", "pending");
     try {
-      const data = await post("/api/check", {answers: allAnswers()});
+      const data = await post("/api/check", {answers: allAnswers(), student: studentId()});
       for (const row of data.parts) {
         const p = parts.find((q) => q.problem === row.problem && q.part === row.part);
         if (p && seqs.get(p) === p.seq) showResult(p, row);
@@ -171,6 +175,29 @@
     return document.getElementById("student").value.trim();
   }
 
+  function download(filename, text) {
+    const url = URL.createObjectURL(new Blob([text], {type: "application/x-yaml"}));
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = filename;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  }
+
+  function localFile(student, answers) {
+    // Built in the browser when the server sent no file: JSON (ASCII, YAML's \u/\U escapes) is YAML, so `examcheck grade` reads it.
+    const exam = document.body.dataset.exam || "";
+    const text = "# Saved by examcheck serve (in the browser: the server did not take it); " +
+      "grade it with: examcheck grade FILE\n" + JSON.stringify({student: student, exam: exam, answers: answers}, null, 2)
+        .replace(/[^\x00-\x7e]/gu, (c) => {
+          const code = c.codePointAt(0);
+          return code > 0xffff ? "\\U" + code.toString(16).padStart(8, "0") : "\\u" + code.toString(16).padStart(4, "0");
+        }) + "\n";
+    return {filename: student + ".yaml", yaml: text};
+  }
+
   async function save() {
     if (anyPending()) return;
     const student = studentId();
@@ -186,19 +213,20 @@
       const body = {student: student, answers: allAnswers()};
       const tokenField = document.getElementById("token");
       if (tokenField) body.token = tokenField.value.trim();
-      const data = await post("/api/save", body);
-      const url = URL.createObjectURL(new Blob([data.yaml], {type: "application/x-yaml"}));
-      const link = document.createElement("a");
-      link.href = url;
-      link.download = data.filename;
-      document.body.appendChild(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
+      let data;
+      try {
+        data = await post("/api/save", body);
+      } catch (err) {
+        // The hand-in was refused (or the server is unreachable): the download never depends on it.
+        const given = err.data && typeof err.data.yaml === "string" ? err.data : localFile(student, body.answers);
+        download(given.filename, given.yaml);
+        setText(sheetStatus, "Not handed in: " + err.message + ". Your answers were downloaded as " + given.filename +
+                "; keep that file.", "error");
+        return;
+      }
+      download(data.filename, data.yaml);
       const handed = data.collected ? " and handed it in" + (data.version ? " (version " + data.version + ")" : "") : "";
       setText(sheetStatus, "Saved " + data.filename + handed + ".", "done");
-    } catch (err) {
-      setText(sheetStatus, "Could not save: " + err.message, "error");
     } finally {
       pendingSheet -= 1;
       refreshSave();
@@ -216,6 +244,7 @@
     p.input.addEventListener("input", () => {
       p.seq += 1;  // every older reading or check is now stale
       clearPart(p);
+      if (sheetStatus.classList.contains("done")) setText(sheetStatus, "", "");  // a total or save note for older answers
       grow(p.input);
       if (p.timer !== null) clearTimeout(p.timer);
       p.timer = p.input.value.trim() ? setTimeout(() => readNow(p), DELAY_MS) : null;
