@@ -54,11 +54,11 @@ def test_gradescope_results_json():
     schema = json.loads((ROOT / "tests" / "data" / "gradescope-results.schema.json").read_text())
     jsonschema.Draft7Validator(schema).validate(data)
     assert data["score"] == 3.5 and data["visibility"] == "visible" and data["output_format"] == "text"
-    assert "3.5/12 autograded marks" in data["output"]  # the hand-marked part's mark is not in the total
+    assert "3.5/11 autograded marks" in data["output"]  # neither hand-marked part (one blank) is in the total
     tests = data["tests"]
     assert len(tests) == 13
     graded = [t for t in tests if "score" in t]
-    assert len(graded) == 12
+    assert len(graded) == 11  # the two hand-marked parts, answered or blank, are informational
     for test in graded:
         assert test["status"] in ("passed", "failed") and test["visibility"] == "visible"
         assert 0 <= test["score"] <= test["max_score"]
@@ -86,6 +86,8 @@ def test_junit_xml():
     assert "biases" in failure.get("message")
     missing = next(c for c in fred.findall("testcase") if c.get("name") == "q2.ii")
     assert missing.find("failure") is not None and missing.find("failure").get("type") == "missing"
+    blank_by_hand = next(c for c in fred.findall("testcase") if c.get("name") == "q4.b")  # hand-marked, left blank
+    assert blank_by_hand.find("skipped") is not None and blank_by_hand.find("failure") is None
 
 
 def test_junit_never_changes_the_exit_code():
