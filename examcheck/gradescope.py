@@ -275,6 +275,8 @@ def submission_candidates(folder: Path) -> tuple[list[Path], list[str]]:
                 seen.append(path.relative_to(folder).as_posix())
                 if path.suffix.lower() in SUBMISSION_SUFFIXES:
                     found.append(path)
+            elif entry.is_symlink():  # reported, never read or followed
+                seen.append(f"{path.relative_to(folder).as_posix()} (a symbolic link: ignored, never read)")
     found.sort(key=lambda p: (len(p.relative_to(folder).parts), p.as_posix()))
     return found, seen
 

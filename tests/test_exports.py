@@ -8,6 +8,8 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from examcheck.cli import main
 from examcheck.model import Finding
@@ -166,3 +168,16 @@ def test_pre_commit_hook_is_declared():
 
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hooks[0]["entry"] == "examcheck check" and hooks[0]["pass_filenames"] is True
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="[]()!\\<>:|`*_ ajvscript/xX1", max_size=40))
+def test_markdown_cells_never_make_links_or_images(text):
+    """Student text in a Markdown report (split files, step summary) is shown, never followed or loaded."""
+    from markdown_it import MarkdownIt
+
+    from examcheck.render.escape import markdown_cell
+
+    cell = markdown_cell(f"[a](javascript:alert(1)) {text} ![i](http://x/y.png) [b]: javascript:z [b]")
+    html = MarkdownIt("commonmark").enable("table").render(f"| h |\n|---|\n| {cell} |\n\n{cell}\n")
+    assert "<a " not in html and "<img" not in html, (text, cell, html)

@@ -327,3 +327,12 @@ def test_blank_hand_marked_part_is_informational_and_hides_its_rubric(built, tmp
     assert [t["name"] for t in graded_tests(none)] == [t["name"] for t in graded_tests(full)]
     text = json.dumps(none)
     assert "marked by hand" in text and "marked by hand:" not in text
+
+
+def test_a_symlinked_answer_file_is_named_as_ignored(built, tmp_path):
+    archive, examcheck = built
+    root = autograder_tree(tmp_path, archive, {}, METADATA)
+    (root / "submission" / "answers.yaml").symlink_to(root / "source" / "autograder.json")
+    results = run_autograder(root, examcheck)
+    assert results["score"] == 0 and "answers.yaml (a symbolic link: ignored, never read)" in results["output"]
+    assert "reveal" not in results["output"]  # nothing of the target was read

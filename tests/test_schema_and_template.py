@@ -76,7 +76,8 @@ def test_the_draft_07_schema_still_refuses_what_the_loader_refuses():
 def test_template_has_modeline_statements_allowed_names_and_reads_back(problem_set, tmp_path):
     out = run("template", problem_set.exam, "--problems", str(PROBLEMS))
     assert out.exit_code == 0
-    text = out.output
+    text = out.stdout
+    assert "--schema-url" in out.stderr  # the default names this installation's file: the instructor is told
     first = text.splitlines()[0]
     assert first.startswith("# yaml-language-server: $schema=")
     target = Path(unquote(urlparse(first.split("$schema=", 1)[1]).path))
@@ -128,3 +129,16 @@ def test_shell_completion_script_and_completions():
     words = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=60).stdout
     assert "grade" in words and "gradescope" in words
     assert "_EXAMCHECK_COMPLETE" in run("--help").output
+
+
+def test_an_answer_file_is_skipped_with_the_right_reason(tmp_path):
+    from examcheck.problem_files import only_problem_sets
+
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("exam: seed000-quiz\nanswers: {}\n")
+    other = tmp_path / "workflow.yaml"
+    other.write_text("on: push\n")
+    kept, notes = only_problem_sets([answers, other])
+    assert kept == []
+    assert "an answer file (`answers:` and no `problems:`" in notes[0]
+    assert "not a problem set (no `problems:` or `exam:`" in notes[1]
