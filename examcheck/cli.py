@@ -433,6 +433,8 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
     ids = _assignment_ids(assignment_ids)
     roster = _roster(roster_path, roster_columns)
     titles = {s.exam: s.title for s in _load_sets(problem_paths)} if fmt in ("canvas", "moodle", "brightspace") or ids else None
+    if ids and _class_output_errors(fmt, [], None, ids, set(titles or ())):  # a typo'd exam: said before grading
+        _fail_input(_class_output_errors(fmt, [], None, ids, set(titles or ())))
     with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume,
                  renderer=("reports", fmt)) as (result, errors, done):
         reports, identities = _identified(result.reports, roster)
