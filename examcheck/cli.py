@@ -630,7 +630,8 @@ Exit codes: 0 printed; 2 unknown exam or invalid problem set.""")
 @click.argument("exam")
 @problems_option
 @click.option("--schema-url", metavar="URL",
-              help="The answer-file schema named in the editor modeline (default: the file shipped with examcheck).")
+              help="The answer-file schema named in the editor modeline (default: the file shipped with examcheck, a "
+                   "file:// path valid on this machine only: give an https URL or a relative path for students).")
 @student_option
 @attempt_option
 def template(exam, problem_paths, schema_url, student, attempt) -> None:
@@ -644,10 +645,6 @@ def template(exam, problem_paths, schema_url, student, attempt) -> None:
         _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})"])
     view = _student_view(matches[0], student, attempt)
     text = variant_template(view, student, attempt) if view.variants is not None else template_text(view, schema_url)
-    if schema_url is None and view.variants is None:
-        _warn("the editor modeline names the schema file of THIS installation; for templates handed to students give "
-              "--schema-url with an https URL or a path relative to the answer file "
-              "(`examcheck schema --answers > answer-file.schema.json`)")
     click.echo(text, nl=False)
 
 
