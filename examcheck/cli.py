@@ -441,9 +441,6 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
         wrong = _class_output_errors(fmt, reports, assignment, ids, set(titles or ()))
         if wrong:
             _fail_input(wrong)
-        if fmt in ("canvas", "moodle", "brightspace") and roster is None and reports:
-            _warn(f"--format {fmt} without --roster: each row's identity columns hold the student id of the answer file "
-                  "(its `student:` or file name), which the LMS may not match on import; give --roster for its ids")
         options = RenderOptions(reveal=not no_reveal, color=color, to_file=output is not None or exam_dir is not None,
                                 summary=summary, points_row=points_row, assignment=assignment or "examcheck",
                                 errors=tuple(map(str, errors)), stats=result.statistics,

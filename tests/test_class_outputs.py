@@ -137,8 +137,3 @@ def test_lms_naming_and_gradescope_options_that_cannot_apply_are_input_errors(tm
     ok = CliRunner().invoke(main, [*args, "--format", "canvas", "--assignment-id", "seed000-quiz=48213"])
     assert ok.exit_code == 0 and "(48213)" in ok.stdout.splitlines()[0]
 
-
-def test_lms_format_without_a_roster_warns_that_ids_are_the_files(tmp_path):
-    result = CliRunner().invoke(main, ["grade", str(ROOT / "examples" / "answers" / "flawed.yaml"), "--problems",
-                                       PROBLEMS, "--jobs", "1", "--format", "moodle"])
-    assert result.exit_code == 0 and "without --roster" in result.stderr

@@ -25,7 +25,7 @@ _CONTROL_NO_NEWLINES = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\
                                   "\ud800-\udfff]")
 
 
-_LINK_BRACKET = re.compile(r"(\\*)([\[\]])")
+_LINK_OPEN = re.compile(r"(\](?:\s*\n?\s*)?)\(")  # "](" opens a link or image target: "]\(" is text
 
 
 def csv_cell(value):
@@ -74,9 +74,9 @@ def rich_text(value, style: str = ""):
 
 
 def markdown_cell(value) -> str:
-    """Text for one cell of a Markdown table: one line, no pipes, no HTML, no links or images (brackets
-    escaped, with any backslashes before them, so `[a](javascript:…)` stays text), no control characters."""
+    """Text for one cell of a Markdown table: one line, no pipes, no HTML, no links or images (the "(" after
+    "]" is escaped, so `[a](javascript:…)` stays text and `[2, 6]` reads as written), no control characters."""
     text = str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
     text = terminal_text(text, keep_newlines=False)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-    return _LINK_BRACKET.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), text)
+    return _LINK_OPEN.sub(lambda m: m.group(1) + "\\(", text)
