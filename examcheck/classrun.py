@@ -115,12 +115,23 @@ class Below:
     percent: float
 
 
+def autograded(report) -> tuple[float, float]:
+    """(score, maximum) over the parts graded automatically: hand-marked parts, answered or blank, are not in it."""
+    parts = [q for p in report.problems for q in p.parts if not q.hand_marked]
+    return sum(q.score for q in parts), sum(q.max_score for q in parts)
+
+
 def below(reports, percent: float) -> list[Below]:
-    """Every report scoring under percent of its maximum.  An exam with no marks to give (maximum 0)
-    cannot show that anyone reached the bar: it counts as 0%."""
+    """Every report scoring under percent of its AUTOGRADED maximum (hand-marked parts are not judged here).
+    A report with no autograded marks at all (maximum 0) is not judged: it is listed by unjudged()."""
     out = []
     for report in reports:
-        score = 100 * report.score / report.max_score if report.max_score > 0 else 0.0
-        if score < percent:
-            out.append(Below(str(report.student), report.exam, report.source, score))
+        score, most = autograded(report)
+        if most > 0 and 100 * score / most < percent:
+            out.append(Below(str(report.student), report.exam, report.source, 100 * score / most))
     return out
+
+
+def unjudged(reports) -> list[Below]:
+    """The reports --fail-under cannot judge: no autograded marks to give (only hand-marked or 0-mark parts)."""
+    return [Below(str(r.student), r.exam, r.source, 0.0) for r in reports if autograded(r)[1] <= 0]

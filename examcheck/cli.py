@@ -384,8 +384,24 @@ def _assignment_ids(pairs) -> dict:
         exam, sep, ident = pair.partition("=")
         if not sep or not exam.strip() or not ident.strip():
             _fail_input([f"--assignment-id {pair!r}: expected EXAM=ID (e.g. quiz3=12345)"])
+        if not ident.strip().isdigit():
+            _fail_input([f"--assignment-id {pair!r}: a Canvas assignment id is a number (e.g. quiz3=12345)"])
         out[exam.strip()] = ident.strip()
     return out
+
+
+def _class_output_errors(fmt, reports, assignment, ids, known_exams) -> list[str]:
+    """Options that cannot apply to this batch: each an input error (exit 2), said before anything is written."""
+    errors = [f"--assignment-id: no exam {exam!r} in the problem sets (exams: {', '.join(sorted(known_exams))})"
+              for exam in ids if exam not in known_exams]
+    exams = list(dict.fromkeys(r.exam for r in reports))
+    if assignment and len(exams) > 1:
+        errors.append(f"--assignment names the column of one exam, and these files are of {len(exams)} "
+                      f"({', '.join(exams)}): use --assignment-id EXAM=ID (canvas) or --by-exam DIR")
+    if fmt == "gradescope" and len(reports) > 1:
+        errors.append(f"--format gradescope writes one results.json, for ONE submission; these are {len(reports)} "
+                      "answer files: grade them one at a time (or use --format json/jsonl for many)")
+    return errors
 
 
 @main.command()
@@ -396,7 +412,7 @@ def _assignment_ids(pairs) -> dict:
 @click.option("--fail-under", type=FiniteFloatRange(0, 100), help="Exit 1 if any score is below this percent (naming who).")
 @click.option("--summary", is_flag=True, help="Add class statistics (table format).")
 @click.option("--points-row", is_flag=True, help="csv: add a Points Possible row.")
-@click.option("--assignment", help="canvas, one exam: the column's name (default: the exam's title, with --assignment-id).")
+@click.option("--assignment", help="canvas/moodle/brightspace, one exam: the grade item's name (default: the exam's title).")
 @click.option("--assignment-id", "assignment_ids", multiple=True, metavar="EXAM=ID",
               help='canvas: the LMS assignment id of an exam (column "Exam title (ID)"); repeatable.')
 @_roster_options
@@ -417,12 +433,17 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
         _fail_input(["--by-exam writes one file per exam into its folder: give it or -o, not both"])
     ids = _assignment_ids(assignment_ids)
     roster = _roster(roster_path, roster_columns)
-    titles = {s.exam: s.title for s in _load_sets(problem_paths)} if fmt in ("canvas", "moodle", "brightspace") else None
+    titles = {s.exam: s.title for s in _load_sets(problem_paths)} if fmt in ("canvas", "moodle", "brightspace") or ids else None
+    if ids and _class_output_errors(fmt, [], None, ids, set(titles or ())):  # a typo'd exam: said before grading
+        _fail_input(_class_output_errors(fmt, [], None, ids, set(titles or ())))
     from examcheck.identity import IdentityOptions
 
     with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume,
                  renderer=("reports", fmt), identity=IdentityOptions(roster, attempt)) as (result, errors, done):
         reports, identities = _identified(result.reports, roster, known_only=fmt in ("canvas", "moodle", "brightspace"))
+        wrong = _class_output_errors(fmt, reports, assignment, ids, set(titles or ()))
+        if wrong:
+            _fail_input(wrong)
         options = RenderOptions(reveal=not no_reveal, color=color, to_file=output is not None or exam_dir is not None,
                                 summary=summary, points_row=points_row, assignment=assignment or "examcheck",
                                 errors=tuple(map(str, errors)), stats=result.statistics,
@@ -478,8 +499,10 @@ def _below(reports, fail_under) -> bool:
     """Whether anyone scored under --fail-under; each of them named on stderr."""
     if fail_under is None:
         return False
-    from examcheck.classrun import below
+    from examcheck.classrun import below, unjudged
 
+    for who in unjudged(reports)[:50]:
+        _warn(f"{who.student} ({who.exam}, {who.source}): no autograded marks, not judged by --fail-under")
     found = below(reports, fail_under)
     for who in found[:50]:
         _warn(f"{who.student} ({who.exam}, {who.source}): {who.percent:.1f}% is under --fail-under {fail_under:g}%")
@@ -610,7 +633,8 @@ Exit codes: 0 printed; 2 unknown exam or invalid problem set.""")
 @click.argument("exam")
 @problems_option
 @click.option("--schema-url", metavar="URL",
-              help="The answer-file schema named in the editor modeline (default: the file shipped with examcheck).")
+              help="The answer-file schema named in the editor modeline (default: the file shipped with examcheck, a "
+                   "file:// path valid on this machine only: give an https URL or a relative path for students).")
 @student_option
 @attempt_option
 def template(exam, problem_paths, schema_url, student, attempt) -> None:

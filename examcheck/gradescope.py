@@ -31,7 +31,7 @@ import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from examcheck.model import Report, Status
+from examcheck.model import Report
 from examcheck.render.escape import terminal_text
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -280,6 +280,8 @@ def submission_candidates(folder: Path) -> tuple[list[Path], list[str]]:
                 seen.append(path.relative_to(folder).as_posix())
                 if path.suffix.lower() in SUBMISSION_SUFFIXES:
                     found.append(path)
+            elif entry.is_symlink():  # reported, never read or followed
+                seen.append(f"{path.relative_to(folder).as_posix()} (a symbolic link: ignored, never read)")
     found.sort(key=lambda p: (len(p.relative_to(folder).parts), p.as_posix()))
     return found, seen
 
@@ -397,7 +399,7 @@ def part_tests(report: Report, settings: Settings) -> list[dict]:
             out = Output(settings.output_format)
             name = f"{problem.id}.{part.id}"
             test = {"name": name, "name_format": "text", "number": name}
-            if part.status is Status.UNGRADED:
+            if part.hand_marked:
                 out.line(f"marked by hand ({_num(part.max_score)} marks): not part of the autograder score")
                 if part.interpreted or part.given is not None:
                     out.line(f"your answer: {part.interpreted or part.given}")
@@ -422,9 +424,13 @@ def part_tests(report: Report, settings: Settings) -> list[dict]:
 def results_document(report: Report, settings: Settings, out: Output | None = None,
                      student: Student | None = None) -> dict:
     """results.json for one graded report: autograded parts scored, hand-marked ones informational."""
+    if not settings.reveal:  # the same filter as `grade --no-reveal`: no expected answer, rubric or reference value
+        from examcheck.render.redact import redact_report
+
+        report = redact_report(report)
     out = out or Output(settings.output_format)
-    graded = [q for p in report.problems for q in p.parts if q.status is not Status.UNGRADED]
-    by_hand = [q for p in report.problems for q in p.parts if q.status is Status.UNGRADED]
+    graded = [q for p in report.problems for q in p.parts if not q.hand_marked]
+    by_hand = [q for p in report.problems for q in p.parts if q.hand_marked]
     score = sum(q.score for q in graded)
     possible = sum(q.max_score for q in graded)
     who = student.name if student and student.name else report.student

@@ -57,7 +57,7 @@ class Student:
     name: str
     line: int
     answers: dict[str, str] = field(default_factory=dict)    # "q1.i" -> text
-    attempt: int = 0
+    attempt: float = 0  # Canvas: the attempt number; Moodle: the grade (the highest is kept)
 
 
 @dataclass
@@ -192,33 +192,46 @@ def _clean(value: str) -> str:
     return text
 
 
+_FOOTER = re.compile(r"(?i)overall average|average|points possible")
+
+
+def _grade(cell: str) -> float:
+    """A Moodle grade cell ("7.50", "7,50", "-" when not graded) as a number; -1 when there is none."""
+    try:
+        return float(cell.strip().replace(",", "."))
+    except ValueError:
+        return -1.0
+
+
 def _looks_like_formula(text: str) -> bool:
     return text.startswith(_FORMULA) and not re.fullmatch(r"[-+]?\d[\d.]*", text)
 
 
-def _identity(fmt: str, header: list[str], id_column: str | None) -> tuple[int, list[int]]:
-    """(index of the id column, indexes that make up the display name)."""
+def _identity(fmt: str, header: list[str], id_column: str | None) -> tuple[list[int], list[int]]:
+    """(indexes of the id columns, in the order tried for each row, indexes that make up the display name).
+    A row whose first id cell is empty falls back to the next (Canvas sis_id, then id; Moodle ID number,
+    then Username, then Email address); --id-column names the only one."""
     names = [h.strip() for h in header]
     if id_column:
         if id_column not in names:
             raise LookupError(f"no column {id_column!r} (columns: {', '.join(names[:12])})")
-        id_index = names.index(id_column)
+        id_indexes = [names.index(id_column)]
     elif fmt == "canvas":
         choices = [c for c in ("sis_id", "id") if c in names]
         if not choices:
             raise LookupError("no student id column: Canvas's Student Analysis has `id` and `sis_id`")
-        id_index = names.index(choices[0])
+        id_indexes = [names.index(c) for c in choices]
     else:
         choices = [c for c in MOODLE_IDS if c in names]
         if not choices:
             raise LookupError(f"no student id column: expected one of {', '.join(MOODLE_IDS)} (Moodle's identity "
                               "fields), or name one with --id-column")
-        id_index = names.index(choices[0])
+        id_indexes = [names.index(c) for c in choices]
     if fmt == "canvas":
         name_indexes = [names.index("name")] if "name" in names else []
     else:
-        name_indexes = [names.index(c) for c in ("First name", "Surname") if c in names]
-    return id_index, name_indexes
+        name_indexes = [names.index(c) for c in ("First name", "Surname", "Last name") if c in names]
+    return id_indexes, name_indexes
 
 
 def import_rows(fmt: str, source: str, rows: list[tuple[int, list[str]]], mapping: Mapping,
@@ -230,7 +243,7 @@ def import_rows(fmt: str, source: str, rows: list[tuple[int, list[str]]], mappin
         raise InputError(mapping.source, 1, "say which exam the answers are for: `exam:` in the mapping file or --exam")
     header_line, header = rows[0]
     try:
-        id_index, name_indexes = _identity(fmt, header, id_column)
+        id_indexes, name_indexes = _identity(fmt, header, id_column)
     except LookupError as exc:
         raise InputError(source, header_line, str(exc)) from None
     columns = _question_keys(fmt, header)
@@ -244,36 +257,42 @@ def import_rows(fmt: str, source: str, rows: list[tuple[int, list[str]]], mappin
                                                            f"(its questions: {shown})"))
             continue
         chosen[by_key[key]] = target
-    if errors:
-        return Imported(fmt, exam, [], errors, notes, source)
+    # a missing question column is an error (above), and the other columns and rows are still imported
     for index in columns:
         if index not in chosen:
             notes.append(f"{source}:{header_line}: column {header[index].strip()[:60]!r} is not in the mapping; skipped")
     attempt_index = header.index("attempt") if fmt == "canvas" and "attempt" in header else None
+    grade_index = next((i for i, h in enumerate(header) if fmt == "moodle" and h.strip().startswith("Grade/")), None)
     students: dict[str, Student] = {}
     for line, cells in rows[1:]:
         if len(cells) != len(header):
             errors.append(InputError(source, line, f"{len(cells)} cells where the header has {len(header)}; row skipped"))
             continue
-        ident = cells[id_index].strip()
+        ident = next((cells[i].strip() for i in id_indexes if cells[i].strip()), "")
         if not ident:
             label = " ".join(cells[i] for i in name_indexes).strip()
-            if label.lower() in ("overall average", "average", "points possible"):
-                continue
-            errors.append(InputError(source, line, f"no student id in column {header[id_index].strip()!r}; row skipped"))
+            if _FOOTER.fullmatch(label) or _FOOTER.fullmatch(cells[0].strip() if cells else ""):
+                continue  # Moodle's "Overall average" footer, Canvas's "Points Possible"
+            tried = " or ".join(repr(header[i].strip()) for i in id_indexes)
+            errors.append(InputError(source, line, f"no student id in column {tried}; row skipped"))
             continue
         if _looks_like_formula(ident) or len(ident) > 200:
             errors.append(InputError(source, line, f"student id {ident[:40]!r} is not an id (a spreadsheet formula or "
                                                    "overlong text); row skipped"))
             continue
-        attempt = 0
+        attempt: float = 0
         if attempt_index is not None and cells[attempt_index].strip().isdigit():
             attempt = int(cells[attempt_index].strip()[:9])
+        elif grade_index is not None:  # Moodle: the highest-graded attempt; a tie, the later row
+            attempt = _grade(cells[grade_index])
         name = " ".join(cells[i].strip() for i in name_indexes).strip()[:200]
         student = Student(ident, name, line, {t: _clean(cells[i]) for i, t in chosen.items()}, attempt)
         earlier = students.get(ident)
         if earlier is not None:
-            if attempt_index is None or attempt == earlier.attempt:
+            if grade_index is not None:
+                if attempt < earlier.attempt:
+                    continue
+            elif attempt_index is None or attempt == earlier.attempt:
                 errors.append(InputError(source, line, f"student {ident!r} appears again (first at line {earlier.line}); "
                                                        "this row is skipped"))
                 continue
@@ -353,8 +372,11 @@ def run(export: str | Path, mapping_path: str | Path, folder: str | Path, fmt: s
     except (ValidationFailed, InputError):
         sets = []
     wrong = check_targets(imported, mapping, sets)
-    if wrong:
-        raise ImportFailed(wrong)
+    if wrong:  # those answers are dropped and reported; the other questions and rows are still imported
+        bad = {target for target, _ in (mapping.targets[k] for k in wrong)}
+        for student in imported.students:
+            student.answers = {t: a for t, a in student.answers.items() if t not in bad}
+        imported.errors[:0] = list(wrong.values())
     return imported, write_answer_files(imported, folder)
 
 
@@ -371,18 +393,19 @@ def import_file(path: str | Path, mapping: Mapping, fmt: str | None = None, exam
     return import_rows(fmt, source, rows, mapping, exam, id_column)
 
 
-def check_targets(imported: Imported, mapping: Mapping, sets) -> list[InputError]:
-    """Mapping targets that name no problem/part of the exam (when its problem set is loaded)."""
+def check_targets(imported: Imported, mapping: Mapping, sets) -> dict[str, InputError]:
+    """Mapping keys whose target names no problem/part of the exam (when its problem set is loaded) -> the error."""
     problem_set = next((s for s in sets if s.exam == imported.exam), None)
     if problem_set is None:
-        return []
-    errors = []
+        return {}
+    errors = {}
     for key, (target, line) in mapping.targets.items():
         problem_id, _, part_id = target.partition(".")
         problem = problem_set.problem(problem_id)
         if problem is None or (part_id and problem.part(part_id) is None) or (not part_id and len(problem.parts) != 1):
-            errors.append(InputError(mapping.source, line, f"questions.{key}: {target!r} is not a part of exam "
-                                                           f"{imported.exam} (write problem.part, such as q1.i)"))
+            errors[key] = InputError(mapping.source, line, f"questions.{key}: {target!r} is not a part of exam "
+                                                           f"{imported.exam} (write problem.part, such as q1.i); "
+                                                           "its answers are not imported")
     return errors
 
 

@@ -214,6 +214,11 @@ class PartResult:
     line: int | None = None
     follow_through: FollowThroughResult | None = None
 
+    @property
+    def hand_marked(self) -> bool:
+        """A part marked by hand (answer: text), answered or blank: never in an autograded score."""
+        return self.status is Status.UNGRADED or (self.status is Status.MISSING and self.feedback.startswith("marked by hand"))
+
 
 @dataclass
 class ProblemResult:

@@ -39,6 +39,9 @@ def only_problem_sets(paths) -> tuple[list[Path], list[str]]:
         if looks_like_problem_set(data):
             kept.append(path)
         else:
-            what = "an answer file" if isinstance(data, dict) and "answers" in data else "not a problem set"
-            notes.append(f"{os.fspath(path)}: skipped: {what} (no `problems:` or `exam:` at the top level)")
+            if isinstance(data, dict) and "answers" in data:
+                why = "an answer file (`answers:` and no `problems:` at the top level)"
+            else:
+                why = "not a problem set (no `problems:` or `exam:` at the top level)"
+            notes.append(f"{os.fspath(path)}: skipped: {why}")
     return kept, notes

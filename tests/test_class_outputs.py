@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from examcheck.classrun import below
+from examcheck.classrun import below, unjudged
 from examcheck.cli import main
 from examcheck.model import PartResult, ProblemResult, Report, Status
 from examcheck.render import RenderOptions, render_text
@@ -87,7 +87,7 @@ def _zero_marks_exam(tmp_path) -> Path:
     return path
 
 
-def test_fail_under_names_who_fell_below_and_a_zero_mark_exam_never_passes(tmp_path):
+def test_fail_under_names_who_fell_below_and_a_zero_mark_exam_is_not_judged(tmp_path):
     folder = tmp_path / "answers"
     folder.mkdir()
     (folder / "fred.yaml").write_text(FLAWED)
@@ -95,16 +95,45 @@ def test_fail_under_names_who_fell_below_and_a_zero_mark_exam_never_passes(tmp_p
     args = ["grade", str(folder), "--problems", PROBLEMS, "--jobs", "1", "--format", "csv"]
     result = CliRunner().invoke(main, [*args, "--fail-under", "50"])
     assert result.exit_code == 1
-    assert "flawed-fred" in result.stderr and "26.9%" in result.stderr and "perfect-pat" not in result.stderr
+    # 3.5 of the 11 autograded marks (the blank hand-marked part is not in the percentage)
+    assert "flawed-fred" in result.stderr and "31.8%" in result.stderr and "perfect-pat" not in result.stderr
     assert CliRunner().invoke(main, [*args, "--fail-under", "20"]).exit_code == 0
     zero = _zero_marks_exam(tmp_path)
     (folder / "fred.yaml").write_text(FLAWED.replace("exam: seed000-quiz", "exam: zero-quiz"))
     (folder / "pat.yaml").unlink()
     result = CliRunner().invoke(main, ["grade", str(folder), "--problems", str(zero), "--jobs", "1", "--format", "csv",
                                        "--fail-under", "50"])
-    assert result.exit_code == 1 and "flawed-fred" in result.stderr, result.output
+    assert result.exit_code == 0 and "flawed-fred" in result.stderr and "not judged" in result.stderr, result.output
 
 
-def test_below_counts_an_exam_without_marks_as_zero():
+def test_below_judges_autograded_marks_only():
+    """The percentage is of the autograded maximum; with none (0-mark or only hand-marked parts) nobody is judged."""
     empty = Report("a", "e", [ProblemResult("q", [PartResult("i", Status.CORRECT, 0, 0)])])
-    assert [b.student for b in below([empty], 1)] == ["a"] and below([empty], 0) == []
+    assert below([empty], 1) == [] and [u.student for u in unjudged([empty])] == ["a"]
+    by_hand = [PartResult("t", Status.MISSING, 0, 2, feedback="marked by hand: the rubric"),
+               PartResult("u", Status.UNGRADED, 0, 3, feedback="marked by hand")]
+    hand_only = Report("b", "e", [ProblemResult("q", by_hand)])
+    assert below([hand_only], 50) == [] and [u.student for u in unjudged([hand_only])] == ["b"]
+    mixed = Report("c", "e", [ProblemResult("q", [*by_hand, PartResult("n", Status.CORRECT, 1, 1)])])
+    assert below([mixed], 100) == [] and unjudged([mixed]) == []  # 1/1 autograded: 100 %, whatever by hand
+    half = Report("d", "e", [ProblemResult("q", [*by_hand, PartResult("n", Status.PARTIAL, 0.5, 1)])])
+    assert [round(b.percent, 1) for b in below([half], 60)] == [50.0]
+
+
+def test_lms_naming_and_gradescope_options_that_cannot_apply_are_input_errors(tmp_path):
+    folder = tmp_path / "two"
+    folder.mkdir()
+    (folder / "fred.yaml").write_text(FLAWED)
+    (folder / "pat.yaml").write_text((ROOT / "examples" / "answers" / "perfect.yaml").read_text())
+    args = ["grade", str(folder), "--problems", PROBLEMS, "--jobs", "1"]
+    typo = CliRunner().invoke(main, [*args, "--format", "canvas", "--assignment-id", "nosuch=12"])
+    assert typo.exit_code == 2 and "nosuch" in typo.stderr and "seed000-quiz" in typo.stderr
+    letters = CliRunner().invoke(main, [*args, "--format", "canvas", "--assignment-id", "seed000-quiz=abc"])
+    assert letters.exit_code == 2 and "number" in letters.stderr
+    several = CliRunner().invoke(main, [*args, "--format", "gradescope"])
+    assert several.exit_code == 2 and "ONE submission" in several.stderr and several.stdout == ""
+    named = CliRunner().invoke(main, [*args, "--format", "brightspace", "--assignment", "Quiz 3"])
+    assert named.exit_code == 0 and named.stdout.splitlines()[0].count("Quiz 3 Points Grade") == 1
+    ok = CliRunner().invoke(main, [*args, "--format", "canvas", "--assignment-id", "seed000-quiz=48213"])
+    assert ok.exit_code == 0 and "(48213)" in ok.stdout.splitlines()[0]
+

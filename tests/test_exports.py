@@ -8,6 +8,8 @@ from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from examcheck.cli import main
 from examcheck.model import Finding
@@ -54,11 +56,11 @@ def test_gradescope_results_json():
     schema = json.loads((ROOT / "tests" / "data" / "gradescope-results.schema.json").read_text())
     jsonschema.Draft7Validator(schema).validate(data)
     assert data["score"] == 3.5 and data["visibility"] == "visible" and data["output_format"] == "text"
-    assert "3.5/12 autograded marks" in data["output"]  # the hand-marked part's mark is not in the total
+    assert "3.5/11 autograded marks" in data["output"]  # neither hand-marked part (one blank) is in the total
     tests = data["tests"]
     assert len(tests) == 13
     graded = [t for t in tests if "score" in t]
-    assert len(graded) == 12
+    assert len(graded) == 11  # the two hand-marked parts, answered or blank, are informational
     for test in graded:
         assert test["status"] in ("passed", "failed") and test["visibility"] == "visible"
         assert 0 <= test["score"] <= test["max_score"]
@@ -86,6 +88,8 @@ def test_junit_xml():
     assert "biases" in failure.get("message")
     missing = next(c for c in fred.findall("testcase") if c.get("name") == "q2.ii")
     assert missing.find("failure") is not None and missing.find("failure").get("type") == "missing"
+    blank_by_hand = next(c for c in fred.findall("testcase") if c.get("name") == "q4.b")  # hand-marked, left blank
+    assert blank_by_hand.find("skipped") is not None and blank_by_hand.find("failure") is None
 
 
 def test_junit_never_changes_the_exit_code():
@@ -164,3 +168,16 @@ def test_pre_commit_hook_is_declared():
 
     hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hooks[0]["entry"] == "examcheck check" and hooks[0]["pass_filenames"] is True
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(alphabet="[]()!\\<>:|`*_ ajvscript/xX1", max_size=40))
+def test_markdown_cells_never_make_links_or_images(text):
+    """Student text in a Markdown report (split files, step summary) is shown, never followed or loaded."""
+    from markdown_it import MarkdownIt
+
+    from examcheck.render.escape import markdown_cell
+
+    cell = markdown_cell(f"[a](javascript:alert(1)) {text} ![i](http://x/y.png) [b]: javascript:z [b]")
+    html = MarkdownIt("commonmark").enable("table").render(f"| h |\n|---|\n| {cell} |\n\n{cell}\n")
+    assert "<a " not in html and "<img" not in html, (text, cell, html)

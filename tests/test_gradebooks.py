@@ -2,6 +2,7 @@
 student, exam-prefixed columns that never merge, a total and Points Possible per exam, and the
 LMS import layouts (Canvas, Moodle, Brightspace) with identifiers kept as text."""
 
+import csv
 import io
 from collections import defaultdict
 from pathlib import Path
@@ -51,7 +52,11 @@ def test_csv_has_one_row_per_student_and_a_total_per_exam(batch):
         assert float(row[f"{report.exam}/total"]) == pytest.approx(report.score)
         for problem in report.problems:
             for part in problem.parts:
-                assert float(row[f"{report.exam}/{problem.id}.{part.id}"]) == pytest.approx(part.score)
+                cell = row[f"{report.exam}/{problem.id}.{part.id}"]
+                if part.hand_marked:  # not scored yet: blank, not a recorded 0
+                    assert cell == ""
+                else:
+                    assert float(cell) == pytest.approx(part.score)
     answered = {(r.student, r.exam) for r in batch}
     for student in students:
         row = frame[frame["student"] == shown(student)].iloc[0]
@@ -138,3 +143,23 @@ def test_one_run_of_two_exams_is_one_row_per_student(tmp_path):
     frame = read(result.stdout)
     assert list(frame["student"]) == ["0123"]
     assert frame.iloc[0]["seed000-quiz/total"] == "3.5" and frame.iloc[0]["dl-modern/total"] != ""
+
+
+def test_csv_leaves_hand_marked_parts_blank_and_lists_roster_students_without_a_file():
+    from types import SimpleNamespace
+
+    from examcheck.model import PartResult, ProblemResult, Report, Status
+    from examcheck.render import RenderOptions, render_text
+
+    parts = [PartResult("n", Status.CORRECT, 1, 1), PartResult("t", Status.MISSING, 0, 2, feedback="marked by hand: r"),
+             PartResult("u", Status.UNGRADED, 0, 2, given="essay", feedback="marked by hand")]
+    report = Report("s1", "e", [ProblemResult("q", parts)])
+    student = SimpleNamespace(name="A", sis_id="s1", login="a", section="", id="s1", email="")
+    absent = SimpleNamespace(name="B", sis_id="s2", login="b", section="", id="s2", email="")
+    text = render_text("reports", "csv", [report], RenderOptions(students={"s1": student, "s2": absent}))
+    rows = list(csv.reader(io.StringIO(text)))
+    header = rows[0]
+    one = dict(zip(header, rows[1]))
+    assert one["e/q.n"] == "1" and one["e/q.t"] == "" and one["e/q.u"] == ""
+    two = dict(zip(header, rows[2]))
+    assert two["student"] == "s2" and two["e/q.n"] == "" and two["e/total"] == ""

@@ -311,3 +311,28 @@ def test_hostile_submission_tree_and_metadata(built, tmp_path):
     results = run_autograder(root, examcheck)
     assert "Graded file: real.yml" in results["output"] and results["score"] > 0
     assert results["extra_data"]["student"] == "4417" and "group submission" in results["output"]
+
+
+def test_blank_hand_marked_part_is_informational_and_hides_its_rubric(built, tmp_path):
+    """A hand-marked part left blank is informational like an answered one (the autograded maximum does not
+    depend on what the student left blank), and without --reveal its rubric is not shown."""
+    archive, examcheck = built
+    blank = (tmp_path / "blank")
+    perfect = (tmp_path / "perfect")
+    blank.mkdir(), perfect.mkdir()
+    empty = f"exam: {EXAM}\nanswers: {{}}\n".encode()
+    none = run_autograder(autograder_tree(blank, archive, {"answers.yaml": empty}, METADATA), examcheck)
+    full = run_autograder(autograder_tree(perfect, archive, {"answers.yaml": PERFECT}, METADATA), examcheck)
+    assert none["extra_data"]["autograded_max"] == full["extra_data"]["autograded_max"]
+    assert [t["name"] for t in graded_tests(none)] == [t["name"] for t in graded_tests(full)]
+    text = json.dumps(none)
+    assert "marked by hand" in text and "marked by hand:" not in text
+
+
+def test_a_symlinked_answer_file_is_named_as_ignored(built, tmp_path):
+    archive, examcheck = built
+    root = autograder_tree(tmp_path, archive, {}, METADATA)
+    (root / "submission" / "answers.yaml").symlink_to(root / "source" / "autograder.json")
+    results = run_autograder(root, examcheck)
+    assert results["score"] == 0 and "answers.yaml (a symbolic link: ignored, never read)" in results["output"]
+    assert "reveal" not in results["output"]  # nothing of the target was read

@@ -194,3 +194,47 @@ def test_a_localised_moodle_export_maps_by_column_title(tmp_path):
     result, out = run_import(tmp_path, export, mapping, "--from", "moodle")
     assert result.exit_code == 0, result.output
     assert load_sheet(out / "9.yaml").problem_values["q2"].value == {"i": "0.999"}
+
+
+def _moodle_rows(rows) -> str:
+    """Moodle 4 Responses layout ("Last name", ID number, Username, Email), then its "Overall average" footer."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\n")
+    writer.writerow(["Last name", "First name", "ID number", "Username", "Email address", "State", "Started on",
+                     "Completed", "Time taken", "Grade/10.00", "Response 1", "Response 2", "Response 3"])
+    for ident, user, email, grade, answers in rows:
+        writer.writerow(["L", "F", ident, user, email, "Finished", "", "", "", grade, *answers])
+    writer.writerow(["Overall average", "", "", "", "", "", "", "", "", "5.00", "", "", ""])
+    return out.getvalue()
+
+
+def test_moodle_ids_fall_back_per_row_footer_skipped_and_best_attempt_kept(tmp_path):
+    rows = [("0123", "jsmith", "j@x.org", "2.00", GOOD),
+            ("", "jdoe", "d@x.org", "9,00", ["a", "0.5", "1"]),      # no ID number: Username
+            ("", "jdoe", "d@x.org", "3.00", ["b", "0.6", "2"]),      # a lower-graded attempt: not kept
+            ("", "", "m@x.org", "-", ["c", "0.7", "3"]),             # only the e-mail address
+            ("", "", "m@x.org", "-", ["d", "0.8", "4"])]             # ungraded tie: the later row
+    result, out = run_import(tmp_path, _moodle_rows(rows), MOODLE_MAPPING)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["0123.yaml", "jdoe.yaml", "m_x.org.yaml"]
+    assert load_sheet(out / "jdoe.yaml").problem_values["q1"].value == {"i": "a"}
+    assert load_sheet(out / "m_x.org.yaml").problem_values["q1"].value == {"i": "d"}
+    assert "Overall average" not in result.output
+
+
+def test_canvas_sis_id_falls_back_to_id_per_row(tmp_path):
+    students = [("", "Ann", GOOD), ("0042", "Bo", GOOD)]
+    result, out = run_import(tmp_path, canvas_csv(students))
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["0042.yaml", "1000.yaml"]  # Ann: her Canvas id
+
+
+def test_a_bad_target_or_missing_column_does_not_stop_the_other_questions_and_rows(tmp_path):
+    students = [("0123", "Ann", GOOD), ("0042", "Bo", GOOD)]
+    mapping = "exam: seed000-quiz\nquestions:\n  '101': q1.i\n  '102': q9.z\n  '103': q3.a\n  '999': q2.i\n"
+    result, out = run_import(tmp_path, canvas_csv(students), mapping)
+    assert result.exit_code == 2
+    assert "q9.z" in result.stderr and "999" in result.stderr
+    for name in ("0123.yaml", "0042.yaml"):
+        values = load_sheet(out / name).problem_values
+        assert set(values) == {"q1", "q3"} and values["q3"].value == {"a": "7600"}

@@ -198,3 +198,20 @@ def test_redaction_drops_the_expected_value_from_any_diagnosis(value, given_valu
     for text in (out.feedback, out.note):
         assert v not in _TOKEN.findall(text), (template, v, text)
     assert g in out.feedback or "{g}" not in template or "(" in template  # the student's own value stays
+
+
+@pytest.mark.parametrize("output_format", ["text", "md"])
+def test_gradescope_results_built_without_reveal_reveal_nothing(flawed_reports, spellings, output_format):
+    """The autograder's results.json (examcheck.gradescope.results_document, what run_submission writes) goes
+    through the same redaction as `grade --no-reveal`: no rubric, no expected value, no reference value."""
+    from examcheck.gradescope import Settings, results_document
+
+    def documents(reports, reveal):
+        return "\n".join(json.dumps(results_document(r, Settings(r.exam, "p.yaml", "visible", output_format, reveal, 2.0)))
+                         for r in reports)
+
+    real = documents(flawed_reports, False)
+    assert not _leaks(real, documents(_stripped(flawed_reports), False), spellings)
+    assert "marked by hand:" not in real and "the answer -" not in real
+    revealing = documents(flawed_reports, True)  # the check can fail: revealing shows them
+    assert _leaks(revealing, documents(_stripped(flawed_reports), True), spellings)

@@ -128,3 +128,16 @@ def test_shell_completion_script_and_completions():
     words = subprocess.run([str(exe)], env=env, capture_output=True, text=True, timeout=60).stdout
     assert "grade" in words and "gradescope" in words
     assert "_EXAMCHECK_COMPLETE" in run("--help").output
+
+
+def test_an_answer_file_is_skipped_with_the_right_reason(tmp_path):
+    from examcheck.problem_files import only_problem_sets
+
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("exam: seed000-quiz\nanswers: {}\n")
+    other = tmp_path / "workflow.yaml"
+    other.write_text("on: push\n")
+    kept, notes = only_problem_sets([answers, other])
+    assert kept == []
+    assert "an answer file (`answers:` and no `problems:`" in notes[0]
+    assert "not a problem set (no `problems:` or `exam:`" in notes[1]

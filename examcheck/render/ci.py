@@ -32,8 +32,8 @@ def _num(x: float):
 def _junit_suite(report: Report, classname: str) -> ET.Element:
     x = xml_text
     parts = [(p, q) for p in report.problems for q in p.parts]
-    failed = [q for _, q in parts if q.status.is_failure or q.status is Status.MISSING]
-    skipped = [q for _, q in parts if q.status is Status.UNGRADED]
+    failed = [q for _, q in parts if not q.hand_marked and (q.status.is_failure or q.status is Status.MISSING)]
+    skipped = [q for _, q in parts if q.hand_marked]
     suite = ET.Element("testsuite", name=x(classname), tests=str(len(parts)), failures=str(len(failed)),
                        errors="0", skipped=str(len(skipped)), file=x(report.source))
     properties = ET.SubElement(suite, "properties")
@@ -45,7 +45,7 @@ def _junit_suite(report: Report, classname: str) -> ET.Element:
             ET.SubElement(properties, "property", name=x(f"line.{problem.id}.{part.id}"), value=str(part.line))
     for problem, part in parts:
         case = ET.SubElement(suite, "testcase", classname=x(classname), name=x(f"{problem.id}.{part.id}"), time="0")
-        if part.status is Status.UNGRADED:
+        if part.hand_marked:  # answered or blank: informational, never a failure
             ET.SubElement(case, "skipped", message=x(f"{part.status}: {part.feedback}"[:500]))
         elif part.status.is_failure or part.status is Status.MISSING:
             message = f"{part.status}: {part.feedback}" if part.feedback else str(part.status)
@@ -108,7 +108,7 @@ def github_chunks(reports, options):
         files += 1
         for problem in report.problems:
             for part in problem.parts:
-                level = _level(part.status)
+                level = None if part.hand_marked else _level(part.status)
                 if level is None:
                     continue
                 counts[level] += 1
@@ -174,7 +174,7 @@ def step_summary_chunks(reports, options):
         yield row
         for problem in report.problems:
             for part in problem.parts:
-                if _level(part.status) is not None and len(findings) < 100_000:
+                if not part.hand_marked and _level(part.status) is not None and len(findings) < 100_000:
                     where = f"{report.source}:{part.line}" if part.line else report.source
                     findings.append(f"| {markdown_cell(where)} | {markdown_cell(report.student)} | {problem.id}.{part.id} | "
                                     f"{part.status} | {markdown_cell(part.feedback)} |\n")

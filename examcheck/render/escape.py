@@ -25,6 +25,9 @@ _CONTROL_NO_NEWLINES = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\
                                   "\ud800-\udfff]")
 
 
+_LINK_OPEN = re.compile(r"(\](?:\s*\n?\s*)?)\(")  # "](" opens a link or image target: "]\(" is text
+
+
 def csv_cell(value):
     """A spreadsheet cell that cannot start a formula.  Non-text values pass unchanged."""
     if not isinstance(value, str) or not value:
@@ -71,7 +74,9 @@ def rich_text(value, style: str = ""):
 
 
 def markdown_cell(value) -> str:
-    """Text for one cell of a Markdown table: one line, no pipes, no HTML, no control characters."""
+    """Text for one cell of a Markdown table: one line, no pipes, no HTML, no links or images (the "(" after
+    "]" is escaped, so `[a](javascript:…)` stays text and `[2, 6]` reads as written), no control characters."""
     text = str(value).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
     text = terminal_text(text, keep_newlines=False)
-    return (text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|"))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+    return _LINK_OPEN.sub(lambda m: m.group(1) + "\\(", text)

@@ -62,7 +62,8 @@ def gradebook(reports) -> Gradebook:
             for part in problem.parts:
                 name = f"{problem.id}.{part.id}"
                 exam.columns.setdefault(name, part.max_score)
-                scores[name] = part.score
+                if not part.hand_marked:  # a hand-marked part has no score yet: its cell stays blank, not 0
+                    scores[name] = part.score
         row = book.rows.setdefault(str(report.student), {})
         row.setdefault(report.exam, (scores, report.score, report.max_score))
     return book
@@ -97,6 +98,13 @@ def _assignment_title(options, exam: str, single: bool) -> str:
     return _title(options, exam)
 
 
+def _column_title(options, exam: str, single: bool) -> str:
+    """moodle/brightspace: --assignment names the grade item of a single exam (as for canvas); else the exam title."""
+    if single and options.assignment != "examcheck":
+        return options.assignment
+    return _title(options, exam)
+
+
 def _split_name(name: str) -> tuple[str, str]:
     """(first, last) of "First Last" or "Last, First"."""
     if "," in name:
@@ -119,7 +127,10 @@ def csv_chunks(reports, options):
         for exam in book.exams.values():
             row += [_num(m) for m in exam.columns.values()] + [_num(exam.most), _num(exam.most)]
         yield _line(row)
-    for sid, by_exam in book.rows.items():
+    rows = dict(book.rows)
+    for sid in getattr(options, "students", None) or {}:  # a roster student with no answer file: a row of blanks
+        rows.setdefault(str(sid), {})
+    for sid, by_exam in rows.items():
         student = _student(options, sid)
         row = [sid]
         if roster:
@@ -153,7 +164,7 @@ def moodle_chunks(reports, options):
     book = gradebook(reports)
     exams = list(book.exams.values())
     yield _line(["First name", "Last name", "ID number", "Username", "Email address",
-                 *(_title(options, e.name) for e in exams)])
+                 *(_column_title(options, e.name, len(exams) == 1) for e in exams)])
     for sid, student, by_exam in _lms_rows(book, options):
         if student is not None:
             first, last = _split_name(student.name)
@@ -171,7 +182,8 @@ def brightspace_chunks(reports, options):
     book = gradebook(reports)
     exams = list(book.exams.values())
     yield _line(["OrgDefinedId", "Username", "Last Name", "First Name", "Email",
-                 *(f"{_title(options, e.name)} Points Grade <Numeric MaxPoints:{_num(e.most)}>" for e in exams),
+                 *(f"{_column_title(options, e.name, len(exams) == 1)} Points Grade <Numeric MaxPoints:{_num(e.most)}>"
+                   for e in exams),
                  "End-of-Line Indicator"])
     for sid, student, by_exam in _lms_rows(book, options):
         if student is not None:
