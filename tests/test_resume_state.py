@@ -135,7 +135,7 @@ def test_two_resume_runs_started_together_never_interleave(tmp_path):
 @pytest.mark.parametrize("how", ["SIGKILL", "SIGINT"])
 def test_checked_answers_are_durable_before_any_file_finishes(tmp_path, how):
     folder = tmp_path / "class"
-    make_class(folder, 40, distinct=True)
+    make_class(folder, 200, distinct=True)  # long enough that the run is still checking when it is stopped
     whole = tmp_path / "whole.jsonl"
     uninterrupted = cli(folder, "--format", "jsonl", "--jobs", "2", "-o", whole)
     out = tmp_path / "grades.jsonl"

@@ -29,8 +29,14 @@ def _num(x: float):
     return int(x) if float(x).is_integer() else round(x, 4)
 
 
+def _junit_text(value) -> str:
+    """Student text in a JUnit report: its controls shown as visible escapes (reports are read in CI pages and
+    terminals: a bidi override or an escape sequence must not act there), then made valid XML."""
+    return xml_text(terminal_text(str(value)))
+
+
 def _junit_suite(report: Report, classname: str) -> ET.Element:
-    x = xml_text
+    x = _junit_text
     parts = [(p, q) for p in report.problems for q in p.parts]
     failed = [q for _, q in parts if not q.hand_marked and (q.status.is_failure or q.status is Status.MISSING)]
     skipped = [q for _, q in parts if q.hand_marked]
