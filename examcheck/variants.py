@@ -283,11 +283,60 @@ def _replace_text(text: str, params: dict, prose: bool) -> str:
             return match.group(0)
         value = params[name]
         shown = value_text(value)
-        if not prose and isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            return f"({shown})"
-        return shown
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return shown
+        if not prose:
+            return f"({shown})" if value < 0 else shown
+        return prose_number(text, match.start(), match.end(), shown)
 
     return re.sub(r"\{\{(" + _NAME + r")\}\}|\{(" + _NAME + r")\}", one, text)
+
+
+_BINDS_RIGHT = re.compile(r"\s*(\^|\*|/|×|·|!|[²³⁰¹⁴-⁹])")
+_OPERATOR_BEFORE = re.compile(r"([-+*/^×·÷−=<>]|\\cdot|\\times|\\div|\\pm)\s*$")
+
+
+def prose_number(text: str, start: int, end: int, shown: str) -> str:
+    """A number put into prose at text[start:end] so that it reads as the math means: a negative value (or
+    one in e-notation) next to an operator, a power or another factor is parenthesised ({x0}^2 with x0 = -2
+    is (-2)^2, not -2^2); inside $...$ a value right after ^ or _ is braced (2^{x0} is 2^{-2})."""
+    before, after = text[:start], text[end:]
+    if before.endswith(("^", "_")) and in_math(text, start):
+        return "{" + shown + "}"
+    signed = shown.startswith("-") or "e" in shown.lower()
+    if not signed:
+        return shown
+    juxtaposed = bool(before) and (before[-1].isalnum() or before[-1] in ")]}")
+    operator = bool(_OPERATOR_BEFORE.search(before)) and not before.rstrip().endswith(("=", "<", ">"))
+    if juxtaposed or operator or _BINDS_RIGHT.match(after):
+        return f"({shown})"
+    return shown
+
+
+def in_math(text: str, index: int) -> bool:
+    """Is text[index] inside a $...$ segment (an escaped \\$ is no delimiter)?"""
+    return any(a <= index < b for a, b in math_spans(text))
+
+
+def math_spans(text: str) -> list[tuple[int, int]]:
+    """The (start, end) of each $...$ or $$...$$ segment of text, delimiters included."""
+    spans, i, n = [], 0, len(text)
+    while i < n:
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == "$":
+            delim = "$$" if text.startswith("$$", i) else "$"
+            j = i + len(delim)
+            while j < n and not text.startswith(delim, j):
+                j += 2 if text[j] == "\\" else 1
+            if j >= n:
+                break
+            spans.append((i, j + len(delim)))
+            i = j + len(delim)
+            continue
+        i += 1
+    return spans
 
 
 def instantiate(doc: YamlDoc, path: tuple, params: dict) -> YamlDoc:
