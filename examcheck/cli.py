@@ -634,7 +634,8 @@ def variants_group() -> None:
 @click.option("--salt", help="Mixed into each student's assignment (default: the exam id); keep it to keep assignments.")
 @click.option("--time-limit", type=FiniteFloatRange(1, 86400), default=900, show_default=True,
               help="Seconds for the whole deploy (each computation has its own sandbox limits too).")
-def variants_deploy(exam_file, count, seeds, first_seed, salt, time_limit) -> None:
+@click.option("--force", is_flag=True, help="Replace an existing lock even if students' assignments change.")
+def variants_deploy(exam_file, count, seeds, first_seed, salt, time_limit, force) -> None:
     """Draw, vet and lock the variants of EXAM_FILE (writes EXAM.variants.yaml beside it)."""
     from examcheck.render.variants import deploy_text
     from examcheck.schema import ValidationFailed
@@ -645,7 +646,7 @@ def variants_deploy(exam_file, count, seeds, first_seed, salt, time_limit) -> No
         _fail_input(["say --count N or --seeds 1,2,3 (one of them)"])
     try:
         chosen = parse_seeds(seeds) if seeds is not None else None
-        result = deploy_and_write(exam_file, chosen, count, salt, first_seed, time_limit)
+        result = deploy_and_write(exam_file, chosen, count, salt, first_seed, time_limit, force)
     except ValidationFailed as exc:
         _fail_input(exc.errors)
     except (InputError, DeployError) as exc:

@@ -963,16 +963,20 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def deploy_and_write(path: Path, seeds: list[int] | None, count: int | None, salt: str | None = None,
-                     first_seed: int = 1, seconds: float = DEPLOY_SECONDS) -> DeployResult:
+                     first_seed: int = 1, seconds: float = DEPLOY_SECONDS, force: bool = False) -> DeployResult:
     """deploy(), and when every problem got its variants, the lock written atomically beside the exam
-    (then read back through the loader: what grading will see)."""
+    (then read back through the loader: what grading will see).  An existing lock whose salt or variant
+    pools differ (which re-assigns students) is replaced only with force; the same deploy again is a no-op."""
     from examcheck.loader import load_set
     from examcheck.outputs import OutputError, write_output
 
     if count is not None and not 1 <= count <= MAX_COUNT:
         raise DeployError(f"--count: from 1 to {MAX_COUNT}")
-    if salt is not None and (len(salt) > 200 or any(ord(c) < 32 for c in salt)):
+    if salt is not None and (len(salt) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in salt)):
         raise DeployError("--salt: at most 200 printable characters")
+    if salt is not None and (not salt.strip() or salt != salt.strip()):
+        raise DeployError("--salt: empty, or with leading/trailing spaces (a pasting slip?); give a non-empty salt "
+                          "without them, or leave --salt out (the exam id)")
     result = deploy(path, seeds, count, salt, first_seed, seconds=seconds)
     if seeds is not None and result.rejected:
         result.failures.append(f"{len(result.rejected)} of the given seeds gave no good variant (see above); "
@@ -980,6 +984,11 @@ def deploy_and_write(path: Path, seeds: list[int] | None, count: int | None, sal
     if not result.ok:
         result.written = None
         return result
+    changes = lock_changes(Path(result.lock.source), result.lock)
+    if changes and not force:
+        raise DeployError(f"{result.lock.source} already holds a deployed lock, and this deploy would change students' "
+                          f"assignments: {'; '.join(changes)}. Keep the existing lock (same --count/--seeds/--salt), "
+                          "or add --force to replace it (papers already handed out will no longer match)")
     try:
         write_output(result.lock.source, lock_text(result.lock))
         result.written = result.lock.source
@@ -987,3 +996,40 @@ def deploy_and_write(path: Path, seeds: list[int] | None, count: int | None, sal
         raise DeployError(str(exc)) from None
     load_set(path)  # the lock as grading will read it
     return result
+
+
+def lock_changes(path: Path, new: Lock) -> list[str]:
+    """What replacing the lock at path by new would change for students: a changed salt (every assignment is
+    re-drawn), a problem whose pool size changed (assignments move), or whose variants' seeds/params changed.
+    Empty when there is no lock there, or the same deploy is repeated."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        return [f"the existing lock cannot be read ({type(exc).__name__})"]
+    try:
+        old = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return ["the existing lock is not valid YAML"]
+    if not isinstance(old, dict) or not isinstance(old.get("problems"), dict):
+        return ["the existing lock is not a lock file"]
+    changes = []
+    if str(old.get("salt")) != new.salt:
+        changes.append(f"the salt changes ({str(old.get('salt'))!r} -> {new.salt!r}): every student's variants are re-drawn")
+    for pid, pool in new.problems.items():
+        before = old["problems"].get(pid)
+        if not isinstance(before, list):
+            continue
+        if len(before) != len(pool):
+            changes.append(f"{pid}: the pool changes from {len(before)} to {len(pool)} variants, "
+                           f"so most students move to another variant")
+            continue
+        drawn = [(v.get("seed"), v.get("params")) if isinstance(v, dict) else None for v in before]
+        moved = sum(1 for was, now in zip(drawn, pool, strict=True) if was != (now.seed, now.params))
+        if moved:
+            changes.append(f"{pid}: {moved} of its {len(pool)} variants get other seeds or numbers, "
+                           "so the students assigned them would get other numbers")
+    return changes
