@@ -871,7 +871,7 @@ def vet(doc: YamlDoc, index: int, params: dict, template: ProblemSet, resolver) 
     problem_set = replace(template, problems=[problem])
     variant = Variant(0, 0, params)
     try:
-        findings = check_problem(problem_set, problem, resolver)
+        findings = [f for f in check_problem(problem_set, problem, resolver) if f.level != "warning"]  # warnings pass
         if findings:
             first = findings[0]
             return None, f"{first.where}: {first.message}" + (f" ({first.diagnosis})" if first.diagnosis else "")
