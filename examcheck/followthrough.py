@@ -818,8 +818,7 @@ def check_findings(problem_set, problem: Problem, resolver) -> list:
                                             f"the follow-through credit ({got:g} of {spec.cap * part.marks:g})",
                                             stated=str(written), computed=later_written,
                                             diagnosis=carried.reason or carried.feedback))
-        if not spec.allow_trivial:  # allow_trivial: true is the author's word that trivial values are fine here
-            findings += _trivial_warnings(problem_set, problem, part, spec, earlier_refs, where, runner)
+        findings += _trivial_warnings(problem_set, problem, part, spec, earlier_refs, where, runner)
     return findings
 
 
