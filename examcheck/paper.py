@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from examcheck.model import ProblemSet
-from examcheck.render.latex import tex
+from examcheck.render.latex import tex, tex_with_math
 from examcheck.yamlio import InputError, read_regular_file
 
 MAX_ROSTER_BYTES = 5_000_000
@@ -209,11 +209,11 @@ def sheet_latex(view: ProblemSet, student: str, chosen: dict, attempt: int, answ
     for problem in view.problems:
         lines.append(rf"\subsection*{{{tex(problem.id)}. {tex(problem.title)} ({_marks(problem.marks)})}}")
         if problem.statement:
-            lines.append(tex(problem.statement.rstrip()))
+            lines.append(tex_with_math(problem.statement.rstrip()))
         solution = answers.get(problem.id) if answers is not None else None
         lines.append(r"\begin{enumerate}")
         for i, part in enumerate(problem.parts):
-            lines.append(rf"\item[({tex(part.id)})] {tex(part.prompt or '(see above)')} \hfill [{_marks(part.marks)}]")
+            lines.append(rf"\item[({tex(part.id)})] {tex_with_math(part.prompt or '(see above)')} \hfill [{_marks(part.marks)}]")
             if solution is not None:
                 entry = solution.parts[i]
                 shown = entry.answer if entry.answer is not None else (entry.error or "marked by hand")

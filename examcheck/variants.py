@@ -35,6 +35,7 @@ from pathlib import Path
 
 from examcheck import __version__
 from examcheck.conditions import Condition, ConditionError, parse_condition
+from examcheck.math_spans import math_spans
 from examcheck.model import Problem, ProblemSet
 from examcheck.yamlio import InputError, YamlDoc
 
@@ -316,27 +317,6 @@ def prose_number(text: str, start: int, end: int, shown: str) -> str:
 def in_math(text: str, index: int) -> bool:
     """Is text[index] inside a $...$ segment (an escaped \\$ is no delimiter)?"""
     return any(a <= index < b for a, b in math_spans(text))
-
-
-def math_spans(text: str) -> list[tuple[int, int]]:
-    """The (start, end) of each $...$ or $$...$$ segment of text, delimiters included."""
-    spans, i, n = [], 0, len(text)
-    while i < n:
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text[i] == "$":
-            delim = "$$" if text.startswith("$$", i) else "$"
-            j = i + len(delim)
-            while j < n and not text.startswith(delim, j):
-                j += 2 if text[j] == "\\" else 1
-            if j >= n:
-                break
-            spans.append((i, j + len(delim)))
-            i = j + len(delim)
-            continue
-        i += 1
-    return spans
 
 
 def instantiate(doc: YamlDoc, path: tuple, params: dict) -> YamlDoc:
