@@ -117,9 +117,12 @@ attempt_option = click.option("--attempt", type=click.IntRange(1, 1000), default
 
 def _student_view(problem_set, student, attempt):
     """The set as this student sees it (a variant exam: one variant per problem); exit 2 if not deployed."""
+    from examcheck.paper import id_problem
     from examcheck.variants import student_view
     from examcheck.yamlio import InputError
 
+    if student is not None and id_problem(student):
+        _fail_input([f"--student: {id_problem(student)}"])
     try:
         return student_view(problem_set, student, attempt)
     except InputError as exc:
@@ -689,6 +692,8 @@ def variants_show(ident, problem_paths, number, student, attempt) -> None:
     from examcheck.render.variants import show_text
     from examcheck.variants import assignment
 
+    if student is not None and number is not None:
+        _fail_input(["--variant and --student: give one (--student shows that student's variant)"])
     exam, _, problem_id = ident.rpartition("/")
     problem_set = _one_exam(exam, problem_paths) if exam else _load_sets(problem_paths)[0]
     if student is not None:

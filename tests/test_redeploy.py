@@ -68,3 +68,17 @@ def test_cli_exit_codes(exam):
 def test_empty_or_padded_salt_is_an_input_error(exam, salt):
     out = deploy_cli(exam, "--count", "2", "--salt", salt)
     assert out.exit_code == 2 and "--salt" in out.output and not lock_path(exam).exists()
+
+
+@pytest.mark.parametrize("args", [["--variant", "2", "--student", "alice"], ["--student", ""],
+                                  ["--student", "a\nb: 1"], ["--student", " "]])
+def test_show_refuses_conflicting_or_unusable_student(exam, args):
+    assert deploy_cli(exam, "--count", "3").exit_code == 0
+    out = CliRunner().invoke(main, ["variants", "show", "small/q1", "--problems", str(exam), *args])
+    assert out.exit_code == 2 and "--student" in out.output, out.output
+
+
+def test_template_refuses_a_multiline_student(exam):
+    assert deploy_cli(exam, "--count", "3").exit_code == 0
+    out = CliRunner().invoke(main, ["template", "small", "--problems", str(exam), "--student", "a\nb: 1"])
+    assert out.exit_code == 2 and "unprintable" in out.output, out.output
