@@ -82,3 +82,28 @@ def test_template_refuses_a_multiline_student(exam):
     assert deploy_cli(exam, "--count", "3").exit_code == 0
     out = CliRunner().invoke(main, ["template", "small", "--problems", str(exam), "--student", "a\nb: 1"])
     assert out.exit_code == 2 and "unprintable" in out.output, out.output
+
+
+# ----------------------------------------------------------------------------- finding 13.17
+
+@pytest.mark.parametrize("fmt", ["markdown", "html", "csv"])
+def test_reports_name_the_variant_graded(fmt):
+    import json
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "examples" / "variants"
+    files = sorted((folder / "answers").glob("*.yaml"))[:2]
+    exam = folder / "cnn-chain.yaml"
+    args = ["grade", *map(str, files), "--problems", str(exam)]
+    graded = json.loads(CliRunner().invoke(main, [*args, "--format", "json"]).output)
+    graded = graded if isinstance(graded, list) else [graded]
+    out = CliRunner().invoke(main, [*args, "--format", fmt]).output
+    for report in graded:
+        for problem in report["problems"]:
+            if fmt == "csv":
+                header, *rows = out.splitlines()
+                column = header.split(",").index(f"{report['exam']}/{problem['id']}/variant")
+                assert any(r.split(",")[0] == report["student"] and r.split(",")[column] == str(problem["variant"])
+                           for r in rows), out
+            else:
+                assert f"{problem['id']} variant {problem['variant']}" in out, out
