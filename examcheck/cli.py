@@ -117,9 +117,12 @@ attempt_option = click.option("--attempt", type=click.IntRange(1, 1000), default
 
 def _student_view(problem_set, student, attempt):
     """The set as this student sees it (a variant exam: one variant per problem); exit 2 if not deployed."""
+    from examcheck.paper import id_problem
     from examcheck.variants import student_view
     from examcheck.yamlio import InputError
 
+    if student is not None and id_problem(student):
+        _fail_input([f"--student: {id_problem(student)}"])
     try:
         return student_view(problem_set, student, attempt)
     except InputError as exc:
@@ -664,7 +667,8 @@ def variants_group() -> None:
 @click.option("--salt", help="Mixed into each student's assignment (default: the exam id); keep it to keep assignments.")
 @click.option("--time-limit", type=FiniteFloatRange(1, 86400), default=900, show_default=True,
               help="Seconds for the whole deploy (each computation has its own sandbox limits too).")
-def variants_deploy(exam_file, count, seeds, first_seed, salt, time_limit) -> None:
+@click.option("--force", is_flag=True, help="Replace an existing lock even if students' assignments change.")
+def variants_deploy(exam_file, count, seeds, first_seed, salt, time_limit, force) -> None:
     """Draw, vet and lock the variants of EXAM_FILE (writes EXAM.variants.yaml beside it)."""
     from examcheck.render.variants import deploy_text
     from examcheck.schema import ValidationFailed
@@ -675,7 +679,7 @@ def variants_deploy(exam_file, count, seeds, first_seed, salt, time_limit) -> No
         _fail_input(["say --count N or --seeds 1,2,3 (one of them)"])
     try:
         chosen = parse_seeds(seeds) if seeds is not None else None
-        result = deploy_and_write(exam_file, chosen, count, salt, first_seed, time_limit)
+        result = deploy_and_write(exam_file, chosen, count, salt, first_seed, time_limit, force)
     except ValidationFailed as exc:
         _fail_input(exc.errors)
     except (InputError, DeployError) as exc:
@@ -718,6 +722,8 @@ def variants_show(ident, problem_paths, number, student, attempt) -> None:
     from examcheck.render.variants import show_text
     from examcheck.variants import assignment
 
+    if student is not None and number is not None:
+        _fail_input(["--variant and --student: give one (--student shows that student's variant)"])
     exam, _, problem_id = ident.rpartition("/")
     problem_set = _one_exam(exam, problem_paths) if exam else _load_sets(problem_paths)[0]
     if student is not None:

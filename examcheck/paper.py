@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from examcheck.model import ProblemSet
-from examcheck.render.latex import tex
+from examcheck.render.latex import tex, tex_with_math
 from examcheck.yamlio import InputError, read_regular_file
 
 MAX_ROSTER_BYTES = 5_000_000
@@ -48,8 +48,8 @@ def read_roster(path: Path) -> list[str]:
     if not students:
         raise InputError(str(path), None, "no students in the roster")
     for student in students:
-        if len(student) > MAX_ID or re.search(r"[\x00-\x1f\x7f-\x9f]", student):
-            raise InputError(str(path), None, f"student id {student[:40]!r}: at most {MAX_ID} printable characters")
+        if id_problem(student):
+            raise InputError(str(path), None, id_problem(student))
     return students
 
 
@@ -81,8 +81,8 @@ def simple_roster(path: Path) -> list[str]:
         student = row[column].strip() if column < len(row) else ""
         if not student:
             raise InputError(source, number, f"no student id in column {column + 1}")
-        if len(student) > MAX_ID or re.search(r"[\x00-\x1f\x7f-\x9f]", student):
-            raise InputError(source, number, f"a student id is at most {MAX_ID} printable characters")
+        if id_problem(student):
+            raise InputError(source, number, id_problem(student))
         if student in seen:
             raise InputError(source, number, f"student {student!r} is also on line {seen[student]}")
         seen[student] = number
@@ -94,11 +94,26 @@ def simple_roster(path: Path) -> list[str]:
     return students
 
 
+_RESERVED = re.compile(r"(?i)con|prn|aux|nul|com[0-9]|lpt[0-9]")  # device names on Windows, any extension
+
+
+def id_problem(student: str) -> str | None:
+    """Why a student id cannot be used (empty, unprintable, too long), or None."""
+    if not student.strip():
+        return "a student id must not be empty"
+    bad = re.search(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", student)
+    if bad:
+        return f"student id {student[:40]!r}: it contains an unprintable character (U+{ord(bad.group()):04X})"
+    if len(student) > MAX_ID:
+        return f"student id {student[:40]!r}...: at most {MAX_ID} characters"
+    return None
+
+
 def file_stem(student: str) -> str:
     """A safe file name for a student id: its letters, digits, '.', '-', '_', plus a short hash when it had
     others (so two ids never share a file)."""
-    safe = re.sub(r"[^A-Za-z0-9._-]", "_", student).strip("._")[:60] or "student"
-    if safe != student:
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", student).strip("._-")[:60] or "student"
+    if safe != student or safe != safe.lower() or _RESERVED.fullmatch(safe.split(".")[0]):  # Alice/alice, CON, -rf
         safe += "-" + hashlib.sha256(student.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return safe
 
@@ -209,11 +224,11 @@ def sheet_latex(view: ProblemSet, student: str, chosen: dict, attempt: int, answ
     for problem in view.problems:
         lines.append(rf"\subsection*{{{tex(problem.id)}. {tex(problem.title)} ({_marks(problem.marks)})}}")
         if problem.statement:
-            lines.append(tex(problem.statement.rstrip()))
+            lines.append(tex_with_math(problem.statement.rstrip()))
         solution = answers.get(problem.id) if answers is not None else None
         lines.append(r"\begin{enumerate}")
         for i, part in enumerate(problem.parts):
-            lines.append(rf"\item[({tex(part.id)})] {tex(part.prompt or '(see above)')} \hfill [{_marks(part.marks)}]")
+            lines.append(rf"\item[({tex(part.id)})] {tex_with_math(part.prompt or '(see above)')} \hfill [{_marks(part.marks)}]")
             if solution is not None:
                 entry = solution.parts[i]
                 shown = entry.answer if entry.answer is not None else (entry.error or "marked by hand")

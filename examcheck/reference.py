@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,6 +186,7 @@ class Resolver:
             ignore_singleton=extra.get("ignore_singleton", False),
             partial_entries=extra.get("partial_entries", False),
             points=extra.get("points", 8),
+            slip_context=slip_context_of(problem, part, solution),
         )
 
     def mistakes(self, problem: Problem, part: Part, options: Options, reference) -> list[KnownMistake]:
@@ -212,6 +214,34 @@ class Resolver:
             solution = self.solve(problem.family, given, base)
             value = convert(result_of(solution, mistake.result or part.result, problem.family), part.answer)
         return KnownMistake(value, mistake.feedback, mistake.marks, mistake.line)
+
+
+_LOG_WORDS = re.compile(r"(?<![A-Za-z])(log|ln|lg|entropy|nats?|bits?|perplexity|likelihood|KL|softplus|"
+                        r"log_?sum_?exp|logit|logits|divergence)(?![A-Za-z])|\\(log|ln)|log_?(2|10|e)|log\d", re.IGNORECASE)
+_PERCENT_WORDS = re.compile(r"%|percent|pct", re.IGNORECASE)
+
+
+def slip_context_of(problem: Problem, part: Part, solution: Solution | None) -> frozenset:
+    """Which context-bound slips can apply to a part: "log" when a logarithm is part of its computation (its
+    reference, its family's results/definitions/steps, or its text), "percent" when it mentions percent."""
+    texts = [problem.statement or "", part.prompt or "", str(part.reference or ""), problem.family or ""]
+    if part.log_base not in (None, "e") or any(m.log_base is not None for m in part.mistakes):
+        texts.append("log")
+    context = set()
+    if solution is not None:
+        texts.extend(f"{getattr(step, 'text', step)} {getattr(step, 'math', '')}" for step in solution.steps[:200])
+        for value in [*solution.results.values(), *solution.definitions.values()]:
+            try:
+                if isinstance(value, sp.Basic) and value.has(sp.log):
+                    context.add("log")
+            except (TypeError, RecursionError):
+                continue
+    joined = " ".join(texts)
+    if _LOG_WORDS.search(joined):
+        context.add("log")
+    if _PERCENT_WORDS.search(" ".join(texts[:2])):
+        context.add("percent")
+    return frozenset(context)
 
 
 def scalar_results(results: dict) -> dict:

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from examcheck import __version__
 from examcheck.conditions import Condition, ConditionError, parse_condition
+from examcheck.math_spans import math_spans
 from examcheck.model import Problem, ProblemSet
 from examcheck.yamlio import InputError, YamlDoc
 
@@ -283,11 +284,39 @@ def _replace_text(text: str, params: dict, prose: bool) -> str:
             return match.group(0)
         value = params[name]
         shown = value_text(value)
-        if not prose and isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
-            return f"({shown})"
-        return shown
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return shown
+        if not prose:
+            return f"({shown})" if value < 0 else shown
+        return prose_number(text, match.start(), match.end(), shown)
 
     return re.sub(r"\{\{(" + _NAME + r")\}\}|\{(" + _NAME + r")\}", one, text)
+
+
+_BINDS_RIGHT = re.compile(r"\s*(\^|\*|/|×|·|!|[²³⁰¹⁴-⁹])")
+_OPERATOR_BEFORE = re.compile(r"([-+*/^×·÷−=<>]|\\cdot|\\times|\\div|\\pm)\s*$")
+
+
+def prose_number(text: str, start: int, end: int, shown: str) -> str:
+    """A number put into prose at text[start:end] so that it reads as the math means: a negative value (or
+    one in e-notation) next to an operator, a power or another factor is parenthesised ({x0}^2 with x0 = -2
+    is (-2)^2, not -2^2); inside $...$ a value right after ^ or _ is braced (2^{x0} is 2^{-2})."""
+    before, after = text[:start], text[end:]
+    if before.endswith(("^", "_")) and in_math(text, start):
+        return "{" + shown + "}"
+    signed = shown.startswith("-") or "e" in shown.lower()
+    if not signed:
+        return shown
+    juxtaposed = bool(before) and (before[-1].isalnum() or before[-1] in ")]}")
+    operator = bool(_OPERATOR_BEFORE.search(before)) and not before.rstrip().endswith(("=", "<", ">"))
+    if juxtaposed or operator or _BINDS_RIGHT.match(after):
+        return f"({shown})"
+    return shown
+
+
+def in_math(text: str, index: int) -> bool:
+    """Is text[index] inside a $...$ segment (an escaped \\$ is no delimiter)?"""
+    return any(a <= index < b for a, b in math_spans(text))
 
 
 def instantiate(doc: YamlDoc, path: tuple, params: dict) -> YamlDoc:
@@ -827,7 +856,7 @@ def vet(doc: YamlDoc, index: int, params: dict, template: ProblemSet, resolver) 
     problem_set = replace(template, problems=[problem])
     variant = Variant(0, 0, params)
     try:
-        findings = check_problem(problem_set, problem, resolver)
+        findings = [f for f in check_problem(problem_set, problem, resolver) if f.level != "warning"]  # warnings pass
         if findings:
             first = findings[0]
             return None, f"{first.where}: {first.message}" + (f" ({first.diagnosis})" if first.diagnosis else "")
@@ -919,16 +948,20 @@ def parse_seeds(text: str) -> list[int]:
 
 
 def deploy_and_write(path: Path, seeds: list[int] | None, count: int | None, salt: str | None = None,
-                     first_seed: int = 1, seconds: float = DEPLOY_SECONDS) -> DeployResult:
+                     first_seed: int = 1, seconds: float = DEPLOY_SECONDS, force: bool = False) -> DeployResult:
     """deploy(), and when every problem got its variants, the lock written atomically beside the exam
-    (then read back through the loader: what grading will see)."""
+    (then read back through the loader: what grading will see).  An existing lock whose salt or variant
+    pools differ (which re-assigns students) is replaced only with force; the same deploy again is a no-op."""
     from examcheck.loader import load_set
     from examcheck.outputs import OutputError, write_output
 
     if count is not None and not 1 <= count <= MAX_COUNT:
         raise DeployError(f"--count: from 1 to {MAX_COUNT}")
-    if salt is not None and (len(salt) > 200 or any(ord(c) < 32 for c in salt)):
+    if salt is not None and (len(salt) > 200 or any(ord(c) < 32 or ord(c) == 127 for c in salt)):
         raise DeployError("--salt: at most 200 printable characters")
+    if salt is not None and (not salt.strip() or salt != salt.strip()):
+        raise DeployError("--salt: empty, or with leading/trailing spaces (a pasting slip?); give a non-empty salt "
+                          "without them, or leave --salt out (the exam id)")
     result = deploy(path, seeds, count, salt, first_seed, seconds=seconds)
     if seeds is not None and result.rejected:
         result.failures.append(f"{len(result.rejected)} of the given seeds gave no good variant (see above); "
@@ -936,6 +969,11 @@ def deploy_and_write(path: Path, seeds: list[int] | None, count: int | None, sal
     if not result.ok:
         result.written = None
         return result
+    changes = lock_changes(Path(result.lock.source), result.lock)
+    if changes and not force:
+        raise DeployError(f"{result.lock.source} already holds a deployed lock, and this deploy would change students' "
+                          f"assignments: {'; '.join(changes)}. Keep the existing lock (same --count/--seeds/--salt), "
+                          "or add --force to replace it (papers already handed out will no longer match)")
     try:
         write_output(result.lock.source, lock_text(result.lock))
         result.written = result.lock.source
@@ -943,3 +981,40 @@ def deploy_and_write(path: Path, seeds: list[int] | None, count: int | None, sal
         raise DeployError(str(exc)) from None
     load_set(path)  # the lock as grading will read it
     return result
+
+
+def lock_changes(path: Path, new: Lock) -> list[str]:
+    """What replacing the lock at path by new would change for students: a changed salt (every assignment is
+    re-drawn), a problem whose pool size changed (assignments move), or whose variants' seeds/params changed.
+    Empty when there is no lock there, or the same deploy is repeated."""
+    import yaml
+
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        return [f"the existing lock cannot be read ({type(exc).__name__})"]
+    try:
+        old = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return ["the existing lock is not valid YAML"]
+    if not isinstance(old, dict) or not isinstance(old.get("problems"), dict):
+        return ["the existing lock is not a lock file"]
+    changes = []
+    if str(old.get("salt")) != new.salt:
+        changes.append(f"the salt changes ({str(old.get('salt'))!r} -> {new.salt!r}): every student's variants are re-drawn")
+    for pid, pool in new.problems.items():
+        before = old["problems"].get(pid)
+        if not isinstance(before, list):
+            continue
+        if len(before) != len(pool):
+            changes.append(f"{pid}: the pool changes from {len(before)} to {len(pool)} variants, "
+                           f"so most students move to another variant")
+            continue
+        drawn = [(v.get("seed"), v.get("params")) if isinstance(v, dict) else None for v in before]
+        moved = sum(1 for was, now in zip(drawn, pool, strict=True) if was != (now.seed, now.params))
+        if moved:
+            changes.append(f"{pid}: {moved} of its {len(pool)} variants get other seeds or numbers, "
+                           "so the students assigned them would get other numbers")
+    return changes

@@ -50,6 +50,9 @@ class Options:
     points: int = 8
     seed: int = 0
     definitions: dict = field(default_factory=dict)  # name -> expression of intermediate quantities
+    # Which context-bound slips can apply to the part ("log": its computation involves a logarithm;
+    # "percent": it asks for a percentage).  None: not known (every slip may be named).
+    slip_context: frozenset | None = None
 
     def domain(self, name: str) -> Domain:
         return self.domains.get(name, REAL)

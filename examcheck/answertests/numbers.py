@@ -23,7 +23,16 @@ from examcheck.answertests import (
     invalid,
     read_or_verdict,
 )
-from examcheck.answertests.tolerance import Exact, NotANumber, as_exact, judge, mpf_fraction, pow10, same_value, within_rule
+from examcheck.answertests.tolerance import (
+    Exact,
+    NotANumber,
+    as_exact,
+    judge,
+    mpf_fraction,
+    pow10,
+    same_value,
+    within_rule,
+)
 from examcheck.parsing import WrittenNumber, parse_number
 from examcheck.values import show
 
@@ -132,7 +141,7 @@ def judge_number(written, shown: str, reference, options: Options) -> Verdict:
     if verdict.reason == "not_exact":
         return incorrect("this part asks for the exact value; this is only a rounding of it "
                          "(write it exactly, e.g. as a fraction)", "not_exact", shown)
-    feedback, note = diagnose_number(written, s, r, rule)
+    feedback, note = diagnose_number(written, s, r, rule, slip_context(reference, options))
     return incorrect(feedback or NO_SLIP, note or "no_slip", interpreted=shown)
 
 
@@ -140,7 +149,7 @@ def _approx(x: Exact) -> mpmath.mpf:
     return mpmath.mpf(x.value.numerator) / x.value.denominator
 
 
-def diagnose_number(written, s: Exact, r: Exact, rule: Precision) -> tuple[str, str]:
+def diagnose_number(written, s: Exact, r: Exact, rule: Precision, context: frozenset | None = None) -> tuple[str, str]:
     """The likely mistake behind a wrong number, as (feedback, note).  A slip
     is named when the answer would pass the part's own rule had the reference
     been transformed by that slip."""
@@ -149,6 +158,12 @@ def diagnose_number(written, s: Exact, r: Exact, rule: Precision) -> tuple[str, 
     def matches(candidate: Fraction) -> bool:
         return explains(candidate) and within_rule(s, Exact(candidate, r.exact, r.rel_error), rule.kind, rule.value,
                                                    decimals, sigfigs, rule.min_sigfigs)
+
+    def agrees(candidate: Fraction) -> bool:
+        """For a slip by a factor (log base, percent, power of ten, a constant): the answer must agree with the
+        slipped value as closely as the part's rule asks of a correct answer (a 1-figure 3 is no evidence of
+        2.1/ln 2 = 3.03)."""
+        return matches(candidate) and strictly_within(s, candidate, rule, decimals, sigfigs)
 
     def explains(candidate: Fraction) -> bool:
         """A slip explains the answer only if it moves the value materially (more than 5%: the reciprocal of
@@ -172,7 +187,7 @@ def diagnose_number(written, s: Exact, r: Exact, rule: Precision) -> tuple[str, 
         return "sign error: the value has the wrong sign", "sign_error"
     with mpmath.workdps(40):
         for factor, feedback, note in _FACTOR_SLIPS:
-            if matches(r.value * mpf_fraction(factor())):
+            if applicable(note, factor, r, context) and agrees(r.value * mpf_fraction(factor())):
                 return feedback, note
     if s.value != 0 and matches(1 / r.value):
         return "you gave the reciprocal of the answer", "reciprocal"
@@ -181,17 +196,57 @@ def diagnose_number(written, s: Exact, r: Exact, rule: Precision) -> tuple[str, 
         if ratio > 0:
             with mpmath.workdps(30):
                 k = int(mpmath.nint(mpmath.log10(mpmath.mpf(ratio.numerator) / ratio.denominator)))
-            if k and matches(r.value * pow10(k)):
+            if k and agrees(r.value * pow10(k)):
                 return f"off by a factor of 10^{k}: check the decimal point or units", "power_of_ten"
         simple = ratio.limit_denominator(8)
         small = abs(simple.numerator) <= 12 and simple.denominator <= 12  # 2, 1/2, 3/2: a slip; 7e24 is not
-        if simple not in (0, 1) and small and matches(r.value * simple):
+        if simple not in (0, 1) and small and agrees(r.value * simple):
             return f"off by a constant factor of {simple}", "constant_factor"
     return "", ""
 
 
 NO_SLIP = ("wrong value: no common slip (sign, reciprocal, power of ten, small factor, rounding) explains the "
            "difference; recheck the computation")
+
+
+def strictly_within(s: Exact, candidate: Fraction, rule: Precision, decimals, sigfigs) -> bool:
+    """s agrees with candidate under the part's rule with no precision shortfall forgiven (an answer written
+    with fewer figures than the rule asks is taken to claim the rule's figures)."""
+    c = Exact(candidate, False, Fraction(0))
+    if rule.kind == "exact":
+        return same_value(s, c) or abs(s.value - candidate) <= abs(candidate) / 10 ** 9
+    if rule.kind != "default":
+        return judge(s, c, rule.kind, rule.value, None, None, rule.min_sigfigs).ok
+    if decimals is None or (sigfigs is not None and sigfigs >= rule.min_sigfigs):
+        return within_rule(s, c, rule.kind, rule.value, decimals, sigfigs, rule.min_sigfigs)
+    return abs(s.value - candidate) <= abs(candidate) * Fraction(5, 10 ** rule.min_sigfigs)
+
+
+def slip_context(reference, options: Options) -> frozenset | None:
+    """options.slip_context, with "log" added when the reference value itself holds a logarithm."""
+    context = options.slip_context
+    if context is None:
+        return None
+    try:
+        has_log = isinstance(reference, sp.Basic) and reference.has(sp.log)
+    except (TypeError, RecursionError):
+        has_log = False
+    return context | {"log"} if has_log else context
+
+
+def applicable(note: str, factor, r: Exact, context: frozenset | None) -> bool:
+    """A slip is named only where it can happen: a log base only if the part's computation involves a
+    logarithm; 'a percentage where a fraction is asked' only for a fraction-like value (|r| <= 1) or a part
+    that mentions percent; 'a fraction where a percentage is asked' only for a part that mentions percent."""
+    if context is None:
+        return True
+    if note.startswith("log_base"):
+        return "log" in context
+    if note == "percent":
+        if "percent" in context:
+            return True
+        return factor() > 1 and abs(r.value) <= 1
+    return True
 
 
 def _decimal_text(x: Fraction, decimals: int) -> str:
@@ -239,5 +294,5 @@ def integer_test(student, reference, options: Options) -> Verdict:
         return invalid("the value is not a finite number", "not_finite")
     if abs(s.value - r.value) == 1:
         return incorrect("off by one", "off_by_one", shown)
-    feedback, note = diagnose_number(WrittenNumber(value), s, r, Precision("exact"))
+    feedback, note = diagnose_number(WrittenNumber(value), s, r, Precision("exact"), slip_context(reference, options))
     return Verdict(0.0, INCORRECT, feedback or NO_SLIP, note or "no_slip", shown)

@@ -59,6 +59,9 @@ def github_findings(findings: list[Finding]) -> str:
 def markdown_report(report: Report, reveal: bool = True) -> str:
     lines = [f"# {_md(report.student)}: {_md(report.exam)}", "",
              f"**Total: {_num(report.score)} / {_num(report.max_score)}**", ""]
+    variants = ", ".join(f"{p.id} variant {p.variant}" for p in report.problems if p.variant is not None)
+    if variants:
+        lines[-1:-1] = [f"Graded against: {_md(variants)}", ""]
     header = "| part | status | marks | your answer, as read |" + (" expected |" if reveal else "") + " feedback |"
     lines += [header, "|" + "---|" * (header.count("|") - 1)]
     for problem in report.problems:

@@ -39,8 +39,10 @@ def _section(report: Report, reveal: bool) -> str:
                 for i, c in enumerate(cells)) + "</tr>")
     header = ["part", "status", "marks", "your answer, as read", *(["expected"] if reveal else []), "feedback"]
     warnings = "".join(f"<p>warning: {_h(w)}</p>" for w in report.warnings)
+    variants = ", ".join(f"{p.id} variant {p.variant}" for p in report.problems if p.variant is not None)
+    graded = f"<p>Graded against: {_h(variants)}</p>\n" if variants else ""
     return (f"<section>\n<h1>{_h(report.student)}: {_h(report.exam)}</h1>\n"
-            f"<p><strong>Total: {_num(report.score)} / {_num(report.max_score)}</strong></p>\n"
+            f"<p><strong>Total: {_num(report.score)} / {_num(report.max_score)}</strong></p>\n{graded}"
             "<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in header) + "</tr></thead><tbody>\n"
             + "\n".join(rows) + f"\n</tbody></table>\n{warnings}</section>\n")
 

@@ -41,6 +41,7 @@ class _Exam:
     name: str
     columns: dict[str, float] = field(default_factory=dict)  # "q1.i" -> max
     most: float = 0.0
+    variant_of: list[str] = field(default_factory=list)  # problems graded against a drawn variant
 
 
 @dataclass
@@ -48,6 +49,7 @@ class Gradebook:
     exams: dict[str, _Exam] = field(default_factory=dict)
     rows: dict[str, dict[str, tuple[dict[str, float], float, float]]] = field(default_factory=dict)
     # student -> exam -> (part scores, total, max)
+    variants: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (student, exam) -> problem -> variant
 
 
 def gradebook(reports) -> Gradebook:
@@ -65,6 +67,12 @@ def gradebook(reports) -> Gradebook:
                 if not part.hand_marked:  # a hand-marked part has no score yet: its cell stays blank, not 0
                     scores[name] = part.score
         row = book.rows.setdefault(str(report.student), {})
+        if report.exam not in row:
+            drawn = {p.id: p.variant for p in report.problems if p.variant is not None}
+            for pid in drawn:
+                if pid not in exam.variant_of:
+                    exam.variant_of.append(pid)
+            book.variants[(str(report.student), report.exam)] = drawn
         row.setdefault(report.exam, (scores, report.score, report.max_score))
     return book
 
@@ -121,11 +129,13 @@ def csv_chunks(reports, options):
     header = list(who)
     for exam in book.exams.values():
         header += [f"{exam.name}/{c}" for c in exam.columns] + [f"{exam.name}/total", f"{exam.name}/max"]
+        header += [f"{exam.name}/{pid}/variant" for pid in exam.variant_of]
     yield _line(header)
     if options.points_row:
         row = ["Points Possible", *([""] * (len(who) - 1))]
         for exam in book.exams.values():
             row += [_num(m) for m in exam.columns.values()] + [_num(exam.most), _num(exam.most)]
+            row += [""] * len(exam.variant_of)
         yield _line(row)
     rows = dict(book.rows)
     for sid in getattr(options, "students", None) or {}:  # a roster student with no answer file: a row of blanks
@@ -141,6 +151,8 @@ def csv_chunks(reports, options):
                 row += [_num(scores[c]) if c in scores else "" for c in exam.columns] + [_num(total), _num(most)]
             else:
                 row += [""] * (len(exam.columns) + 2)
+            drawn = book.variants.get((sid, exam.name), {})
+            row += [drawn.get(pid, "") for pid in exam.variant_of]
         yield _line(row)
 
 

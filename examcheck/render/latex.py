@@ -106,3 +106,67 @@ def _join_math(pieces: list[str]) -> str:
             text += " "
         text += piece
     return text
+
+
+# ----------------------------------------------------------------------------- instructor LaTeX in statements
+
+MATH_COMMANDS = frozenset("""
+alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu xi pi varpi rho varrho
+sigma varsigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega
+frac dfrac tfrac sqrt cdot cdots ldots dots vdots ddots times div pm mp le leq ge geq ne neq approx sim simeq equiv
+propto infty partial nabla sum prod int oint lim limsup liminf max min sup inf arg argmax argmin log ln lg exp sin
+cos tan sinh cosh tanh arcsin arccos arctan sec csc cot det dim ker Pr left right big Big bigg Bigg bigl bigr
+Bigl Bigr mathbf mathrm mathit mathcal mathbb mathsf boldsymbol bm text textrm textbf textit operatorname hat
+bar tilde vec dot ddot widehat widetilde overline underline overbrace underbrace in notin subset subseteq supset
+cup cap setminus emptyset forall exists neg land lor to rightarrow leftarrow Rightarrow Leftarrow leftrightarrow
+mapsto implies iff mid parallel perp circ odot otimes oplus langle rangle lceil rceil lfloor rfloor lvert rvert
+lVert rVert quad qquad top intercal ell binom tbinom dbinom displaystyle textstyle colon prime star ast bullet
+""".split())
+_COMMAND = re.compile(r"\\([A-Za-z]+)|\\(.)", re.DOTALL)
+
+
+def tex_with_math(text) -> str:
+    """A statement or prompt as LaTeX: its $...$ segments stay math (the instructor's formulas typeset), with
+    only known math commands kept (\\input, \\write, \\def, \\catcode, ... and ^^ escapes are neutralised, and a
+    segment with unbalanced braces is escaped as text); everything else is escaped as text by tex()."""
+    from examcheck.math_spans import math_spans
+
+    text = str(text)
+    out, last = [], 0
+    for start, end in math_spans(text):
+        out.append(tex(text[last:start].replace("\\$", "$")))
+        out.append(_math_segment(text[start:end]))
+        last = end
+    out.append(tex(text[last:].replace("\\$", "$")))
+    return "".join(out)
+
+
+def _math_segment(segment: str) -> str:
+    delim = "$$" if segment.startswith("$$") else "$"
+    body = segment[len(delim):-len(delim)]
+    depth = 0
+    for c in re.sub(r"\\.", "", body):
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if depth < 0:
+            break
+    if depth != 0 or not body.strip():
+        return tex(segment)
+
+    def command(match: re.Match) -> str:
+        name, symbol = match.group(1), match.group(2)
+        if name is not None:
+            return match.group(0) if name in MATH_COMMANDS else r"\backslash\mathrm{" + name + "}"
+        if symbol in ",;:! {}|_%#&$":
+            return match.group(0)
+        return r"\backslash{}"
+
+    safe = _COMMAND.sub(command, body)
+    safe = re.sub(r"(?<!\\)([%#&])", r"\\\1", safe).replace("^^", "^{}^").replace("~", r"\sim ")
+    safe = re.sub(r"\s*\n\s*", " ", safe)
+    safe = "".join(c if 32 <= ord(c) < 127 else _math_char(c) for c in safe)
+    return "$" + safe + "$"
+
+
+def _math_char(c: str) -> str:
+    is_math, latex = _piece(c)
+    return latex if is_math else r"\text{" + latex + "}"
