@@ -35,7 +35,9 @@ class Resolved:
 def declared_student(sheet) -> str | None:
     """The `student:` the file itself wrote (None when it has none: the file name is a default, not a claim)."""
     doc = getattr(sheet, "doc", None)
-    data = doc.data if doc is not None and isinstance(doc.data, dict) else {}
+    if doc is None:  # a sheet made in code (the page's, a test's): its student is what it says
+        return sheet.student or None
+    data = doc.data if isinstance(doc.data, dict) else {}
     if "student" not in data or data.get("student") is None:
         return None
     return sheet.student
