@@ -474,15 +474,14 @@ def test_one_symbol_reading_stays_fast_under_a_burst_of_checks(service):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
             checks = [asyncio.create_task(c.post("/api/check", json={"answers": sheet})) for _ in range(12)]
             await asyncio.sleep(0.05)
-            started = time.monotonic()
             r = await c.post("/api/read", json={"problem": "q1", "part": "i", "text": "z", "seq": 3})
-            light = time.monotonic() - started
+            pending = sum(not task.done() for task in checks)  # checks still queued when the reading came back
             done = await asyncio.gather(*checks)
-            return r, light, done, time.monotonic() - started
+            return r, pending, done
 
-    r, light, done, total = asyncio.run(scenario())
+    r, pending, done = asyncio.run(scenario())
     assert r.status_code == 200 and r.json()["ok"] and all(d.status_code == 200 for d in done)
-    assert light < total / 3  # the reading did not wait for the queue of checks
+    assert pending > 0  # the reading did not wait for the queue of checks (an order, not a clock)
 
 
 def test_which_readings_are_light():
