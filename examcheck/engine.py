@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 from collections.abc import Callable, Iterable
+from dataclasses import astuple
 from pathlib import Path
 
 from examcheck import __version__
@@ -22,6 +23,7 @@ from examcheck.batch import BatchResult, Pipeline
 from examcheck.bugs import InternalError
 from examcheck.cache import VerdictCache
 from examcheck.grading import ScannedSheet, scan_sheet
+from examcheck.identity import IdentityOptions
 from examcheck.limits import Limits, describe_limit
 from examcheck.model import Finding, ProblemSet, Report
 from examcheck.sandbox import Session, Task
@@ -143,7 +145,9 @@ class Engine:
         from examcheck.cache import part_fingerprint, rules_fingerprint
 
         parts = [part_fingerprint(s, p, q) for s in self.sets for p in s.problems for q in p.parts]
-        spec = [__version__, rules_fingerprint(), [s.exam for s in self.sets], parts, vars(self.limits)]
+        locks = [s.variants.lock.digest() if s.variants is not None and s.variants.deployed else None for s in self.sets]
+        spec = [__version__, rules_fingerprint(), [s.exam for s in self.sets], parts, vars(self.limits), locks,
+                _identity_spec(self.identity)]
         return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
     def grade_sheet(self, sheet) -> Report:
@@ -240,6 +244,14 @@ class Engine:
 
 
 # ----------------------------------------------------------------------------- one-call conveniences
+
+
+def _identity_spec(identity) -> list:
+    """Who is credited and which variant each file gets: the roster's students, the attempt, the overrides."""
+    identity = identity or IdentityOptions()
+    roster = identity.roster
+    students = [] if roster is None else [astuple(s) for s in roster.students]
+    return [students, identity.attempt, sorted(identity.overrides.items())]
 
 
 def open_session(jobs: int, limits: Limits = Limits()) -> Session:

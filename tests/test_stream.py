@@ -141,3 +141,24 @@ def test_a_resume_state_of_another_run_is_not_reused(tmp_path, quiz):
         result = engine.grade_paths(paths, store=other)
         assert other.resumed == 0 and len(result.reports) == 3
         other.close()
+
+
+def test_who_is_credited_and_which_variant_is_part_of_the_run(quiz):
+    """A resume state made with another roster, attempt or trusted identities is another run's."""
+    import dataclasses
+
+    from examcheck.identity import IdentityOptions
+    from examcheck.roster import Roster, Student
+
+    alice = Roster([Student("alice", "Alice A")])
+    options = [None, IdentityOptions(), IdentityOptions(attempt=2), IdentityOptions(roster=alice),
+               IdentityOptions(roster=Roster([Student("alice", "Alice A", sis_id="9")])),
+               IdentityOptions(overrides={"a.yaml": "alice"})]
+    prints = []
+    for identity in options:
+        with Engine(quiz, jobs=1, identity=identity) as engine:
+            prints.append(engine.run_fingerprint())
+    assert prints[0] == prints[1]  # no options and the default options are the same run
+    assert len(set(prints[1:])) == len(prints) - 1
+    with Engine(quiz, jobs=1, identity=dataclasses.replace(options[2])) as engine:
+        assert engine.run_fingerprint() == prints[2]  # and it is stable
