@@ -882,6 +882,7 @@ Exit codes: 0 written; 2 usage or input errors (unknown exam, invalid problem se
 def gradescope_build(exam, problem_paths, output, visibility, output_format, reveal, time_limit) -> None:
     """Write the autograder zip for EXAM (an exam id, or a problem file)."""
     from examcheck.gradescope import AutograderError, build_autograder
+    from examcheck.variants import not_deployed
     from examcheck.yamlio import InputError
 
     if Path(exam).suffix in (".yaml", ".yml") and Path(exam).is_file():
@@ -893,6 +894,7 @@ def gradescope_build(exam, problem_paths, output, visibility, output_format, rev
                      "the problem file holds no single exam"])
     _references_or_exit(sets, [(matches[0], p) for p in matches[0].problems])
     try:
+        not_deployed(matches[0])  # a zip of an exam with params needs its lock, or no student has a variant
         names = build_autograder(matches[0].source, matches[0].exam, output, visibility=visibility,
                                  output_format=output_format, reveal=reveal, time_limit=time_limit)
     except (AutograderError, InputError) as exc:

@@ -336,3 +336,16 @@ def test_a_symlinked_answer_file_is_named_as_ignored(built, tmp_path):
     results = run_autograder(root, examcheck)
     assert results["score"] == 0 and "answers.yaml (a symbolic link: ignored, never read)" in results["output"]
     assert "reveal" not in results["output"]  # nothing of the target was read
+
+
+def test_build_refuses_an_exam_with_params_that_is_not_deployed(tmp_path):
+    """Without its lock no student has a variant: the zip would grade against nothing; deploy first."""
+    exam = tmp_path / "cnn-chain.yaml"
+    shutil.copy(ROOT / "examples" / "variants" / "cnn-chain.yaml", exam)
+    target = tmp_path / "a.zip"
+    result = CliRunner().invoke(main, ["gradescope", "build", str(exam), "-o", str(target)])
+    assert result.exit_code == 2 and "variants deploy" in result.output and not target.exists()
+    shutil.copy(ROOT / "examples" / "variants" / "cnn-chain.variants.yaml", tmp_path / "cnn-chain.variants.yaml")
+    result = CliRunner().invoke(main, ["gradescope", "build", str(exam), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "problems/cnn-chain.variants.yaml" in zipfile.ZipFile(target).namelist()
