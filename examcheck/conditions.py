@@ -48,6 +48,16 @@ class Condition:
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             return False
 
+    def failure(self, env: dict) -> str | None:
+        """Why the condition cannot be computed for these values (None when it can)."""
+        try:
+            _compute(self.tree, env)
+        except ZeroDivisionError:
+            return f"`{self.text}` cannot be computed (a division by zero)"
+        except (OverflowError, ValueError, TypeError) as exc:
+            return f"`{self.text}` cannot be computed ({exc or type(exc).__name__})"
+        return None
+
 
 def parse_condition(text: str, names: set[str]) -> Condition:
     if not isinstance(text, str) or not text.strip():

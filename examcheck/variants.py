@@ -28,6 +28,7 @@ import hashlib
 import json
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -235,18 +236,32 @@ def _references(value, names: set[str]) -> set[str]:
 def draw(space: ParamSpace, seed: int, budget: int) -> tuple[dict | None, int]:
     """(params, draws spent): the first draw from Generator(PCG64(seed)) that avoids every exclusion
     and satisfies every condition, within budget draws; (None, budget) if there is none."""
-    import numpy as np
-
-    rng = np.random.Generator(np.random.PCG64(seed))
-    for spent in range(1, budget + 1):
-        values = {}
-        for param in space.params:
-            values[param.name] = param.value_at(int(rng.integers(0, param.count)))
-        if any(p._excluded(values[p.name]) for p in space.params):
-            continue
+    for spent, values in _draws(space, seed, budget):
         if space.accepts(values):
             return values, spent
     return None, budget
+
+
+def _draws(space: ParamSpace, seed: int, budget: int) -> Iterator[tuple[int, dict]]:
+    """(tries so far, values): the draws of Generator(PCG64(seed)) that avoid every exclusion, in budget tries."""
+    import numpy as np
+
+    rng = np.random.Generator(np.random.PCG64(seed))
+    for tries in range(1, budget + 1):
+        values = {param.name: param.value_at(int(rng.integers(0, param.count))) for param in space.params}
+        if not any(p._excluded(values[p.name]) for p in space.params):
+            yield tries, values
+
+
+def unsatisfied(space: ParamSpace, seed: int) -> str:
+    """Why no draw was found: a condition that cannot be computed is named (an author hunts no logic error)."""
+    for _, values in _draws(space, seed, min(space.tries, 50)):
+        env = {k: _exact(v) for k, v in values.items()}
+        for condition in space.where:
+            reason = condition.failure(env)
+            if reason is not None:
+                return f"no draw satisfies `where:` and the exclusions: {reason}"
+    return "no draw satisfies `where:` and the exclusions"
 
 
 # ----------------------------------------------------------------------------- substitution
@@ -582,7 +597,7 @@ def preview(doc: YamlDoc, index: int, space: ParamSpace, errors: list) -> Proble
         if budget <= 0:
             break
     if first is None:
-        errors.append(doc.error(path, f"no draw of the params satisfies `where:` and the exclusions after {space.tries} tries"))
+        errors.append(doc.error(path, f"{unsatisfied(space, 0)} (after {space.tries} tries)"))
     else:
         errors += first
     return None
@@ -803,7 +818,7 @@ def _deploy_problem(doc, index, pid, space, seeds, wanted, first_seed, template,
         params, spent = draw(space, seed, budget)
         budget -= spent
         if params is None:
-            result.rejected.append(Rejected(pid, seed, "no draw satisfies `where:` and the exclusions"))
+            result.rejected.append(Rejected(pid, seed, unsatisfied(space, seed)))
             continue
         identity = json.dumps(params, sort_keys=True)
         if identity in seen:

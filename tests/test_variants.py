@@ -319,7 +319,9 @@ def test_deploy_cli_writes_a_lock_that_grading_reads(tmp_path):
 
 
 @pytest.mark.parametrize("params, where, message", [
-    ("a: {type: integer, min: 0, max: 5}", '"a > 9"', "no draw of the params satisfies"),
+    ("a: {type: integer, min: 0, max: 5}", '"a > 9"', "no draw satisfies `where:`"),
+    ("a: {type: integer, min: 2, max: 5}", '"a ** 64 ** 64 > 1"', "cannot be computed (exponents are whole numbers up to 64)"),
+    ("a: {type: integer, min: 2, max: 5}", '"1 / (a - a) > 0"', "cannot be computed (a division by zero)"),
     ("a: {type: integer, min: 0, max: 5}", '"z > 1"', "unknown name 'z'"),
     ("a: {type: real, min: 0, max: 1}", None, "needs `step:`"),
     ("a: {type: integer, min: 5, max: 1}", None, "max 1 is below min 5"),
@@ -339,8 +341,9 @@ def test_hostile_params_are_input_errors_with_lines(tmp_path, params, where, mes
     errors = caught.value.errors if isinstance(caught.value, ValidationFailed) else [caught.value]
     assert any(message in str(e) and re.search(r"h\.yaml:\d+:", str(e)) for e in errors), errors
     out = run("variants", "deploy", str(exam), "--count", "2")
-    if message.startswith("no draw"):  # deploy says how far it got: a finding (exit 1), no lock written
+    if "where" in message or "computed" in message:  # deploy says how far it got and why: a finding (exit 1), no lock written
         assert out.exit_code == 1 and "could not draw 2 distinct variants after 1000 tries" in out.output
+        assert message in out.output
     else:
         assert out.exit_code == 2 and message in out.output
     assert not lock_path(exam).exists()
