@@ -94,3 +94,26 @@ def test_every_bundled_statement_and_prompt_renders_as_math():
                 segments += html.count("<math")
                 assert '<code class="tex">' not in html, (problem_set.exam, problem.id, text)
     assert segments >= 8
+
+
+def test_the_page_cuts_math_where_substitution_and_paper_do():
+    """One reading of `$...$` (math_spans): an escaped dollar inside math does not end it, and the text
+    after an unclosed dollar is text, not italic maths."""
+
+    html = text_html("$a \\$ b$ and unclosed $x^2")
+    assert html.count("<math") == 1 and html.endswith(" and unclosed $x^2")
+    assert "<mi>a</mi><mi>n</mi>" not in html
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(["$", "$$", "\\$", "x", " ", "y^2", "\\frac{1}{2}"]), max_size=14).map("".join))
+def test_math_segments_on_the_page_are_math_spans(text):
+    from examcheck.math_spans import math_spans
+
+    html = text_html(text)
+    assert html.count("<math") + html.count('<code class="tex">') == len(math_spans(text))
+
+
+def test_a_command_latex2mathml_does_not_know_is_shown_as_source():
+    html = text_html("$\\unknowncmd{a}$")
+    assert html == '<code class="tex">$\\unknowncmd{a}$</code>'

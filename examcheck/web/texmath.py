@@ -10,9 +10,10 @@ Without latex2mathml installed every segment is shown as escaped text.
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from html import escape
+
+from examcheck.math_spans import math_spans
 
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
 MAX_SEGMENT = 1000
@@ -23,7 +24,6 @@ ATTRIBUTES = frozenset({"display", "mathvariant", "stretchy", "fence", "separato
                         "form", "lspace", "rspace", "notation", "accent", "accentunder", "movablelimits", "largeop",
                         "symmetric", "minsize", "maxsize", "displaystyle", "scriptlevel", "width", "height", "depth",
                         "columnspacing", "rowspacing", "columnlines", "rowlines", "frame"})
-_SEGMENT = re.compile(r"\$\$(?P<block>.+?)\$\$|\$(?P<inline>[^$]+?)\$|(?P<dollar>\\\$)", re.DOTALL)
 
 
 class _Unsafe(ValueError):
@@ -56,6 +56,8 @@ def tex_mathml(tex: str, display: bool = False) -> str | None:
     try:
         markup = convert(tex, display="block" if display else "inline")
         root = ET.fromstring(markup)
+        if any((node.text or "").startswith("\\") for node in root.iter()):
+            return None  # a command latex2mathml does not know comes out as its name: show the source instead
         return _rebuild(root)
     except (_Unsafe, ET.ParseError):
         return None
@@ -64,17 +66,16 @@ def tex_mathml(tex: str, display: bool = False) -> str | None:
 
 
 def text_html(text: str) -> str:
-    """text as HTML: escaped, with every `$...$` segment rendered as MathML where it can be."""
+    """text as HTML: escaped, with every `$...$` segment rendered as MathML where it can be (the segments
+    are math_spans', as in substitution and paper; `\\$` outside them is a dollar sign)."""
     out = []
     end = 0
-    for match in _SEGMENT.finditer(text):
-        out.append(escape(text[end:match.start()]))
-        end = match.end()
-        if match.group("dollar"):
-            out.append("$")
-            continue
-        tex = match.group("block") or match.group("inline")
-        mathml = tex_mathml(tex, display=match.group("block") is not None)
-        out.append(mathml if mathml is not None else f'<code class="tex">{escape(match.group(0))}</code>')
-    out.append(escape(text[end:]))
+    for start, stop in math_spans(text):
+        out.append(escape(text[end:start].replace("\\$", "$")))
+        end = stop
+        segment = text[start:stop]
+        display = segment.startswith("$$")
+        mathml = tex_mathml(segment[2:-2] if display else segment[1:-1], display=display)
+        out.append(mathml if mathml is not None else f'<code class="tex">{escape(segment)}</code>')
+    out.append(escape(text[end:].replace("\\$", "$")))
     return "".join(out)
