@@ -2,8 +2,10 @@
 
 Every string is emitted by PyYAML in single-quoted style (backslashes in LaTeX
 stay as written, '' stands for a quote), multi-line answers as literal blocks;
-PyYAML itself falls back to a double-quoted scalar where neither can hold the
-text exactly (trailing spaces on a line, control characters).  Ids are
+An answer's blanks that neither style can show are made plain first (tabs become
+spaces, blanks at the end of a line go: whitespace means nothing to the grader),
+so a TA reads the file as typed.  PyYAML still falls back to a double-quoted
+scalar where neither can hold the text exactly (control characters).  Ids are
 quoted too, so a part called 1 or yes stays the text it is.
 """
 
@@ -14,11 +16,19 @@ import yaml
 
 def answers_yaml(student: str, exam: str, answers: dict[str, dict[str, str]]) -> str:
     data = {"student": student, "exam": exam,
-            "answers": {problem: dict(parts) for problem, parts in answers.items() if parts}}
+            "answers": {problem: {part: _plain_blanks(text) for part, text in parts.items()}
+                        for problem, parts in answers.items() if parts}}
     if not data["answers"]:
         data["answers"] = {}
     header = "# Saved by examcheck serve; grade it with: examcheck grade FILE\n"
     return header + yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=1 << 16)
+
+
+def _plain_blanks(text):
+    if not isinstance(text, str):
+        return text
+    lines = text.expandtabs(4).split("\n")
+    return "\n".join(line.rstrip(" ") for line in lines) if len(lines) > 1 else lines[0]
 
 
 class _Dumper(yaml.SafeDumper):
