@@ -206,11 +206,3 @@ def problem_parts(problem_set: ProblemSet):
         for part in problem.parts:
             yield problem, part
 
-
-def __getattr__(name: str):
-    """grade_file / grade_sheet moved to examcheck.engine (kept importable from here for old call sites)."""
-    if name in ("grade_file", "grade_sheet", "bounded_verdict"):
-        from examcheck import engine
-
-        return getattr(engine, name)
-    raise AttributeError(name)

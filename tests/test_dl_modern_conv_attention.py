@@ -8,7 +8,7 @@ import pytest
 
 from examcheck.answers import load_sheet
 from examcheck.checking import check_sets
-from examcheck.grading import grade_file
+from examcheck.engine import grade_file
 from examcheck.loader import load_sets
 
 ROOT = Path(__file__).parent.parent

@@ -9,7 +9,7 @@ import pytest
 
 from examcheck.answers import load_sheet, sheet_from_text
 from examcheck.checking import check_sets
-from examcheck.grading import grade_file
+from examcheck.engine import grade_file
 from examcheck.loader import load_sets
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from examcheck.answers import sheet_from_text
 from examcheck.checking import check_key, check_sets
-from examcheck.grading import grade_file
+from examcheck.engine import grade_file
 from examcheck.limits import Limits
 from examcheck.loader import load_sets
 from examcheck.reference import ProblemError, Resolver, bounded_test

@@ -242,6 +242,19 @@ def test_no_import_cycles_at_import_time():
     assert [c for c in cycles if len({_top(m) for m in c}) > 1] == []
 
 
+def test_grading_never_reaches_back_to_the_batch_or_the_engine_even_lazily():
+    """The walk is cli -> engine -> batch -> grading; an import inside a function counts too."""
+    for name, path in (("grading", ROOT / "examcheck" / "grading.py"), ("batch", ROOT / "examcheck" / "batch.py")):
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+            elif isinstance(node, ast.Import):
+                names |= {a.name for a in node.names}
+        upward = {"grading": {"examcheck.batch", "examcheck.engine"}, "batch": {"examcheck.engine"}}[name]
+        assert not names & upward, (name, names & upward)
+
+
 def _top(module: str) -> str:
     """examcheck.parsing.grammar -> examcheck.parsing (the package a module belongs to)."""
     return ".".join(module.split(".")[:2])

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from examcheck.answers import load_sheet
 from examcheck.cli import main
-from examcheck.grading import grade_file
+from examcheck.engine import grade_file
 from examcheck.reference import Resolver
 
 ROOT = Path(__file__).resolve().parent.parent

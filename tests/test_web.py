@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from examcheck.answers import load_sheet, sheet_from_text
-from examcheck.grading import grade_sheet
+from examcheck.engine import grade_sheet
 from examcheck.limits import LimitExceeded, Limits
 from examcheck.sandbox import run_bounded
 from examcheck.values import show

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
 from examcheck.answers import load_sheet
-from examcheck.grading import expected_text, grade_sheet
+from examcheck.engine import grade_sheet
+from examcheck.grading import expected_text
 from examcheck.limits import Limits
 from examcheck.reference import Resolver
 from examcheck.variants import student_view

@@ -1,6 +1,6 @@
 """What the page asks of examcheck, without any web framework: read one answer,
 check answers, and write the answer file.  Grading goes through the public
-grading path (examcheck.grading.grade_sheet) with the same limits as `grade`."""
+grading path (examcheck.engine.grade_sheet) with the same limits as `grade`."""
 
 from __future__ import annotations
 
