@@ -71,7 +71,7 @@ def _load_sets(paths, session=None, answers=None, validated=None):
         if answers is not None:
             sets = load_answered_sets(answers, list(paths) or None, runner, validated)
         else:
-            sets = load_sets(list(paths) or None, runner)
+            sets = load_sets(list(paths) or None, runner, validated=validated)
     except ValidationFailed as exc:
         _fail_input(exc.errors)
     except InputError as exc:
@@ -82,24 +82,13 @@ def _load_sets(paths, session=None, answers=None, validated=None):
 
 
 @contextlib.contextmanager
-def _session(jobs: int | None, limits=None, warm=None):
+def _session(jobs: int | None, limits=None):
     """The run's sandbox session: opened first, so that loading, references and grading share its workers
-    (the Engine given it owns it; it is closed here too if the run stops before).  warm: start the workers
-    at once, right after SymPy is imported here, each importing the rest of what it needs (warm()) while
-    this process imports and loads the problem sets (see examcheck.warmup)."""
+    (the Engine given it owns it; it is closed here too if the run stops before)."""
+    from examcheck.engine import open_session
     from examcheck.limits import Limits
 
-    if warm is not None:
-        import sympy  # noqa: F401 - what every worker needs most, imported once, here, before they start
-
-        from examcheck.sandbox import Session
-
-        session = Session(jobs or os.cpu_count() or 1, (limits or Limits()).memory_mb)  # as engine.open_session
-        session.start(warm)
-    else:
-        from examcheck.engine import open_session
-
-        session = open_session(jobs or os.cpu_count() or 1, limits or Limits())
+    session = open_session(jobs or os.cpu_count() or 1, limits or Limits())
     try:
         yield session
     finally:
@@ -283,9 +272,12 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
     """Grade the answer files named by inputs: yields (result, input errors, done), where done() is
     called once the output is written (a --resume state is then removed).  The engine (and with it
     the cache) closes after the output is written."""
+    from examcheck.dask_backend import DaskUnavailable
+    from examcheck.engine import Engine
     from examcheck.inputs import expand_inputs
     from examcheck.limits import Limits
-    from examcheck.warmup import for_grading
+    from examcheck.refcache import ReferenceCache
+    from examcheck.stream import ReportStore, ResumeBusy
 
     paths, errors = expand_inputs(list(inputs))
     if scheduler and backend != "dask":
@@ -294,12 +286,7 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
     window = int(window) if window.isdigit() else 0
     limits = Limits(seconds=time_limit)
     workers = min(jobs or os.cpu_count() or 1, max(1, len(paths)))  # one file: one worker does it all
-    with _session(workers, limits, warm=for_grading) as session:
-        from examcheck.dask_backend import DaskUnavailable
-        from examcheck.engine import Engine
-        from examcheck.refcache import ReferenceCache
-        from examcheck.stream import ReportStore, ResumeBusy
-
+    with _session(workers, limits) as session:
         if renderer is not None:  # imported while this process waits for its workers
             import threading
 

@@ -251,21 +251,10 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
-READY = ("ready",)  # a worker started with a warm-up says so once it is done
-READY_SECONDS = 60.0  # the longest the parent waits for it (then the worker is taken for crashed)
-
-
-def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, context: WorkerContext,
-                 warm: Callable | None = None) -> None:
+def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, context: WorkerContext) -> None:
     os.environ[WORKER_ENV] = str(os.getpid())
     _die_with_parent(parent)
     faulthandler.disable()  # a crash is reported by the parent, not dumped onto its terminal
-    if warm is not None:  # our own imports, before the limits (as if the parent had made them before the fork)
-        try:
-            warm()
-        except Exception:  # noqa: BLE001 - a task that needs what failed to import meets it again, as a bug
-            pass
-        _write_all(result_fd, pickle.dumps(READY))
     _limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     timer = _CpuTimer()
@@ -302,7 +291,6 @@ class _Worker:
     from_child: int
     known: set = field(default_factory=set)
     shared: set = field(default_factory=set)
-    warming: bool = False  # started with a warm-up it has not said it finished
 
 
 class Session:
@@ -348,15 +336,6 @@ class Session:
         self.data[name] = value
         for worker in self._workers:
             worker.shared.discard(name)
-
-    def start(self, warm: Callable | None = None) -> None:
-        """Start every worker now rather than at the first task, each running warm() first (imports the tasks
-        will need), while this process goes on with its own work.  A task is sent to a worker only once its
-        warm-up is over, so that neither its limits nor its CPU time include the warm-up."""
-        if not CAN_FORK:
-            return
-        while len(self._workers) < self.size:
-            self._start(warm)
 
     def bounded(self, fn, *args, limits: Limits = Limits()):
         """fn(*args) in one of this session's workers, as run_bounded (LimitExceeded, CheckFailed)."""
@@ -405,9 +384,8 @@ class Session:
                 else:
                     break
                 worker = self._fresh_worker(busy) if attempt == 2 else self._idle_worker(busy)
-                ready = self._ready(worker)
                 cpu = _cpu_seconds(worker.pid)
-                if ready and self._send(worker, task):
+                if self._send(worker, task):
                     now = time.monotonic()
                     busy[worker.from_child] = [worker, task, attempt, now + task.seconds, now, cpu]
                 else:
@@ -488,18 +466,7 @@ class Session:
                 return worker
         return self._start()
 
-    def _ready(self, worker: _Worker) -> bool:
-        """Wait for a warming worker to finish its warm-up; False if it died or never said so."""
-        if not worker.warming:
-            return True
-        try:
-            said = _read_message(worker.from_child, time.monotonic() + READY_SECONDS)
-        except Exception:  # noqa: BLE001 - a garbled word, or no word in time: taken for a crash
-            said = None
-        worker.warming = False
-        return said == READY
-
-    def _start(self, warm: Callable | None = None) -> _Worker:
+    def _start(self) -> _Worker:
         task_read, task_write = os.pipe()
         result_read, result_write = os.pipe()
         parent = os.getpid()
@@ -514,14 +481,12 @@ class Session:
                             os.close(fd)
                         except OSError:
                             pass
-                _worker_main(task_read, result_write, parent, self.memory_mb, WorkerContext(self.table, self.data),
-                             warm)
+                _worker_main(task_read, result_write, parent, self.memory_mb, WorkerContext(self.table, self.data))
             finally:
                 os._exit(1)
         os.close(task_read)
         os.close(result_write)
-        worker = _Worker(pid, task_write, result_read, known=set(self.table), shared=set(self.data),
-                         warming=warm is not None)
+        worker = _Worker(pid, task_write, result_read, known=set(self.table), shared=set(self.data))
         self._workers.append(worker)
         return worker
 

@@ -10,7 +10,6 @@ import pickle
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -23,7 +22,6 @@ from examcheck import reference
 from examcheck.answers import load_sheet
 from examcheck.cli import main
 from examcheck.preflight import PEEK_BYTES, UNKNOWN, peek_exam
-from examcheck.sandbox import Session
 from examcheck.yamlio import InputError, load_file
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -407,50 +405,3 @@ def test_a_tampered_validity_record_means_validating_again(damage, cache, monkey
     calls = _count_family_checks(monkeypatch)
     again = run("grade", FLAWED, "--problems", PROBLEMS / "seed000-quiz.yaml", "--format", "json")
     assert again.stdout == first.stdout and calls
-
-
-# ----------------------------------------------------------------------------- workers started with a warm-up
-
-
-def _burn_cpu(seconds: float = 0.6) -> None:
-    end = time.process_time() + seconds
-    while time.process_time() < end:
-        pass
-
-
-def _warm_fails() -> None:
-    raise ImportError("no such module")
-
-
-def _warm_dies() -> None:
-    os._exit(3)
-
-
-def _pid(context):
-    return os.getpid()
-
-
-def _spin(context):
-    while True:
-        pass
-
-
-def _hog(context):
-    return len(bytearray(4 * 1024 ** 3))
-
-
-def test_a_warm_up_counts_neither_against_the_first_task_nor_its_limits():
-    with Session(1, memory_mb=256) as session:
-        session.start(_burn_cpu)
-        (pid,) = session.pids
-        assert session.run(_pid, seconds=0.2).value == pid  # its CPU time was the warm-up's, not the task's
-        assert session.run(_spin, seconds=0.3).what == "time"
-        assert session.run(_hog, seconds=10).what == "memory"
-
-
-@pytest.mark.parametrize("warm", [_warm_fails, _warm_dies])
-def test_a_warm_up_that_fails_or_dies_still_leaves_a_working_session(warm):
-    with Session(1) as session:
-        session.start(warm)
-        outcome = session.run(_pid)
-        assert outcome.ok and outcome.value in session.pids
