@@ -405,3 +405,39 @@ def test_a_tampered_validity_record_means_validating_again(damage, cache, monkey
     calls = _count_family_checks(monkeypatch)
     again = run("grade", FLAWED, "--problems", PROBLEMS / "seed000-quiz.yaml", "--format", "json")
     assert again.stdout == first.stdout and calls
+
+
+# ----------------------------------------------------------------------------- answer files plainly valid
+
+VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 2000), st.floats(allow_nan=False, allow_infinity=False),
+                   st.sampled_from(["q1", "seed000-quiz", "a b", "x\n", "", "é", "1.0", "-", "a$"]),
+                   st.dictionaries(st.sampled_from(["q1", "q2", "a"]),
+                                   st.one_of(st.integers(-2, 3), st.booleans(), st.floats(0, 3), st.text(max_size=3)),
+                                   max_size=3),
+                   st.lists(st.integers(), max_size=2))
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.one_of(
+    st.dictionaries(st.sampled_from(["answers", "student", "exam", "attempt", "variant", "extra", "Exam"]), VALUES,
+                    max_size=6),
+    VALUES))
+def test_an_answer_file_plainly_valid_is_valid_by_the_schema(data):
+    """The fast check only ever says yes to what the schema accepts (anything else goes to the schema)."""
+    from examcheck.answers import plainly_valid
+    from examcheck.schema import ANSWER_FILE_SCHEMA, validator_for
+
+    if plainly_valid(data):
+        assert list(validator_for(ANSWER_FILE_SCHEMA).iter_errors(data)) == []
+
+
+def test_the_usual_answer_files_are_plainly_valid():
+    from examcheck.answers import plainly_valid
+
+    assert plainly_valid({"answers": {"q1": 1}, "exam": "x-1", "student": 7, "attempt": 3, "variant": {"q1": 2}})
+    assert not plainly_valid({"answers": {}, "exam": True})
+    assert not plainly_valid({"answers": {}, "attempt": 1.0})  # valid, but left to the schema
+    for path in (ROOT / "examples").rglob("*.yaml"):
+        data = load_file(path).data
+        if isinstance(data, dict) and "answers" in data and "problems" not in data and "exam" in data:
+            assert plainly_valid(data), path
