@@ -441,3 +441,36 @@ def test_the_usual_answer_files_are_plainly_valid():
         data = load_file(path).data
         if isinstance(data, dict) and "answers" in data and "problems" not in data and "exam" in data:
             assert plainly_valid(data), path
+
+
+def test_a_reference_is_unpickled_with_its_own_types_only(tmp_path):
+    """Belt and braces under the HMAC: bytes that would call a function (os.system, eval, sympify) are
+    refused by the workers' unpickler; every bundled problem's references load through it."""
+    import os
+    import pickle
+
+    from examcheck.loader import load_sets
+    from examcheck.sandbox import Pickled, ReferenceUnpickler
+    from tests.conftest import PROBLEMS
+
+    class Call:
+        def __init__(self, fn, *args):
+            self.fn, self.args = fn, args
+
+        def __reduce__(self):
+            return self.fn, self.args
+
+    import sympy
+
+    for hostile in (Call(os.system, "true"), Call(eval, "1"), Call(sympy.sympify, "x"), Call(getattr, "x", "upper")):
+        with pytest.raises(pickle.UnpicklingError):
+            Pickled(pickle.dumps(hostile)).load()
+    from examcheck.engine import Engine
+
+    sets = load_sets([PROBLEMS])
+    with Engine(sets, jobs=1) as engine:
+        assert engine.reference_errors() == []
+        entries = [v for v in engine.session.table.values() if isinstance(v, Pickled)]
+    assert len(entries) > 100
+    for entry in entries:
+        assert ReferenceUnpickler(__import__("io").BytesIO(entry.data)).load() is not None
