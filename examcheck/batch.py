@@ -24,7 +24,7 @@ from examcheck.grading import (
 )
 from examcheck.limits import Limits, describe_limit
 from examcheck.model import ProblemSet, Report
-from examcheck.sandbox import Outcome, Session, Task
+from examcheck.sandbox import Outcome, Pickled, Session, Task
 from examcheck.tasks import check_task, reference_key, reference_task, references_task, scan_task
 from examcheck.yamlio import InputError
 
@@ -62,10 +62,12 @@ class Pipeline:
     """One run's grading over a session; its references and verdicts live as long as it does."""
 
     def __init__(self, sets: list[ProblemSet], session: Session, limits: Limits, cache: VerdictCache,
-                 result: BatchResult | None = None, checker=None):
-        """checker: where answer checks run (anything with run_many, e.g. the Dask backend); default the session."""
+                 result: BatchResult | None = None, checker=None, references=None):
+        """checker: where answer checks run (anything with run_many, e.g. the Dask backend); default the session.
+        references: a cache of computed references kept between runs (examcheck.refcache), or None."""
         self.sets, self.session, self.limits, self.cache = sets, session, limits, cache
         self.checker = checker
+        self.references = references
         self.plans: dict[tuple, PartPlan] = {}
         self._where = {id(part): reference_key(si, pi, qi) for si, problem_set in enumerate(sets)
                        for pi, problem in enumerate(problem_set.problems) for qi, part in enumerate(problem.parts)}
@@ -91,7 +93,7 @@ class Pipeline:
                 if key not in self.plans:
                     self.plans[key] = PartPlan(fingerprint=part_fingerprint(problem_set, problem, part))
                     todo.append(qi)
-            if todo:
+            if todo and not self._kept(si, pi, todo):
                 tag = (si, pi, tuple(todo))
                 tasks.append(Task(references_task, tag, self.limits.family_seconds, tag=tag))
         alone = []
@@ -100,6 +102,7 @@ class Pipeline:
             if outcome.ok:
                 for qi, found in zip(todo, outcome.value):
                     self._planned(reference_key(si, pi, qi), Outcome("ok", found))
+                self._keep(si, pi, todo, outcome.value)
             elif len(todo) == 1:
                 self._planned(reference_key(si, pi, todo[0]), outcome)
             else:  # find the part at fault: each on its own
@@ -107,6 +110,31 @@ class Pipeline:
                           for qi in todo]
         for task, outcome in self.session.run_many(alone):
             self._planned(task.tag, outcome)
+
+    def _kept(self, si: int, pi: int, todo: list[int]) -> bool:
+        """Plan the problem from the reference cache, if it holds every part of it (authenticated)."""
+        problem = self.sets[si].problems[pi]
+        if self.references is None or len(todo) != len(problem.parts):
+            return False
+        from examcheck.refcache import problem_key
+
+        found = self.references.get(problem_key(self.sets[si], problem), len(problem.parts))
+        if found is None:
+            return False
+        for qi, (expected, entry) in zip(todo, found):
+            self._planned(reference_key(si, pi, qi), Outcome("ok", (PartPlan(expected=expected), Pickled(entry))))
+        return True
+
+    def _keep(self, si: int, pi: int, todo: tuple, found: list) -> None:
+        """Keep a problem's references in the reference cache when every part of it was computed."""
+        problem = self.sets[si].problems[pi]
+        if self.references is None or len(todo) != len(problem.parts):
+            return
+        if any(plan.error is not None or not isinstance(entry, Pickled) for plan, entry in found):
+            return
+        from examcheck.refcache import problem_key
+
+        self.references.put(problem_key(self.sets[si], problem), [(plan.expected, entry.data) for plan, entry in found])
 
     def _planned(self, key: tuple, outcome: Outcome) -> None:
         plan = self.plans[key]

@@ -18,6 +18,7 @@ import math
 import os
 import secrets
 import sqlite3
+import stat
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -115,7 +116,12 @@ def load_secret() -> tuple[bytes, Path | None]:
 
 
 def _read_key(path: Path) -> bytes:
-    data = path.read_bytes().strip()
+    """The key file's secret: a regular file only (a FIFO or a device would block or never end)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(0, "not a regular file")
+        data = handle.read(4096).strip()
     if len(data) < 32:
         raise OSError(0, "the key is too short (delete it to make a new one)")
     return data

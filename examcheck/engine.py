@@ -38,10 +38,11 @@ class Engine:
     def __init__(self, sets: list[ProblemSet], *, jobs: int | None = None, limits: Limits = Limits(),
                  cache_dir: Path | None = None, warn: Callable[[str], None] | None = None, window: int = 0,
                  backend: str = "local", scheduler: str | None = None, session: Session | None = None,
-                 identity=None):
+                 identity=None, references=None):
         """backend: "local" (this machine's sandbox workers) or "dask" (answer checks on a Dask cluster:
         the scheduler's address, or a LocalCluster of `jobs` workers on loopback).  session: the sandbox
-        session to own (one the problem sets were loaded through, see open_session); default a new one."""
+        session to own (one the problem sets were loaded through, see open_session); default a new one.
+        references: a cache of computed references kept between runs (examcheck.refcache); default none."""
         self.sets = list(sets)
         self.window = window
         self.jobs = jobs or (session.size if session is not None else None) or os.cpu_count() or 1
@@ -59,7 +60,7 @@ class Engine:
             self.checker = DaskChecker(self.session.table, limits.memory_mb, self.jobs, scheduler)
         elif backend != "local":
             raise ValueError(f"unknown backend {backend!r}")
-        self.pipeline = Pipeline(self.sets, self.session, limits, self.cache, self.result, self.checker)
+        self.pipeline = Pipeline(self.sets, self.session, limits, self.cache, self.result, self.checker, references)
 
     def __enter__(self) -> Engine:
         return self
@@ -178,6 +179,14 @@ class Engine:
                                              f"{problem_set.exam}/{problem.id}.{part.id}: cannot compute the reference: "
                                              f"{plan.error}"))
         return errors
+
+    def answered_sets(self, paths: Iterable[Path]) -> list[ProblemSet]:
+        """The problem sets these answer files answer, read in a worker under the limits (a file that cannot be
+        read, or not within the limits, answers none here: it is reported when it is graded)."""
+        from examcheck.tasks import answered_task
+
+        outcome = self.session.run(answered_task, [str(p) for p in paths], seconds=self.limits.file_seconds)
+        return [self.sets[i] for i in outcome.value] if outcome.ok else []
 
     def expected(self, problem_set: ProblemSet, problem, part) -> str | None:
         """A part's reference as shown, once reference_errors has computed it (None if it could not be)."""

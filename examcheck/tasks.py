@@ -68,6 +68,16 @@ def scan_task(context, path: str) -> ScannedSheet | InputError:
     return scan
 
 
+def answered_task(context, paths: list[str]) -> list[int]:
+    """The indices of the problem sets these answer files answer (see preflight.answered_sets), read here
+    under the worker's limits: the parent never parses an untrusted file."""
+    from examcheck.preflight import answered_sets
+
+    sets = context.data["sets"]
+    chosen = answered_sets([Path(p) for p in paths], sets)
+    return [i for i, s in enumerate(sets) if any(s is c for c in chosen)]
+
+
 def add_answer_keys(context, scan: ScannedSheet) -> None:
     """The dedup and cache key of every answer that may need an answer test, made here in the worker (the
     parent only looks them up); each part's fingerprint is made once per worker."""

@@ -153,8 +153,12 @@ def display_path(path: str | Path) -> str:
 
 
 def load_file(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> YamlDoc:
+    return load_bytes(read_regular_file(path, max_bytes), path, max_bytes)
+
+
+def load_bytes(data: bytes, path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> YamlDoc:
+    """A document from the bytes of the file at path (read with read_regular_file)."""
     source = display_path(path)
-    data = read_regular_file(path, max_bytes)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

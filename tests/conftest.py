@@ -7,6 +7,12 @@ PROBLEMS = ROOT / "problems"
 EXAMPLES = ROOT / "examples" / "answers"
 
 
+@pytest.fixture(autouse=True)
+def _no_reference_cache(monkeypatch):
+    """No test reads or writes the per-user reference cache (examcheck.refcache) unless it asks for one."""
+    monkeypatch.setenv("EXAMCHECK_REFERENCE_CACHE", "off")
+
+
 @pytest.fixture(scope="session")
 def sets():
     from examcheck.loader import load_sets

@@ -241,3 +241,29 @@ def test_cache_stats_and_clear(tmp_path, quiz):
     assert stats.exit_code == 0 and f"{count} verdict(s)" in stats.output and count > 0
     cleared = CliRunner().invoke(main, ["cache", "clear", str(folder)])
     assert cleared.exit_code == 0 and f"removed {count}" in cleared.output and _rows(folder) == []
+
+
+@pytest.mark.parametrize("make", ["fifo", "folder", "short"])
+def test_a_key_file_that_is_not_a_key_means_checking_without_it_never_a_hang(tmp_path, config_home, make):
+    """The secret is read from a regular file only: a FIFO there (blind-17 F2) blocked every cached run."""
+    import subprocess
+    import sys
+
+    key = config_home / "examcheck" / "cache.key"
+    key.parent.mkdir(parents=True)
+    if make == "fifo":
+        os.mkfifo(key)
+    elif make == "folder":
+        key.mkdir()
+    else:
+        key.write_text("short\n")
+    env = {**os.environ, "XDG_CONFIG_HOME": str(config_home), "EXAMCHECK_REFERENCE_CACHE": str(tmp_path / "refs")}
+    env.pop("EXAMCHECK_CACHE_KEY", None)
+    for args in (["grade", str(FLAWED), "--cache", str(tmp_path / "c")], ["grade", str(FLAWED)],
+                 ["cache", "stats", str(tmp_path / "c")]):
+        run = subprocess.run([sys.executable, "-m", "examcheck", *args], env=env, capture_output=True, text=True,
+                             timeout=120, stdin=subprocess.DEVNULL)
+        assert run.returncode in ((2,) if args[0] == "cache" else (0, 1)), (args, run.stderr)
+        assert "Traceback" not in run.stderr and "internal error" not in run.stderr
+        if args[0] == "cache" or "--cache" in args:
+            assert "cache key" in run.stderr, run.stderr
