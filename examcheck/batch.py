@@ -71,7 +71,8 @@ class Pipeline:
         self.plans: dict[tuple, PartPlan] = {}
         self._where = {id(part): reference_key(si, pi, qi) for si, problem_set in enumerate(sets)
                        for pi, problem in enumerate(problem_set.problems) for qi, part in enumerate(problem.parts)}
-        self.memo: OrderedDict[str, Verdict] = OrderedDict()
+        self.memo: OrderedDict[str, Verdict] = OrderedDict()  # the latest verdicts; older ones are in the cache
+        self.memo_size = MEMO_SIZE
         self.saved = None  # a resume state (examcheck.stream.ReportStore): verdicts kept as they are found
         self.result = result or BatchResult()
 
@@ -224,7 +225,7 @@ class Pipeline:
     def _remember(self, key: str, verdict: Verdict) -> None:
         self.memo[key] = verdict
         self.memo.move_to_end(key)
-        while len(self.memo) > MEMO_SIZE:
+        while len(self.memo) > self.memo_size:
             self.memo.popitem(last=False)
 
     def _verdict(self, outcome: Outcome, seconds: float, where: str) -> Verdict:

@@ -165,6 +165,7 @@ class VerdictCache:
         self.readable = self.writable = False
         self.problem = ""  # why the cache cannot be read (or written), for `examcheck cache stats`
         self._pending: list[tuple[str, str, str]] = []
+        self._unflushed: dict[str, str] = {}  # key -> payload of what was put and is not written yet
         self._db: sqlite3.Connection | None = None
         self._secret = b""
         if self.folder is not None:
@@ -250,6 +251,8 @@ class VerdictCache:
         return verdict
 
     def _lookup(self, key: str, seconds: float) -> Verdict | None:
+        if key in self._unflushed:  # put by this run, not written yet: found all the same (dedup stays exact)
+            return _verdict_from(self._unflushed[key], seconds)
         if not self.readable or self._db is None:
             return None
         try:
@@ -285,6 +288,7 @@ class VerdictCache:
         payload = json.dumps({"score": verdict.score, "status": str(verdict.status), "feedback": verdict.feedback,
                               "note": verdict.note, "interpreted": verdict.interpreted, "seconds": seconds})
         self._pending.append((key, payload, self._mac(key, payload)))
+        self._unflushed[key] = payload
         if len(self._pending) >= FLUSH_EVERY:
             self.flush()
 
@@ -296,16 +300,20 @@ class VerdictCache:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?, ?)", self._pending)
             self._db.execute("COMMIT")
-            self._pending.clear()
+            self._forget_pending()
         except sqlite3.OperationalError as exc:
             self._rollback()
             if "locked" not in str(exc) and "busy" not in str(exc):
                 self._fault(f"cannot be written ({exc})", reading=False)
             elif len(self._pending) > 50 * FLUSH_EVERY:
-                self._pending.clear()  # another run holds it for long: these verdicts are not remembered
+                self._forget_pending()  # another run holds it for long: these verdicts are not remembered
         except (sqlite3.Error, OSError) as exc:
             self._rollback()
             self._fault(f"cannot be written ({exc})", reading=False)
+
+    def _forget_pending(self) -> None:
+        self._pending.clear()
+        self._unflushed.clear()
 
     def _rollback(self) -> None:
         try:
@@ -322,7 +330,7 @@ class VerdictCache:
             self.flush()
             if self._pending:
                 self._fault(f"is busy (another run is writing); {len(self._pending)} verdict(s) not saved", reading=False)
-                self._pending.clear()
+                self._forget_pending()
         self._close_db()
 
     def _close_db(self) -> None:

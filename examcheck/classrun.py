@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 from examcheck.outputs import OutputError, write_output
@@ -30,12 +31,23 @@ def identified(reports, roster: Roster | None, known_only: bool = False) -> tupl
 
 
 def _duplicates(reports) -> Identities:
+    """Every student with two or more files for one exam.  Reports that come ordered by student (read back
+    from a run's store: `by_student`) are grouped a student at a time, so a class of any size costs the memory
+    of one student's files; anything else is grouped in one table."""
     found = Identities()
+    if getattr(reports, "by_student", False):
+        for _, files in groupby(reports, key=lambda report: str(report.student)):
+            found.duplicates += _repeated(files)
+    else:
+        found.duplicates = _repeated(reports)
+    return found
+
+
+def _repeated(reports) -> list[tuple[str, str, list[str]]]:
     seen: dict[tuple[str, str], list[str]] = {}
     for report in reports:
         seen.setdefault((str(report.student), report.exam), []).append(report.source)
-    found.duplicates = [(sid, exam, sources) for (sid, exam), sources in seen.items() if len(sources) > 1]
-    return found
+    return [(sid, exam, sources) for (sid, exam), sources in seen.items() if len(sources) > 1]
 
 
 class _ExamReports:

@@ -274,12 +274,12 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
     the cache) closes after the output is written."""
     from examcheck.dask_backend import DaskUnavailable
     from examcheck.engine import Engine
-    from examcheck.inputs import expand_inputs
+    from examcheck.inputs import spool_inputs
     from examcheck.limits import Limits
     from examcheck.refcache import ReferenceCache
     from examcheck.stream import ReportStore, ResumeBusy
 
-    paths, errors = expand_inputs(list(inputs))
+    paths, errors = spool_inputs(list(inputs))  # on disk: no per-file table in this process, nor in its workers
     if scheduler and backend != "dask":
         _fail_input(["--scheduler needs --backend dask"])
     window = os.environ.get("EXAMCHECK_WINDOW", "")  # files graded and committed together (default: 32 per job)

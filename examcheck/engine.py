@@ -14,8 +14,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import astuple
+from itertools import islice
 from pathlib import Path
 
 from examcheck import __version__
@@ -24,6 +25,7 @@ from examcheck.bugs import InternalError
 from examcheck.cache import VerdictCache
 from examcheck.grading import ScannedSheet, scan_sheet
 from examcheck.identity import IdentityOptions
+from examcheck.inputs import SpooledPaths
 from examcheck.limits import Limits, describe_limit
 from examcheck.model import Finding, ProblemSet, Report
 from examcheck.sandbox import Session, Task
@@ -80,30 +82,27 @@ class Engine:
                     on_outcome: Callable | None = None, store: ReportStore | None = None) -> BatchResult:
         """Grade answer files, a window at a time.  Each outcome (report, input error or internal error)
         goes to on_outcome as its window finishes, and to the store if one is given (then result.reports
-        reads them back from it in student order; files an earlier run finished are not graded again)."""
-        paths = list(paths)
-        digests: dict[Path, str] = {}
-        if store is not None and store.path is not None:
-            digests = {path: content_hash(path) for path in paths}
-            store.keep_only({str(path): digest for path, digest in digests.items()})
+        reads them back from it in student order; files an earlier run finished are not graded again).
+        The paths are read as they are graded, so a generator or examcheck.inputs.SpooledPaths keeps the
+        run free of any per-file table (a resume state reads them twice: hashed first, then graded)."""
+        resuming = store is not None and store.path is not None
+        if resuming:
+            if iter(paths) is paths:  # a one-shot iterator: kept on disk for the second reading
+                paths = SpooledPaths(paths)
+            store.keep_only((str(path), content_hash(path)) for path in paths)
             self.pipeline.saved = store
         if store is not None and self.result.bugs:  # met before grading (computing the references): kept too
             store.add([("", "", bug) for bug in self.result.bugs])
-        if store is not None and store.path is not None:
-            todo = [path for path in paths if not store.finished(str(path), digests[path])]
-            store.resumed = len(paths) - len(todo)
-            if progress and store.resumed:
-                progress(store.resumed)
-            paths = todo
+        todo = self._unfinished(paths, store, progress) if resuming else ((path, "") for path in paths)
         window = max(1, self.window or WINDOW_PER_JOB * self.jobs)
-        for start in range(0, len(paths), window):
-            chunk = paths[start:start + window]
+        while batch := list(islice(todo, window)):
+            chunk = [path for path, _ in batch]
             bugs_before = len(self.result.bugs)
             outcomes = self._grade_window(chunk)
             for outcome in outcomes:
                 self._collect(outcome, on_outcome, keep=store is None)
             if store is not None:
-                rows = [(str(path), digests.get(path, ""), outcome) for path, outcome in zip(chunk, outcomes)]
+                rows = [(str(path), digest, outcome) for (path, digest), outcome in zip(batch, outcomes)]
                 filed = {id(o) for o in outcomes}
                 rows += [("", "", bug) for bug in self.result.bugs[bugs_before:] if id(bug) not in filed]
                 store.add(rows)
@@ -117,6 +116,18 @@ class Engine:
             self.result.errors = store.errors()
             self.result.bugs = store.bugs()
         return self.result
+
+    @staticmethod
+    def _unfinished(paths: Iterable[Path], store: ReportStore, progress) -> Iterator[tuple[Path, str]]:
+        """(path, content hash) of each file the resume state holds no outcome of; the others count as resumed."""
+        for path in paths:
+            digest = store.current_hash(str(path))
+            if store.finished(str(path), digest):
+                store.resumed += 1
+                if progress:
+                    progress(1)
+            else:
+                yield path, digest
 
     def _grade_window(self, chunk: list[Path]) -> list:
         outcomes: list = [None] * len(chunk)

@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import glob
 import os
+import pickle
 import stat
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from examcheck.yamlio import InputError, file_kind
@@ -97,14 +100,21 @@ def _walk(folder: str, suffixes: tuple[str, ...]) -> tuple[list[tuple[str, tuple
 
 def expand_inputs(items: list[str], suffixes: tuple[str, ...] = ANSWER_SUFFIXES) -> tuple[list[Path], list[InputError]]:
     """Files, folders (every .yaml inside) and globs, in order, without repeats."""
-    paths: list[Path] = []
+    names, errors = expand_input_names(items, suffixes)
+    return [Path(name) for name in names], errors
+
+
+def expand_input_names(items: list[str], suffixes: tuple[str, ...] = ANSWER_SUFFIXES) -> tuple[list[str], list[InputError]]:
+    """expand_inputs as plain names, for SpooledPaths: a list of Path objects would leave every file name
+    interned (pathlib interns each part) and the interpreter's table of them at its largest, after it is gone."""
+    paths: list[str] = []
     errors: list[InputError] = []
     seen: set[tuple] = set()
 
     def add(path: str, identity: tuple) -> None:
         if identity not in seen:
             seen.add(identity)
-            paths.append(Path(path))
+            paths.append(path)
 
     for item in items:
         item = os.fspath(item)
@@ -145,3 +155,77 @@ def expand_inputs(items: list[str], suffixes: tuple[str, ...] = ANSWER_SUFFIXES)
         else:
             errors.append(InputError(item, None, "no such file or folder"))
     return paths, errors
+
+
+class SpooledPaths:
+    """A run's answer files kept in an anonymous temporary file, not as a list of Path objects: the
+    parent of a 100,000-file batch holds no per-file table (nor do the sandbox workers it forks later,
+    which would otherwise each count its pages).  Sized and re-iterable, in the order given; each
+    iteration yields new Path objects, a block at a time.  Names are kept as Path spells them."""
+
+    BLOCK = 1 << 16
+
+    def __init__(self, paths: Iterable = ()):
+        self._file = tempfile.TemporaryFile()  # unlinked at once: nothing is left behind, even after SIGKILL
+        self._count = 0
+        self.add(paths)
+
+    def add(self, paths: Iterable) -> None:
+        for path in paths:
+            self._file.write(os.fsencode(str(Path(path))) + b"\0")  # no file name holds a NUL
+            self._count += 1
+        self._file.flush()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __bool__(self) -> bool:
+        return self._count > 0
+
+    def __iter__(self) -> Iterator[Path]:
+        offset, rest = 0, b""
+        while True:
+            self._file.seek(offset)  # each iteration keeps its own place: iterations may interleave
+            block = self._file.read(self.BLOCK)
+            if not block:
+                return
+            offset += len(block)
+            *names, rest = (rest + block).split(b"\0")
+            for name in names:
+                yield Path(os.fsdecode(name))
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def spool_inputs(items: list[str], suffixes: tuple[str, ...] = ANSWER_SUFFIXES) -> tuple[SpooledPaths, list[InputError]]:
+    """expand_inputs into SpooledPaths, listed in a short-lived child process where there is fork: listing a
+    folder of 100,000 files makes as many short-lived objects, and the memory they leave fragmented would stay
+    with this process, and with every sandbox worker forked from it later."""
+    spool = SpooledPaths()
+    if not hasattr(os, "fork"):
+        names, errors = expand_input_names(items, suffixes)
+        spool.add(names)
+        return spool, errors
+    receive, send = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: list, write the names into the (shared) spool file, say how many and what failed
+        try:
+            os.close(receive)
+            names, errors = expand_input_names(items, suffixes)
+            spool.add(names)
+            with os.fdopen(send, "wb") as out:
+                pickle.dump((len(spool), errors), out)
+        finally:
+            os._exit(0)
+    os.close(send)
+    with os.fdopen(receive, "rb") as answer:
+        reply = answer.read()
+    os.waitpid(pid, 0)
+    try:
+        spool._count, errors = pickle.loads(reply)
+    except Exception:  # noqa: BLE001 - the child died (killed, out of memory): list here instead
+        spool.close()
+        names, errors = expand_input_names(items, suffixes)
+        return SpooledPaths(names), errors
+    return spool, errors

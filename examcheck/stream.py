@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from examcheck.bugs import InternalError
@@ -133,7 +133,6 @@ class ReportStore:
             self._db.execute("COMMIT")
         else:
             self.changed = False
-        self._finished: set[tuple[str, str]] | None = None
 
     @classmethod
     def for_output(cls, output, run: str) -> ReportStore:
@@ -141,9 +140,13 @@ class ReportStore:
 
     def finished(self, file: str, digest: str) -> bool:
         """Whether this file, with this content, was graded by an earlier (interrupted) run."""
-        if self._finished is None:
-            self._finished = set(self._db.execute("SELECT file, hash FROM outcomes").fetchall())
-        return bool(digest) and (_storable(file), digest) in self._finished
+        return bool(digest) and self._db.execute("SELECT 1 FROM outcomes WHERE file = ? AND hash = ? LIMIT 1",
+                                                 (_storable(file), digest)).fetchone() is not None
+
+    def current_hash(self, file: str) -> str:
+        """The content hash keep_only was given for this input file ('' if none: it could not be read)."""
+        row = self._db.execute("SELECT hash FROM current WHERE file = ?", (_storable(file),)).fetchone()
+        return row[0] if row is not None else ""
 
     def verdict(self, key: str):
         """A verdict this run (or the interrupted one it resumes) already found for this answer key, or None."""
@@ -168,22 +171,21 @@ class ReportStore:
             self._db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?)", rows)
             self._db.execute("COMMIT")
 
-    def keep_only(self, current: dict[str, str]) -> None:
-        """Forget every outcome of an earlier run that is not of a current input (file -> content hash) as it
-        is now, and any second outcome of one file; outcomes not of a file (bugs met before grading) go too:
-        this run meets them again."""
+    def keep_only(self, current: Iterable[tuple[str, str]]) -> None:
+        """Forget every outcome of an earlier run that is not of a current input as it is now ((file, content
+        hash) pairs, read once: kept in a table of the state, not in memory), and any second outcome of one file;
+        outcomes not of a file (bugs met before grading) go too: this run meets them again."""
         self._db.execute("BEGIN")
-        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS current (file TEXT, hash TEXT, PRIMARY KEY (file, hash))")
+        self._db.execute("CREATE TEMP TABLE IF NOT EXISTS current (file TEXT PRIMARY KEY, hash TEXT)")
         self._db.execute("DELETE FROM current")
-        self._db.executemany("INSERT OR IGNORE INTO current VALUES (?, ?)",
-                             ((_storable(f), d) for f, d in current.items() if d))
+        self._db.executemany("INSERT OR REPLACE INTO current VALUES (?, ?)",
+                             ((_storable(f), d) for f, d in current if d))
         before = self._db.execute("SELECT count(*) FROM outcomes WHERE file != ''").fetchone()[0]
         self._db.execute("DELETE FROM outcomes WHERE file = '' OR (file, hash) NOT IN (SELECT file, hash FROM current)")
         self._db.execute("DELETE FROM outcomes WHERE seq NOT IN (SELECT min(seq) FROM outcomes GROUP BY file, hash)")
         after = self._db.execute("SELECT count(*) FROM outcomes").fetchone()[0]
         self._db.execute("COMMIT")
         self.dropped = before - after
-        self._finished = None
 
     def add(self, window: list[tuple[str, str, Report | InputError | InternalError]]) -> None:
         """One window of outcomes, committed at once."""
@@ -263,6 +265,11 @@ class Reports:
 
     def __init__(self, source):
         self._source = source
+
+    @property
+    def by_student(self) -> bool:
+        """Whether every student's reports come together (a store reads them back ordered by student)."""
+        return isinstance(self._source, ReportStore)
 
     def __iter__(self) -> Iterator[Report]:
         if isinstance(self._source, ReportStore):
