@@ -28,7 +28,8 @@ def test_prose_reads_as_the_key_computes(template, a, b):
     key_text = key if isinstance(key, str) else str(key)
     if isinstance(prose, str):
         assert "--" not in prose and "+-" not in prose.replace(" ", "") and "*-" not in prose.replace(" ", "")
-        assert sp.simplify(_math(prose) - _math(key_text)) == 0, (template, params, prose, key_text)
+        read, keyed = _math(prose), _math(key_text)  # 0^(-1) is zoo both ways, and zoo - zoo is nan
+        assert read == keyed or sp.simplify(read - keyed) == 0, (template, params, prose, key_text)
 
 
 def test_finding_13_14_statement():
