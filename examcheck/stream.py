@@ -171,10 +171,12 @@ class ReportStore:
             self._db.executemany("INSERT OR REPLACE INTO verdicts VALUES (?, ?)", rows)
             self._db.execute("COMMIT")
 
-    def keep_only(self, current: Iterable[tuple[str, str]]) -> None:
+    def keep_only(self, current: Iterable[tuple[str, str]] | dict[str, str]) -> None:
         """Forget every outcome of an earlier run that is not of a current input as it is now ((file, content
         hash) pairs, read once: kept in a table of the state, not in memory), and any second outcome of one file;
         outcomes not of a file (bugs met before grading) go too: this run meets them again."""
+        if isinstance(current, dict):
+            current = current.items()
         self._db.execute("BEGIN")
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS current (file TEXT PRIMARY KEY, hash TEXT)")
         self._db.execute("DELETE FROM current")
