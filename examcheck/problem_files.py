@@ -28,7 +28,11 @@ def only_problem_sets(paths) -> tuple[list[Path], list[str]]:
     notes: list[str] = []
     for path in paths:
         path = Path(path)
-        if not path.is_file() or path.suffix.lower() not in (".yaml", ".yml"):
+        try:
+            is_file = path.is_file()
+        except OSError:  # a name too long, say: the loader says what is wrong with it
+            is_file = False
+        if not is_file or path.suffix.lower() not in (".yaml", ".yml"):
             kept.append(path)
             continue
         try:
