@@ -146,17 +146,12 @@ def _read_key(path: Path) -> bytes:
 # ----------------------------------------------------------------------------- the store
 
 
-FIELDS = {"score", "status", "feedback", "note", "interpreted", "seconds", "memory_mb"}
+VERDICT_FIELDS = {"score", "status", "feedback", "note", "interpreted", "seconds"}
+FIELDS = VERDICT_FIELDS | {"memory_mb"}  # an entry of the cache: a verdict and the limits it was decided under
 
 
-def _verdict_from(payload: str) -> tuple[Verdict, float, int] | None:
-    """(a verdict, the time and memory limits it was decided under) from a stored payload, or None unless every
-    field is what a verdict can be."""
-    if len(payload) > MAX_PAYLOAD:
-        return None
-    data = json.loads(payload)
-    if not isinstance(data, dict) or set(data) != FIELDS:
-        return None
+def _checked(data) -> Verdict | None:
+    """The verdict in a stored mapping, or None unless every field is what a verdict can be."""
     score, status = data["score"], data["status"]
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score) or not 0 <= score <= 1:
         return None
@@ -164,14 +159,38 @@ def _verdict_from(payload: str) -> tuple[Verdict, float, int] | None:
         return None
     if not all(isinstance(data[k], str) for k in ("feedback", "note", "interpreted")):
         return None
-    seconds, memory_mb = data["seconds"], data["memory_mb"]
+    seconds = data["seconds"]
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
-        return None
-    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int):
         return None
     if status == "correct" and score != 1 or status in ("incorrect", "invalid", "undecided") and score != 0:
         return None
-    return Verdict(float(score), status, data["feedback"], data["note"], data["interpreted"]), float(seconds), memory_mb
+    return Verdict(float(score), status, data["feedback"], data["note"], data["interpreted"])
+
+
+def _verdict_from(payload: str, seconds: float = 0.0) -> Verdict | None:
+    """A verdict stored without its limits (the --resume state, whose run fingerprint holds the limits), or None
+    unless every field is what a verdict can be.  seconds: unused, kept for the callers."""
+    if len(payload) > MAX_PAYLOAD:
+        return None
+    data = json.loads(payload)
+    if not isinstance(data, dict) or set(data) != VERDICT_FIELDS:
+        return None
+    return _checked(data)
+
+
+def _entry_from(payload: str) -> tuple[Verdict, float, int] | None:
+    """(a verdict, the time and memory limits it was decided under) from a cache entry, or None unless every
+    field is what it can be."""
+    if len(payload) > MAX_PAYLOAD:
+        return None
+    data = json.loads(payload)
+    if not isinstance(data, dict) or set(data) != FIELDS:
+        return None
+    memory_mb = data["memory_mb"]
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int):
+        return None
+    verdict = _checked(data)
+    return None if verdict is None else (verdict, float(data["seconds"]), memory_mb)
 
 
 def cache_presence(folder: Path) -> tuple[str, str]:
@@ -367,7 +386,7 @@ class VerdictCache:
 
     def _decoded(self, payload: str, seconds: float, report: bool = False) -> Verdict | None:
         try:
-            found = _verdict_from(payload)
+            found = _entry_from(payload)
         except (ValueError, RecursionError, TypeError):
             found = None
         if found is None:
