@@ -6,7 +6,13 @@ serves an old verdict.  Each entry carries an HMAC-SHA256 made with a secret kep
 cache folder ($EXAMCHECK_CACHE_KEY, or $XDG_CONFIG_HOME/examcheck/cache.key created with mode
 0600 on first use), and is re-validated when read: anything forged, foreign, malformed or out of
 range is a miss.  A read-only, corrupt, locked or foreign cache never fails or slows a run: it
-degrades to misses, with one warning.  Time-outs are cached as such (with the limit they hit).
+degrades to misses, with one warning.
+
+The output of a run is a function of its inputs and options, never of the cache's history: an entry is
+stored under the answer key and the limits its verdict was decided under (the part's time limit and the
+workers' memory limit), and served only to a run with the same limits.  A verdict reached in 3 s is not
+served to a run whose limit is 1 s (where it would be "too complex"), nor a time-out to a run with more
+time.  An entry under other limits is a plain miss (not "malformed").
 """
 
 from __future__ import annotations
@@ -25,9 +31,11 @@ from pathlib import Path
 
 from examcheck import __version__
 from examcheck.answertests import Verdict
+from examcheck.limits import DEFAULT_MEMORY_MB, DEFAULT_SECONDS
 from examcheck.model import STATUSES
 
 DB_NAME = "verdicts.sqlite"
+OWN_NAMES = (DB_NAME, f"{DB_NAME}-wal", f"{DB_NAME}-shm", f"{DB_NAME}-journal", "references")  # what a cache folder holds
 KEY_ENV = "EXAMCHECK_CACHE_KEY"
 MAX_PAYLOAD = 64 * 1024
 FLUSH_EVERY = 256
@@ -71,6 +79,12 @@ def answer_key(fingerprint: str, written) -> str:
     return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def entry_key(key: str, seconds: float, memory_mb: int) -> str:
+    """Where an answer's verdict is stored: its answer key and the limits the verdict was decided under."""
+    scope = f"verdict under limits\0{key}\0{float(seconds).hex()}\0{int(memory_mb)}"
+    return hashlib.sha256(scope.encode()).hexdigest()
+
+
 # ----------------------------------------------------------------------------- the secret
 
 
@@ -88,8 +102,9 @@ class NoSecret(Exception):
     pass
 
 
-def load_secret() -> tuple[bytes, Path | None]:
-    """(secret, the file it is kept in, or None when it comes from the environment)."""
+def load_secret(create: bool = True) -> tuple[bytes, Path | None]:
+    """(secret, the file it is kept in, or None when it comes from the environment).  create False: a missing
+    key file is not made (the secret is then empty: nothing can be authenticated, nothing is created)."""
     given = os.environ.get(KEY_ENV)
     if given:
         return given.encode(), None
@@ -97,7 +112,8 @@ def load_secret() -> tuple[bytes, Path | None]:
     try:
         return _read_key(path), path
     except FileNotFoundError:
-        pass
+        if not create:
+            return b"", path
     except OSError as exc:
         raise NoSecret(f"cannot read the cache key {path}: {exc.strerror or exc}") from None
     try:
@@ -130,13 +146,12 @@ def _read_key(path: Path) -> bytes:
 # ----------------------------------------------------------------------------- the store
 
 
-def _verdict_from(payload: str, seconds: float) -> Verdict | None:
-    """A verdict from a stored payload, or None unless every field is what a verdict can be."""
-    if len(payload) > MAX_PAYLOAD:
-        return None
-    data = json.loads(payload)
-    if not isinstance(data, dict) or set(data) != {"score", "status", "feedback", "note", "interpreted", "seconds"}:
-        return None
+VERDICT_FIELDS = {"score", "status", "feedback", "note", "interpreted", "seconds"}
+FIELDS = VERDICT_FIELDS | {"memory_mb"}  # an entry of the cache: a verdict and the limits it was decided under
+
+
+def _checked(data) -> Verdict | None:
+    """The verdict in a stored mapping, or None unless every field is what a verdict can be."""
     score, status = data["score"], data["status"]
     if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score) or not 0 <= score <= 1:
         return None
@@ -144,32 +159,117 @@ def _verdict_from(payload: str, seconds: float) -> Verdict | None:
         return None
     if not all(isinstance(data[k], str) for k in ("feedback", "note", "interpreted")):
         return None
-    stored_seconds = data["seconds"]
-    if isinstance(stored_seconds, bool) or not isinstance(stored_seconds, (int, float)):
+    seconds = data["seconds"]
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds):
         return None
-    if data["note"] == "too_complex" and "time limit" in data["feedback"] and stored_seconds < seconds:
-        return None  # timed out under a tighter limit than this run's
     if status == "correct" and score != 1 or status in ("incorrect", "invalid", "undecided") and score != 0:
         return None
     return Verdict(float(score), status, data["feedback"], data["note"], data["interpreted"])
 
 
-class VerdictCache:
-    """Get and put verdicts by answer key.  folder None: a cache of this run only (nothing kept after it)."""
+def _verdict_from(payload: str, seconds: float = 0.0) -> Verdict | None:
+    """A verdict stored without its limits (the --resume state, whose run fingerprint holds the limits), or None
+    unless every field is what a verdict can be.  seconds: unused, kept for the callers."""
+    if len(payload) > MAX_PAYLOAD:
+        return None
+    data = json.loads(payload)
+    if not isinstance(data, dict) or set(data) != VERDICT_FIELDS:
+        return None
+    return _checked(data)
 
-    def __init__(self, folder: Path | None = None, warn: Callable[[str], None] | None = None):
+
+def _entry_from(payload: str) -> tuple[Verdict, float, int] | None:
+    """(a verdict, the time and memory limits it was decided under) from a cache entry, or None unless every
+    field is what it can be."""
+    if len(payload) > MAX_PAYLOAD:
+        return None
+    data = json.loads(payload)
+    if not isinstance(data, dict) or set(data) != FIELDS:
+        return None
+    memory_mb = data["memory_mb"]
+    if isinstance(memory_mb, bool) or not isinstance(memory_mb, int):
+        return None
+    verdict = _checked(data)
+    return None if verdict is None else (verdict, float(data["seconds"]), memory_mb)
+
+
+def cache_presence(folder: Path) -> tuple[str, str]:
+    """Whether FOLDER holds a verdict cache, looking only (nothing is created): ("cache", ""); ("none", "") when
+    there is none (no such folder, or a folder holding nothing but what examcheck keeps there); or ("other",
+    what was expected) when something else is there."""
+    expected = "expected the folder given to grade --cache, holding verdicts.sqlite"
+    try:
+        info = os.stat(folder)
+    except (FileNotFoundError, NotADirectoryError):
+        return "none", ""
+    except OSError as exc:
+        return "other", f"cannot be inspected ({exc.strerror or exc})"
+    if not stat.S_ISDIR(info.st_mode):
+        return "other", f"not a folder ({expected})"
+    if os.path.lexists(Path(folder) / DB_NAME):
+        return "cache", ""
+    try:
+        names = os.listdir(folder)
+    except OSError as exc:
+        return "other", f"cannot be inspected ({exc.strerror or exc})"
+    if all(name in OWN_NAMES for name in names):
+        return "none", ""
+    return "other", f"not a verdict cache: it holds other files and no {DB_NAME} ({expected})"
+
+
+def disk_bytes(folder: Path) -> int:
+    """The size on disk of the cache in FOLDER: its database and its write-ahead log (what another run has
+    not yet checkpointed into it); SQLite's shared-memory index is not data and is not counted."""
+    total = 0
+    for name in (DB_NAME, f"{DB_NAME}-wal"):
+        try:
+            info = os.lstat(Path(folder) / name)
+        except OSError:
+            continue
+        if stat.S_ISREG(info.st_mode):
+            total += info.st_size
+    return total
+
+
+def _is_empty_file(path: Path) -> bool:
+    """A 0-byte regular file (not a link): an empty SQLite database, to be given its table."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return False
+    return stat.S_ISREG(info.st_mode) and info.st_size == 0
+
+
+def _uri(path: Path) -> str:
+    """An SQLite URI opening an existing database only (never creating one)."""
+    from urllib.parse import quote
+
+    return f"file:{quote(str(Path(path).absolute()))}?mode=rw"
+
+
+class VerdictCache:
+    """Get and put verdicts by answer key and limits.  folder None: a cache of this run only (nothing kept after it).
+
+    memory_mb: the memory limit of the workers that check answers (a verdict is served only under the same one).
+    create False (`examcheck cache stats|clear`): nothing is created (no folder, database or key file); an
+    existing database is opened as it is.  initialise False: a 0-byte database is shown as empty, not written."""
+
+    def __init__(self, folder: Path | None = None, warn: Callable[[str], None] | None = None,
+                 memory_mb: int = DEFAULT_MEMORY_MB, create: bool = True, initialise: bool = True):
         self.folder = Path(folder) if folder is not None else None
         self.warn = warn or (lambda message: None)
+        self.memory_mb = int(memory_mb)
         self.hits = self.misses = self.rejected = 0
         self.warned = False
         self.readable = self.writable = False
+        self.empty = False  # a 0-byte database, shown without being initialised
         self.problem = ""  # why the cache cannot be read (or written), for `examcheck cache stats`
         self._pending: list[tuple[str, str, str]] = []
-        self._unflushed: dict[str, str] = {}  # key -> payload of what was put and is not written yet
+        self._unflushed: dict[str, str] = {}  # entry key -> payload of what was put and is not written yet
         self._db: sqlite3.Connection | None = None
         self._secret = b""
         if self.folder is not None:
-            self._open()
+            self._open(create, initialise)
         else:
             self._open_private()
 
@@ -189,9 +289,9 @@ class VerdictCache:
         if reading:
             self.readable = False
 
-    def _open(self) -> None:
+    def _open(self, create: bool, initialise: bool) -> None:
         try:
-            self._secret, key_path = load_secret()
+            self._secret, key_path = load_secret(create)
         except NoSecret as exc:
             self._fault(str(exc))
             return
@@ -200,17 +300,24 @@ class VerdictCache:
             self._fault(f"the cache key {key_path} must not be inside the cache folder")
             return
         path = self.folder / DB_NAME
+        if create:
+            try:
+                self.folder.mkdir(parents=True, exist_ok=True)
+            except OSError:
+                pass
+        empty = _is_empty_file(path)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-        except OSError:
-            pass
-        try:
-            if not path.exists():
+            if (create and not os.path.lexists(path)) or (empty and initialise):
                 self._db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
                 self._db.execute("PRAGMA journal_mode=WAL")
                 self._db.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, payload TEXT, mac TEXT)")
+            elif empty:
+                self.empty = self.readable = True
+                self.writable = os.access(path, os.W_OK)
+                return
             else:
-                self._db = sqlite3.connect(path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
+                self._db = sqlite3.connect(_uri(path), uri=True, timeout=BUSY_SECONDS, isolation_level=None,
+                                           check_same_thread=False)
             self._db.execute("SELECT key, payload, mac FROM verdicts LIMIT 1").fetchall()
             self.readable = True
         except (sqlite3.Error, OSError) as exc:
@@ -218,7 +325,7 @@ class VerdictCache:
             self._close_db()
             return
         try:
-            if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            if initialise and self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                 self._db.execute("PRAGMA journal_mode=WAL")
             self.writable = os.access(self.folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
             if not self.writable:
@@ -240,23 +347,29 @@ class VerdictCache:
     def _mac(self, key: str, payload: str) -> str:
         return hmac.new(self._secret, f"{key}\0{payload}".encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
+    def entry_key(self, key: str, seconds: float = DEFAULT_SECONDS) -> str:
+        """Where this answer's verdict under this run's limits is stored."""
+        return entry_key(key, seconds, self.memory_mb)
+
     # get and put ------------------------------------------------------------------------------
 
-    def get(self, key: str, seconds: float = 0.0) -> Verdict | None:
-        verdict = self._lookup(key, seconds)
+    def get(self, key: str, seconds: float = DEFAULT_SECONDS) -> Verdict | None:
+        """The verdict of answer KEY decided under exactly these limits (time: seconds; memory: the cache's),
+        or None: a verdict under other limits is never served (it might differ from one made under these)."""
+        verdict = self._lookup(self.entry_key(key, seconds), float(seconds))
         if verdict is None:
             self.misses += 1
         else:
             self.hits += 1
         return verdict
 
-    def _lookup(self, key: str, seconds: float) -> Verdict | None:
-        if key in self._unflushed:  # put by this run, not written yet: found all the same (dedup stays exact)
-            return _verdict_from(self._unflushed[key], seconds)
+    def _lookup(self, stored_at: str, seconds: float) -> Verdict | None:
+        if stored_at in self._unflushed:  # put by this run, not written yet: found all the same (dedup stays exact)
+            return self._decoded(self._unflushed[stored_at], seconds)
         if not self.readable or self._db is None:
             return None
         try:
-            row = self._db.execute("SELECT payload, mac FROM verdicts WHERE key = ?", (key,)).fetchone()
+            row = self._db.execute("SELECT payload, mac FROM verdicts WHERE key = ?", (stored_at,)).fetchone()
         except sqlite3.OperationalError:
             return None  # locked by another writer for longer than we wait: a miss
         except (sqlite3.Error, OSError) as exc:
@@ -265,15 +378,24 @@ class VerdictCache:
         if row is None:
             return None
         payload, mac = row
-        if not isinstance(payload, str) or not isinstance(mac, str) or not hmac.compare_digest(mac, self._mac(key, payload)):
+        authentic = isinstance(payload, str) and isinstance(mac, str) and hmac.compare_digest(mac, self._mac(stored_at, payload))
+        if not authentic:
             self._reject("entries not written with this examcheck's cache key are ignored")
             return None
+        return self._decoded(payload, seconds, report=True)
+
+    def _decoded(self, payload: str, seconds: float, report: bool = False) -> Verdict | None:
         try:
-            verdict = _verdict_from(payload, seconds)
+            found = _entry_from(payload)
         except (ValueError, RecursionError, TypeError):
-            verdict = None
-        if verdict is None:
-            self._reject("malformed entries are ignored")
+            found = None
+        if found is None:
+            if report:
+                self._reject("malformed entries are ignored")
+            return None
+        verdict, stored_seconds, stored_memory = found
+        if stored_seconds != seconds or stored_memory != self.memory_mb:
+            return None  # authentic and well formed, decided under other limits: a plain miss
         return verdict
 
     def _reject(self, message: str) -> None:
@@ -282,13 +404,17 @@ class VerdictCache:
             self.warned = True
             self.warn(f"verdict cache {self.folder}: {message}")
 
-    def put(self, key: str, verdict: Verdict, seconds: float = 0.0) -> None:
+    def put(self, key: str, verdict: Verdict, seconds: float = DEFAULT_SECONDS) -> None:
+        """Keep the verdict of answer KEY, decided under these limits (time: seconds; memory: the cache's)."""
         if verdict.note == "internal_error" or not self.writable:
             return
+        seconds = float(seconds)
         payload = json.dumps({"score": verdict.score, "status": str(verdict.status), "feedback": verdict.feedback,
-                              "note": verdict.note, "interpreted": verdict.interpreted, "seconds": seconds})
-        self._pending.append((key, payload, self._mac(key, payload)))
-        self._unflushed[key] = payload
+                              "note": verdict.note, "interpreted": verdict.interpreted, "seconds": seconds,
+                              "memory_mb": self.memory_mb})
+        stored_at = self.entry_key(key, seconds)
+        self._pending.append((stored_at, payload, self._mac(stored_at, payload)))
+        self._unflushed[stored_at] = payload
         if len(self._pending) >= FLUSH_EVERY:
             self.flush()
 
@@ -344,7 +470,7 @@ class VerdictCache:
     # maintenance ---------------------------------------------------------------------------------
 
     def stats(self) -> dict:
-        path = self.folder / DB_NAME if self.folder else None
+        """Entries (every limit) and size; "bytes" is measured now: after close() it is the size on disk."""
         entries = 0
         if self.readable and self._db is not None:
             try:
@@ -352,12 +478,9 @@ class VerdictCache:
             except (sqlite3.Error, OSError) as exc:  # the first page read, a later one is damaged
                 entries = 0
                 self._fault(f"cannot be read ({exc})")
-        elif self.readable:
+        elif self.readable and not self.empty:
             self._fault("cannot be read (it is not open)")
-        try:
-            size = sum(p.stat().st_size for p in (path.parent.glob(DB_NAME + "*") if path else []) if p.is_file())
-        except OSError:
-            size = 0
+        size = disk_bytes(self.folder) if self.folder else 0
         return {"folder": str(self.folder) if self.folder else None, "entries": entries, "bytes": size,
                 "readable": self.readable, "writable": self.writable, "problem": self.problem}
 

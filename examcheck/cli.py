@@ -293,7 +293,7 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
             from examcheck.render import renderer as load_renderer
 
             threading.Thread(target=load_renderer, args=renderer, daemon=True).start()
-        references = ReferenceCache.default()
+        references = ReferenceCache.default(limits)
         # only the sets the answer files name; all with --resume (its state is tied to the whole problem folder)
         sets = _load_sets(problem_paths, session, answers=None if resume else paths, validated=references)
         try:
@@ -832,25 +832,39 @@ _cache_folder = click.argument("folder", required=False, type=click.Path(path_ty
 @cache_group.command(name="stats")
 @_cache_folder
 def cache_stats(folder) -> None:
-    """Entries and size of the cache in FOLDER (default: $XDG_CACHE_HOME/examcheck)."""
-    from examcheck.cache import VerdictCache, default_cache_dir
+    """Entries and size of the cache in FOLDER (default: $XDG_CACHE_HOME/examcheck); creates nothing."""
+    from examcheck.cache import VerdictCache, cache_presence, default_cache_dir, disk_bytes
 
-    store = VerdictCache(folder or default_cache_dir())
+    folder = folder or default_cache_dir()
+    kind, why = cache_presence(folder)
+    if kind == "none":
+        click.echo(f"no cache in {folder}: 0 verdict(s)")
+        return
+    if kind == "other":
+        _fail_input([f"verdict cache {folder}: {why}"])
+    store = VerdictCache(folder, create=False, initialise=False)
     info = store.stats()
     store.close()
     if not info["readable"]:
         _fail_input([f"verdict cache {info['folder']}: {info['problem'] or 'cannot be read'}"])
-    click.echo(f"{info['folder']}: {info['entries']} verdict(s), {info['bytes']} bytes"
+    click.echo(f"{info['folder']}: {info['entries']} verdict(s), {disk_bytes(folder)} bytes"
                + ("" if info["writable"] else f" (read-only: {info['problem']})" if info["problem"] else " (read-only)"))
 
 
 @cache_group.command(name="clear")
 @_cache_folder
 def cache_clear(folder) -> None:
-    """Remove every verdict from the cache in FOLDER."""
-    from examcheck.cache import VerdictCache, default_cache_dir
+    """Remove every verdict from the cache in FOLDER (an empty database file is made an empty cache)."""
+    from examcheck.cache import VerdictCache, cache_presence, default_cache_dir
 
-    store = VerdictCache(folder or default_cache_dir())
+    folder = folder or default_cache_dir()
+    kind, why = cache_presence(folder)
+    if kind == "none":
+        click.echo(f"no cache in {folder}: nothing to remove")
+        return
+    if kind == "other":
+        _fail_input([f"verdict cache {folder}: {why}; nothing removed"])
+    store = VerdictCache(folder, create=False)
     info = store.stats()
     if not info["readable"] or not info["writable"]:
         store.close()

@@ -22,9 +22,13 @@ EPILOGS: dict[str, tuple[list[str], str]] = {
     "families": (["examcheck families cnn --format json"], "0 listed; 2 unknown family"),
     "serve": (["examcheck serve seed000-quiz --collect collected/"],
               "0 stopped with Ctrl+C; 2 unknown exam, bad option or missing web extra"),
-    "cache": (["examcheck cache stats .examcheck-cache"], "0"),
-    "cache stats": (["examcheck cache stats .examcheck-cache"], "0"),
-    "cache clear": (["examcheck cache clear .examcheck-cache"], "0"),
+    "cache": (["examcheck cache stats .examcheck-cache"], "see each subcommand"),
+    "cache stats": (["examcheck cache stats .examcheck-cache"],
+                    "0 shown (no cache there: 0 verdicts, nothing is created); 2 FOLDER is not a verdict cache, or the "
+                    "cache or its key cannot be read (says why); " + EXIT_COMMON),
+    "cache clear": (["examcheck cache clear .examcheck-cache"],
+                    "0 cleared (no cache there: nothing to remove, nothing is created); 2 FOLDER is not a verdict "
+                    "cache, or the cache cannot be read or written (says why; nothing removed); " + EXIT_COMMON),
     "gradescope": (["examcheck gradescope build seed000-quiz -o autograder.zip"], "see each subcommand"),
     "import": (["examcheck import quiz3.csv --map quiz3-map.yaml -o answers/"],
                "0 written; 2 usage or input errors (file:line)"),

@@ -53,7 +53,10 @@ class Engine:
         self.session.share("sets", self.sets)
         self.identity = identity  # examcheck.identity.IdentityOptions: roster, attempt, overrides
         self.session.share("identity", identity)
-        self.cache = VerdictCache(cache_dir, warn)
+        checks_memory = limits.memory_mb if backend == "dask" else self.session.memory_mb  # what answer checks run under
+        self.cache = VerdictCache(cache_dir, warn, memory_mb=checks_memory)  # verdicts served under the same limits only
+        if references is not None:  # references computed in the session's workers, under the family time limit
+            references = references.for_limits(limits.family_seconds, self.session.memory_mb)
         self.result = BatchResult()
         self.checker = None
         if backend == "dask":

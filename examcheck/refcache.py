@@ -7,6 +7,12 @@ cache.rules_fingerprint) and everything the problem file says about the problem 
 edited problem or an upgrade never meets an old entry.  Only problems whose every part could be computed
 are kept (an error is always computed afresh, and reported as ever).
 
+Entries are kept per limits, like verdicts (examcheck.cache): a reference is computed under the family time
+limit and the workers' memory limit, and one computed under generous limits must not be served to a run whose
+limits it would not fit in (there it is "cannot be computed within ..."); so every entry's name, content and
+HMAC hold the limits it was computed under, and a run with other limits does not meet it (a plain miss).
+The same holds for the record of problem files found valid (validating runs in the same workers).
+
 The cache is untrusted input, like the verdict cache: every entry carries an HMAC-SHA256 made with the
 verdict cache's secret (kept outside the cache folder: $EXAMCHECK_CACHE_KEY, or
 $XDG_CONFIG_HOME/examcheck/cache.key), over its key and its content.  Anything forged, foreign,
@@ -33,9 +39,10 @@ import os
 from pathlib import Path
 
 from examcheck import __version__
+from examcheck.limits import DEFAULT_FAMILY_SECONDS, DEFAULT_MEMORY_MB
 
 ENV = "EXAMCHECK_REFERENCE_CACHE"
-FORMAT = "examcheck-references-1"
+FORMAT = "examcheck-references-2"
 MAX_ENTRY_BYTES = 4 * 1024 * 1024
 SUFFIX = ".ref"
 VALID_SUFFIX = ".valid"
@@ -88,16 +95,36 @@ def problem_key(problem_set, problem) -> str:
 
 
 class ReferenceCache:
-    """get(key) -> [(expected text or None, pickled entry)] per part, or None; put(key, parts)."""
+    """get(key) -> [(expected text or None, pickled entry)] per part, or None; put(key, parts).
 
-    def __init__(self, folder: Path | None):
+    seconds, memory_mb: the limits references are computed (and problem files validated) under; entries made
+    under other limits are neither served nor replaced."""
+
+    def __init__(self, folder: Path | None, seconds: float = DEFAULT_FAMILY_SECONDS, memory_mb: int = DEFAULT_MEMORY_MB):
         self.folder = Path(folder) if folder is not None else None
+        self.seconds, self.memory_mb = float(seconds), int(memory_mb)
         self._secret: bytes | None = None
         self.hits = self.misses = self.rejected = 0
 
     @classmethod
-    def default(cls) -> ReferenceCache:
-        return cls(default_folder())
+    def default(cls, limits=None) -> ReferenceCache:
+        """The user's cache, for runs under these limits (examcheck.limits.Limits; default the defaults)."""
+        if limits is None:
+            return cls(default_folder())
+        return cls(default_folder(), limits.family_seconds, limits.memory_mb)
+
+    def for_limits(self, seconds: float, memory_mb: int) -> ReferenceCache:
+        """The same cache (folder, secret), for runs under these limits."""
+        if float(seconds) == self.seconds and int(memory_mb) == self.memory_mb:
+            return self
+        other = ReferenceCache(self.folder, seconds, memory_mb)
+        other._secret = self._secret
+        return other
+
+    def _scoped(self, key: str) -> str:
+        """The key of an entry made under this cache's limits."""
+        text = f"{key}\0limits\0{self.seconds.hex()}\0{self.memory_mb}"
+        return hashlib.sha256(text.encode()).hexdigest()
 
     def _key_bytes(self) -> bytes | None:
         if self.folder is None:
@@ -131,6 +158,7 @@ class ReferenceCache:
         secret = self._key_bytes()
         if secret is None:
             return None
+        key = self._scoped(key)
         try:
             data = _read_bounded(self._path(key))
         except OSError:
@@ -174,6 +202,7 @@ class ReferenceCache:
         secret = self._key_bytes()
         if secret is None:
             return
+        key = self._scoped(key)
         content = {"format": FORMAT, "key": key,
                    "parts": [[expected, base64.b64encode(entry).decode("ascii")] for expected, entry in parts]}
         body = json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode()
@@ -189,7 +218,7 @@ class ReferenceCache:
         secret = self._key_bytes()
         if secret is None:
             return False
-        key = _valid_key(content)
+        key = self._scoped(_valid_key(content))
         try:
             data = _read_bounded(self.folder / f"{key}{VALID_SUFFIX}")
         except OSError:
@@ -201,7 +230,7 @@ class ReferenceCache:
         secret = self._key_bytes()
         if secret is None:
             return
-        key = _valid_key(content)
+        key = self._scoped(_valid_key(content))
         _write_atomic(self.folder, self.folder / f"{key}{VALID_SUFFIX}", self._mac(secret, key, b"valid").encode() + b"\n")
 
 

@@ -77,7 +77,7 @@ def test_forged_entries_with_a_recomputed_key_are_misses(tmp_path, quiz, fresh):
     _rewrite(folder, lambda key, payload, mac: (_full_marks(payload), hashlib.sha256(payload.encode()).hexdigest()))
     warnings = []
     store = VerdictCache(folder, warnings.append)
-    assert all(store.get(key) is None for key, _, _ in _rows(folder))
+    assert all(store._lookup(stored_at, 2.0) is None for stored_at, _, _ in _rows(folder))  # each row as stored
     assert store.rejected == len(_rows(folder)) and len(warnings) == 1
     with_forgery = grade_paths([FLAWED], quiz, cache_dir=folder)
     assert [report_dict(r) for r in with_forgery.reports] == fresh
@@ -112,11 +112,13 @@ def test_authentic_but_impossible_entries_are_misses(tmp_path, quiz, payload):
     """Even with the secret (a bug, an old version), an entry must be a possible verdict."""
     store = VerdictCache(tmp_path / "c")
     key = answer_key("fingerprint", "42")
-    base = {"score": 0.0, "status": "incorrect", "feedback": "", "note": "", "interpreted": "", "seconds": 2.0}
+    base = {"score": 0.0, "status": "incorrect", "feedback": "", "note": "", "interpreted": "", "seconds": 2.0,
+            "memory_mb": store.memory_mb}
     text = payload if isinstance(payload, str) else json.dumps({**base, **payload})
-    store._pending.append((key, text, store._mac(key, text)))
+    stored_at = store.entry_key(key, 2.0)
+    store._pending.append((stored_at, text, store._mac(stored_at, text)))
     store.flush()
-    assert store.get(key) is None and store.rejected == 1
+    assert store.get(key, 2.0) is None and store.rejected == 1
 
 
 def test_a_corrupt_cache_warns_once_and_grades_as_without(tmp_path, quiz, fresh):
@@ -205,14 +207,15 @@ def test_concurrent_writers_keep_each_others_entries(tmp_path, config_home):
     assert all(store.get(answer_key("f", f"{n}-{i}")) is not None for n in "abc" for i in (0, 199, 399))
 
 
-def test_time_outs_are_cached_as_such_and_only_for_limits_as_tight(tmp_path):
+def test_time_outs_are_cached_as_such_and_only_for_the_same_limit(tmp_path):
     store = VerdictCache(tmp_path / "c")
     key = answer_key("f", "10^10^10")
     store.put(key, Verdict(0.0, "invalid", "too complex to check: over the 2 s time limit", "too_complex"), 2.0)
     store.flush()
     assert store.get(key, seconds=2.0).note == "too_complex"
-    assert store.get(key, seconds=1.0) is not None
+    assert store.get(key, seconds=1.0) is None  # its feedback names the 2 s limit: a 1 s run says "1 s"
     assert store.get(key, seconds=10.0) is None  # a longer limit might decide it
+    assert store.rejected == 0
 
 
 def test_an_upgrade_or_new_rules_never_serve_an_old_verdict(monkeypatch):
@@ -259,6 +262,9 @@ def test_a_key_file_that_is_not_a_key_means_checking_without_it_never_a_hang(tmp
         key.write_text("short\n")
     env = {**os.environ, "XDG_CONFIG_HOME": str(config_home), "EXAMCHECK_REFERENCE_CACHE": str(tmp_path / "refs")}
     env.pop("EXAMCHECK_CACHE_KEY", None)
+    (tmp_path / "c").mkdir()  # an existing cache (stats on a missing one needs no key: "no cache in ...")
+    with sqlite3.connect(tmp_path / "c" / "verdicts.sqlite") as db:
+        db.execute("CREATE TABLE verdicts (key TEXT PRIMARY KEY, payload TEXT, mac TEXT)")
     for args in (["grade", str(FLAWED), "--cache", str(tmp_path / "c")], ["grade", str(FLAWED)],
                  ["cache", "stats", str(tmp_path / "c")]):
         run = subprocess.run([sys.executable, "-m", "examcheck", *args], env=env, capture_output=True, text=True,
