@@ -15,6 +15,7 @@ import pytest
 from examcheck.engine import Engine
 from examcheck.loader import load_sets
 from examcheck.stream import ReportStore, ResumeBusy, state_path
+from tests.signals import interruptible
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIZ = ROOT / "problems" / "seed000-quiz.yaml"
@@ -41,7 +42,7 @@ def make_class(folder: Path, students: int, distinct: bool = False) -> list[Path
 def cli(*args, env=None) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "examcheck", "grade", *map(str, args), "--problems", str(QUIZ)],
                             cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True)
+                            text=True, start_new_session=True, preexec_fn=interruptible)
 
 
 def counts(state: Path) -> tuple[int, int]:

@@ -16,6 +16,7 @@ import pytest
 from examcheck.engine import Engine, grade_paths
 from examcheck.render.reports import report_dict
 from examcheck.stream import ReportStore, state_path
+from tests.signals import interruptible
 
 ROOT = Path(__file__).resolve().parent.parent
 FLAWED = ROOT / "examples" / "answers" / "flawed.yaml"
@@ -66,7 +67,7 @@ def test_identical_answers_across_the_batch_are_checked_once(tmp_path, quiz):
 def _run(args, env=None, **kwargs):
     return subprocess.Popen([sys.executable, "-m", "examcheck", "grade", *map(str, args)], cwd=ROOT,
                             env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, start_new_session=True, **kwargs)
+                            text=True, start_new_session=True, preexec_fn=interruptible, **kwargs)
 
 
 def _finished_files(state: Path) -> int:
