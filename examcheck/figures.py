@@ -157,7 +157,8 @@ def set_text(elements: list, rule: Precision, rounded: str = "") -> str:
     elements would otherwise be shown alike (a set shown as {0.001, 0.001} could not be copied)."""
     texts = [reference_text(e, rule, rounded) for e in elements]
     for extra in range(1, MAX_FIGURES):
-        if len(set(texts)) == len(texts) or not all(_is_number(e) for e in elements):
+        copied = {text.rsplit(" ≈ ", 1)[-1] for text in texts}  # an exact form is copied as its decimal
+        if len(copied) == len(texts) or not all(_is_number(e) for e in elements):
             break
         texts = [leaf_text(e, rule, rounded, extra) for e in elements]
     return "[" + ", ".join(texts) + "]"

@@ -3,7 +3,7 @@ shapes and values either solves or is a FamilyError with a plain message (never 
 and so are their computed mistakes; a bad value in a problem file is rejected at load with its line."""
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from examcheck.families import FamilyError, get
@@ -55,9 +55,12 @@ def hostile(draw):
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(hostile())
+@example(("attention", {"embed_dim": 1000000, "num_heads": 1, "seq_len": "3"}))  # a string the schema refuses
 def test_hostile_givens_solve_or_say_why(case):
     family, given_ = case
-    if family_given_errors(family, given_):
+    from examcheck.schema import schema_errors
+
+    if schema_errors(get(family).given_schema, given_) or family_given_errors(family, given_):
         return  # the loader rejects it with file:line before any solve (tested in test_loader_strictness)
     try:
         solve_family(family, given_, "e")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from examcheck.answertests import Options, Precision, run_test
@@ -189,6 +189,8 @@ def _copy_of(shown: str) -> str:
 
 @settings(max_examples=120, deadline=None)
 @given(values=st.lists(references(), min_size=4, max_size=4), rule=_rules(), kind=st.sampled_from(sorted(KINDS)))
+@example(values=[sp.Float("-0.001000001", 30), sp.Float("0.002000002", 30), sp.sqrt(2) / 1000,
+                 sp.Float("0.001000000001", 30)], rule=Precision("decimals", 0), kind="set")
 def test_the_expected_column_of_every_answer_kind_earns_the_marks(values, rule, kind):
     if kind == "set" and len({sp.N(v, 20) for v in values}) < 4:
         return
