@@ -177,7 +177,10 @@ class ReportStore:
             return db
         if db is not None:
             db.close()
-        why = "; ".join(notes) or f"not a usable resume state ({problem})"
+        return self._replaced("; ".join(notes) or f"not a usable resume state ({problem})")
+
+    def _replaced(self, why: str) -> sqlite3.Connection:
+        """A fresh, empty state in place of the locked file (said once, with why)."""
         self._warn(f"{self.path}: {why}; it is replaced and every file graded again")
         os.ftruncate(self._lock, 0)  # the locked file itself: an empty file is an empty database
         _remove_state_files(self.path, main=False)
@@ -186,8 +189,34 @@ class ReportStore:
             raise ResumeUnusable(f"{self.path}: the resume state cannot be written ({problem})")
         return db
 
+    def _drop_forged(self) -> int:
+        """Remove every outcome whose MAC does not verify, and rebuild the indexes from what is left; a state
+        damaged past what opening it checks (a row that cannot be read) is replaced.  The number removed."""
+        problem = ""
+        cursor = None
+        try:
+            self._db.execute("BEGIN")
+            cursor = self._db.execute("SELECT seq, mac, file, hash, kind, student, source, data FROM outcomes")
+            forged = [seq for seq, mac, *fields in cursor if not self._verifies(mac, "outcome", *fields)]
+            cursor.close()
+            self._db.executemany("DELETE FROM outcomes WHERE seq = ?", ((seq,) for seq in forged))
+            self._db.execute("REINDEX")
+            self._db.execute("COMMIT")
+            return len(forged)
+        except sqlite3.Error as exc:
+            problem = str(exc) or type(exc).__name__
+        if cursor is not None:
+            cursor.close()
+        with contextlib.suppress(sqlite3.Error):
+            self._db.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):
+            self._db.close()
+        self._db = self._replaced(f"not a usable resume state ({problem})")
+        self._db.execute("INSERT OR REPLACE INTO meta VALUES ('run', ?)", (self._stamp,))
+        return 0
+
     def _mac(self, *fields: str) -> str:
-        message = "\0".join((self._stamp, *fields)).encode("utf-8", "surrogatepass")
+        message = json.dumps([self._stamp, *fields], ensure_ascii=False).encode("utf-8", "surrogatepass")  # unambiguous
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
     def _verifies(self, mac, *fields) -> bool:
@@ -219,7 +248,11 @@ class ReportStore:
         """A verdict this run (or the interrupted one it resumes) already found for this answer key, or None."""
         from examcheck.cache import _verdict_from
 
-        row = self._db.execute("SELECT data, mac FROM verdicts WHERE key = ?", (key,)).fetchone()
+        try:
+            row = self._db.execute("SELECT data, mac FROM verdicts WHERE key = ?", (key,)).fetchone()
+        except sqlite3.Error:  # a damaged page: a miss
+            self._reject(1)
+            return None
         if row is None:
             return None
         if self.path is not None and not self._verifies(row[1], "verdict", key, row[0]):
@@ -247,11 +280,8 @@ class ReportStore:
         hash) pairs, read once: kept in a table of the state, not in memory), and any second outcome of one file;
         outcomes not of a file (bugs met before grading) go too: this run meets them again.  Outcomes whose MAC
         does not verify go first (with one warning): their files are graded again."""
+        forged = self._drop_forged()
         self._db.execute("BEGIN")
-        forged = [seq for seq, mac, *fields in self._db.execute(
-                      "SELECT seq, mac, file, hash, kind, student, source, data FROM outcomes")
-                  if not self._verifies(mac, "outcome", *fields)]
-        self._db.executemany("DELETE FROM outcomes WHERE seq = ?", ((seq,) for seq in forged))
         self._db.execute("CREATE TEMP TABLE IF NOT EXISTS current (file TEXT PRIMARY KEY, hash TEXT)")
         self._db.execute("DELETE FROM current")
         self._db.executemany("INSERT OR REPLACE INTO current VALUES (?, ?)",
@@ -263,7 +293,7 @@ class ReportStore:
         after = self._db.execute("SELECT count(*) FROM outcomes").fetchone()[0]
         self._db.execute("COMMIT")
         self.dropped = before - after
-        self._reject(len(forged))
+        self._reject(forged)
 
     def add(self, window: list[tuple[str, str, Report | InputError | InternalError]]) -> None:
         """One window of outcomes, committed at once."""
