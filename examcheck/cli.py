@@ -277,7 +277,7 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
     from examcheck.inputs import spool_inputs
     from examcheck.limits import Limits
     from examcheck.refcache import ReferenceCache
-    from examcheck.stream import ReportStore, ResumeBusy
+    from examcheck.stream import ReportStore, ResumeError, remove_stale_state
 
     paths, errors = spool_inputs(list(inputs))  # on disk: no per-file table in this process, nor in its workers
     if scheduler and backend != "dask":
@@ -306,8 +306,8 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
             _fail_input([f"--scheduler {scheduler}: {exc}"])
         with engine:
             try:  # the resume state first (locked: one run at a time), so progress is durable from the start
-                store = ReportStore.for_output(output, engine.run_fingerprint()) if resume else ReportStore()
-            except ResumeBusy as exc:
+                store = ReportStore.for_output(output, engine.run_fingerprint(), _warn) if resume else ReportStore()
+            except ResumeError as exc:
                 _fail_input([exc])
             if store.changed:
                 _warn(f"{store.path}: left by a run with other problems, limits or version; grading every file again")
@@ -337,6 +337,8 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
                 sys.exit(130)
             finally:
                 store.close(finished=bool(finished))
+                if finished and output is not None and output != "-":
+                    remove_stale_state(output)  # an interrupted run's, left beside the output this run completed
 
 
 def _finish(errors, bugs, written: bool) -> None:

@@ -7,14 +7,18 @@ target, so readers see the old file or the new one, never half of one.  An exist
 file keeps its mode; a new file gets the mode the umask gives.  The temporary file is
 removed on every way out (an error, Ctrl-C, SIGTERM).  Every failure is an
 `OutputError` with a plain reason, never a traceback.
+
+The temporary file of target NAME is `.NAME.examcheck-<16 hex digits>.tmp` (`.<16 hex digits of NAME's
+sha256>.examcheck-long-<16 hex>.tmp` when NAME is too long to carry): a write to NAME removes only stale
+temporaries of that same NAME (see remove_stale_temporaries), never another file's, nor any other name.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
-import re
 import secrets
 import signal
 import stat
@@ -23,7 +27,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 MAX_NAME_BYTES = 255
-TEMPORARY_NAME = re.compile(r"\.examcheck-[A-Za-z0-9_]{6,32}\.tmp")  # ours: _create_temporary's names
+TOKEN_DIGITS = 16  # the random part of a temporary's name: 16 lowercase hex digits (8 random bytes)
+TEMPORARY_SUFFIX = ".tmp"
 STALE_SECONDS = 5.0  # younger temporary files are left alone (their writer may be about to lock them)
 
 
@@ -157,12 +162,12 @@ def write_output(path: str | os.PathLike, text: str | Iterable[str]) -> Path:
     mode = stat.S_IMODE(info.st_mode) if info is not None else 0o666 & ~_umask()
     chunks = [text] if isinstance(text, str) else text
     created: list[str] = []  # named before it exists, so a signal at any moment leaves nothing behind
-    remove_stale_temporaries(target.parent)
+    remove_stale_temporaries(target)
     lock = -1
     try:
         with _termination_as_exception():
             try:
-                handle, lock = _create_temporary(target.parent, created)
+                handle, lock = _create_temporary(target, created)
             except OSError as exc:
                 raise OutputError(f"cannot write {os.fspath(path)}: cannot create a file in {target.parent}: "
                                   f"{_reason(exc, folder=False)}") from None
@@ -190,13 +195,34 @@ def write_output(path: str | os.PathLike, text: str | Iterable[str]) -> Path:
     return target
 
 
-def _create_temporary(folder: Path, created: list[str]) -> tuple[int, int]:
-    """A new private file in folder, and a second descriptor holding an exclusive lock on it until
-    _unlock (after the rename: closing the first one does not release it); its name goes into
-    `created` just before the file exists."""
+def temporary_stem(target_name: str) -> str:
+    """What every temporary file of the output named target_name starts with (then TOKEN_DIGITS random hex
+    digits and TEMPORARY_SUFFIX): `.NAME.examcheck-`, or `.H.examcheck-long-` (H: 16 hex digits of the name's
+    sha256) when the whole would not fit in a file name.  Two targets never share a stem."""
+    stem = f".{target_name}.examcheck-"
+    if len(os.fsencode(stem)) + TOKEN_DIGITS + len(TEMPORARY_SUFFIX) > MAX_NAME_BYTES:
+        digest = hashlib.sha256(os.fsencode(target_name)).hexdigest()[:16]
+        stem = f".{digest}.examcheck-long-"
+    return stem
+
+
+def is_temporary_of(name: str, target_name: str) -> bool:
+    """Whether name is a temporary file name _create_temporary makes for the output named target_name."""
+    stem = temporary_stem(target_name)
+    token = name[len(stem):-len(TEMPORARY_SUFFIX)]
+    return (name.startswith(stem) and name.endswith(TEMPORARY_SUFFIX)
+            and len(name) == len(stem) + TOKEN_DIGITS + len(TEMPORARY_SUFFIX)
+            and len(token) == TOKEN_DIGITS and all(c in "0123456789abcdef" for c in token))
+
+
+def _create_temporary(target: Path, created: list[str]) -> tuple[int, int]:
+    """A new private file beside target, named for it (temporary_stem), and a second descriptor holding an
+    exclusive lock on it until _unlock (after the rename: closing the first one does not release it); its
+    name goes into `created` just before the file exists."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    stem = temporary_stem(Path(target).name)
     for _ in range(100):
-        name = os.path.join(folder, f".examcheck-{secrets.token_hex(6)}.tmp")
+        name = os.path.join(Path(target).parent, f"{stem}{secrets.token_hex(TOKEN_DIGITS // 2)}{TEMPORARY_SUFFIX}")
         created.append(name)
         try:
             handle = os.open(name, flags, 0o600)
@@ -220,16 +246,19 @@ def _unlock(lock: int) -> None:
             os.close(lock)
 
 
-def remove_stale_temporaries(folder: str | os.PathLike, min_age: float = STALE_SECONDS) -> list[str]:
-    """Remove the temporary files of ours (see the module's notes) that a killed run left in folder: regular
-    files of this user, named as _create_temporary names them, at least min_age seconds old, that no
-    process holds locked.  Returns the names removed; never raises."""
+def remove_stale_temporaries(target: str | os.PathLike, min_age: float = STALE_SECONDS) -> list[str]:
+    """Remove the temporary files a killed write of target left beside it: regular files of this user, named
+    as _create_temporary names them for this target (is_temporary_of: its name and a token of ours), at least
+    min_age seconds old, that no process holds locked.  Another output's temporaries, and any other name, are
+    never touched.  Returns the names removed; never raises."""
     import time
 
+    target = Path(target)
+    folder = target.parent
     try:
         import fcntl
 
-        names = [n for n in os.listdir(folder) if TEMPORARY_NAME.fullmatch(n)]
+        names = [n for n in os.listdir(folder) if is_temporary_of(n, target.name)]
     except (ImportError, OSError):
         return []
     removed = []
@@ -267,10 +296,9 @@ def atomic_write(path: Path, text: str) -> None:
     """Write through a temporary file and rename, so an interrupted run never leaves half a file.
     (Internal files such as caches; OSError propagates to the caller.)"""
     path = Path(path)
-    folder = path.parent or Path(".")
-    remove_stale_temporaries(folder)
+    remove_stale_temporaries(path)
     created: list[str] = []
-    handle, lock = _create_temporary(folder, created)
+    handle, lock = _create_temporary(path, created)
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
             out.write(text)

@@ -187,7 +187,7 @@ def test_cli_argument_fuzz(tmp_path, options, command):
         os.chdir(cwd)
     assert result.exit_code in (0, 1, 2), (args, result.output)
     assert result.exception is None or isinstance(result.exception, SystemExit), (args, repr(result.exception))
-    assert not list(tmp_path.glob(".examcheck-*")) and not list(tmp_path.glob("**/.examcheck-*.tmp"))
+    assert not list(tmp_path.glob(".examcheck-*")) and not list(tmp_path.glob("**/.*examcheck-*.tmp"))
 
 
 # ----------------------------------------------------------------------------- one poisoned batch, end to end

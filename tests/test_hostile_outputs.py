@@ -33,7 +33,7 @@ def grade(*args):
 
 
 def leftovers(folder: Path) -> list[str]:
-    return [p.name for p in folder.iterdir() if p.name.startswith(".examcheck-")]
+    return [p.name for p in folder.iterdir() if p.name.startswith(".") and ".examcheck-" in p.name]
 
 
 def assert_usage_error(result, words: str):
@@ -186,7 +186,7 @@ def test_output_path_fuzz(tmp_path, name, absolute):
         os.chdir(cwd)
     assert stat.S_ISFIFO(os.stat(folder / "fifo").st_mode)
     assert (folder / "sub").is_dir() and (folder / "link").is_symlink()
-    assert not any(p.name.startswith(".examcheck-") for p in folder.rglob("*"))
+    assert not any(".examcheck-" in p.name and p.name.endswith(".tmp") for p in folder.rglob("*"))
     if os.path.exists("/dev/null"):
         assert stat.S_ISCHR(os.stat("/dev/null").st_mode)
 
