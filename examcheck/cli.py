@@ -317,10 +317,11 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
                 # for one file only its exam's parts, for a batch every part.  Computed once, kept for grading.
                 _computable(engine, sets=engine.answered_sets(paths) if len(paths) <= 1 else sets)
                 if _progress_wanted(len(paths)):
-                    from rich.console import Console
                     from rich.progress import Progress
 
-                    with Progress(console=Console(stderr=True), transient=True) as bar:
+                    from examcheck.render.reports import PipeConsole
+
+                    with Progress(console=PipeConsole(stderr=True), transient=True) as bar:
                         task = bar.add_task("grading", total=len(paths))
                         result = engine.grade_paths(paths, progress=lambda n: bar.advance(task, n), store=store)
                 else:
@@ -348,6 +349,18 @@ def _finish(errors, bugs, written: bool) -> None:
         sys.exit(EXIT_INPUT)
 
 
+ECHO_PIECE = 2048  # characters: at most 8 KB encoded, the size of stdout's buffer
+
+
+def _echo(text: str, nl: bool = True, color: bool | None = None) -> None:
+    """click.echo a piece at a time: CPython reports a write larger than stdout's buffer as done when its reader
+    went away part-way (the rest is dropped, no BrokenPipeError), so a closed pipe would exit 0, not 141."""
+    for start in range(0, len(text), ECHO_PIECE):
+        click.echo(text[start:start + ECHO_PIECE], nl=False, color=color)
+    if nl:
+        click.echo(color=color)
+
+
 def _emit(chunks, output: str | None) -> bool:
     """Print the chunks, or write them to the output file; False (after saying why) if it cannot be written."""
     from examcheck.outputs import OutputError, write_output
@@ -356,7 +369,7 @@ def _emit(chunks, output: str | None) -> bool:
         last = ""
         for chunk in chunks:
             if chunk:
-                click.echo(chunk, nl=False, color=True)  # the renderer decided on colour already
+                _echo(chunk, nl=False, color=True)  # the renderer decided on colour already
                 last = chunk
         if last and not last.endswith("\n"):
             click.echo()
@@ -660,7 +673,7 @@ def list_sets(problem_paths) -> None:
     from examcheck.render.listings import listing_text
     from examcheck.variants import selected
 
-    click.echo(listing_text([selected(s) for s in _load_sets(problem_paths)]))  # a variant exam: each problem once
+    _echo(listing_text([selected(s) for s in _load_sets(problem_paths)]))  # a variant exam: each problem once
 
 
 @main.command(epilog="""\b
@@ -686,7 +699,7 @@ def template(exam, problem_paths, schema_url, student, attempt) -> None:
         _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})"])
     view = _student_view(matches[0], student, attempt)
     text = variant_template(view, student, attempt) if view.variants is not None else template_text(view, schema_url)
-    click.echo(text, nl=False)
+    _echo(text, nl=False)
 
 
 @main.group(name="variants")
@@ -719,7 +732,7 @@ def variants_deploy(exam_file, count, seeds, first_seed, salt, time_limit, force
         _fail_input(exc.errors)
     except (InputError, DeployError) as exc:
         _fail_input([exc])
-    click.echo(deploy_text(result), nl=False)
+    _echo(deploy_text(result), nl=False)
     if not result.ok:
         sys.exit(EXIT_FINDINGS)
 
@@ -743,7 +756,7 @@ def variants_list(exam, problem_paths) -> None:
     from examcheck.render.variants import list_text
 
     problem_set = _one_exam(exam, problem_paths)
-    click.echo(list_text(problem_set), nl=False)
+    _echo(list_text(problem_set), nl=False)
 
 
 @variants_group.command(name="show")
@@ -770,7 +783,7 @@ def variants_show(ident, problem_paths, number, student, attempt) -> None:
     chosen = pool[0] if number is None or pool[0].variant is None else next((p for p in pool if p.variant == number), None)
     if chosen is None:
         _fail_input([f"{problem_id} has {len(pool)} variant(s); there is no variant {number}"])
-    click.echo(show_text(problem_set, chosen), nl=False)
+    _echo(show_text(problem_set, chosen), nl=False)
 
 
 @variants_group.command(name="assign")
@@ -787,7 +800,7 @@ def variants_assign(exam, roster, problem_paths, attempt) -> None:
     problem_set = _one_exam(exam, problem_paths)
     try:
         students = read_roster(roster)
-        click.echo(assignment_csv(problem_set, students, attempt), nl=False)
+        _echo(assignment_csv(problem_set, students, attempt), nl=False)
     except InputError as exc:
         _fail_input([exc])
 
@@ -875,7 +888,7 @@ def schema(which) -> None:
     (for editor autocompletion and checking)."""
     from examcheck.schema_files import published_text
 
-    click.echo(published_text(which or "problems"), nl=False)
+    _echo(published_text(which or "problems"), nl=False)
 
 
 @main.command()
@@ -891,7 +904,7 @@ def families(names, fmt) -> None:
         chosen = [get(n) for n in names] if names else list(all_families().values())
     except FamilyError as exc:
         _fail_input([exc])
-    click.echo(FORMATS[fmt]([f.describe() for f in chosen]), nl=False)
+    _echo(FORMATS[fmt]([f.describe() for f in chosen]), nl=False)
 
 
 @main.group(name="gradescope")
