@@ -420,11 +420,11 @@ def _roster(roster_path, roster_columns):
         _fail_input([exc])
 
 
-def _identified(reports, roster, known_only=False):
+def _identified(reports, roster, known_only=False, one_row=False):
     """The reports under the roster's ids; each unknown, duplicate and missing student said on stderr."""
     from examcheck.classrun import identified
 
-    reports, identities = identified(reports, roster, known_only)
+    reports, identities = identified(reports, roster, known_only, one_row)
     for message in identities.messages():
         _warn(message)
     return reports, identities
@@ -492,7 +492,8 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
 
     with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume,
                  renderer=("reports", fmt), identity=IdentityOptions(roster, attempt)) as (result, errors, done):
-        reports, identities = _identified(result.reports, roster, known_only=fmt in ("canvas", "moodle", "brightspace"))
+        reports, identities = _identified(result.reports, roster, known_only=fmt in ("canvas", "moodle", "brightspace"),
+                                          one_row=fmt in ("csv", "canvas", "moodle", "brightspace"))
         wrong = _class_output_errors(fmt, reports, assignment, ids, set(titles or ()))
         if wrong:
             _fail_input(wrong)
