@@ -492,7 +492,10 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
 
     with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume,
                  renderer=("reports", fmt), identity=IdentityOptions(roster, attempt)) as (result, errors, done):
-        reports, identities = _identified(result.reports, roster, known_only=fmt in ("canvas", "moodle", "brightspace"),
+        from examcheck.report_warnings import WatchedReports
+
+        watched = WatchedReports(result.reports)  # their warnings, noted on a pass made anyway
+        reports, identities = _identified(watched, roster, known_only=fmt in ("canvas", "moodle", "brightspace"),
                                           one_row=fmt in ("csv", "canvas", "moodle", "brightspace"))
         wrong = _class_output_errors(fmt, reports, assignment, ids, set(titles or ()))
         if wrong:
@@ -504,6 +507,9 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
         written = _write_class(reports, fmt, options, output, exam_dir, split_dir)
         if written:
             done()
+        if not (fmt == "table" and output is None and exam_dir is None and len(watched) == 1):  # that one shows them
+            for line in watched.lines():
+                _warn(line)
         below = _below(reports, fail_under)
     _finish(errors, result.bugs, written)
     raise _Finished(EXIT_FINDINGS if below or (strict and identities.problems) else 0)
