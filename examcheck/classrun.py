@@ -60,6 +60,10 @@ class _Credited:
     def first(self):
         return next(iter(self), None)
 
+    def with_contested(self):
+        """Every report (a student's own feedback is written whoever the gradebook credits)."""
+        return self._reports
+
 
 def _duplicates(reports) -> Identities:
     """Every student with two or more files for one exam.  Reports that come ordered by student (read back

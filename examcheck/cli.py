@@ -528,7 +528,8 @@ def _write_class(reports, fmt, options, output, exam_dir, split_dir) -> bool:
         else:
             written = _emit(render("reports", fmt, reports, options), output)
         if split_dir is not None:
-            write_split(split_dir, reports, options.reveal)
+            every = getattr(reports, "with_contested", None)  # each file's own feedback, credited in the gradebook or not
+            write_split(split_dir, every() if every else reports, options.reveal)
     except OutputError as exc:
         _say_error(exc)
         return False

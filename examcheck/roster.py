@@ -488,3 +488,7 @@ class IdentifiedReports:
 
     def first(self):
         return next(iter(self), None)
+
+    def with_contested(self) -> IdentifiedReports:
+        """The same reports with those withheld from a one-row gradebook (each student's own feedback)."""
+        return IdentifiedReports(self._reports, replace(self._identities, withheld=set()), self._known_only)

@@ -112,3 +112,12 @@ def test_no_file_named_for_the_student_leaves_their_row_blank_and_lists_the_file
     assert VICTIM not in result.stdout
     assert f"student '{VICTIM}': no grade" in result.stderr
     assert all(name in result.stderr for name in ("000.yaml", "mine.yaml", "zzz.yaml"))
+
+
+def test_contested_files_still_get_their_own_split_feedback(tmp_path):
+    folder = _steal(tmp_path, "mine")
+    split = tmp_path / "split"
+    result = _grade(folder, "--format", "csv", "--split", str(split))
+    assert result.exit_code == 0, result.output
+    assert VICTIM not in result.stdout
+    assert len(list(split.glob("*.md"))) == 3
