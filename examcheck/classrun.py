@@ -10,7 +10,7 @@ from itertools import groupby
 from pathlib import Path
 
 from examcheck.outputs import OutputError, write_output
-from examcheck.roster import IdentifiedReports, Identities, Roster, join, parse_columns, read_roster
+from examcheck.roster import IdentifiedReports, Identities, Roster, join, parse_columns, read_roster, settle_by_file_name
 
 EXTENSIONS = {"csv": ".csv", "canvas": ".csv", "moodle": ".csv", "brightspace": ".csv", "json": ".json",
               "jsonl": ".jsonl", "junit": ".xml", "markdown": ".md", "html": ".html", "gradescope": ".json"}
@@ -23,11 +23,46 @@ def load_roster(path: str | os.PathLike | None, columns: str | None) -> Roster |
     return read_roster(path, parse_columns(columns))
 
 
-def identified(reports, roster: Roster | None, known_only: bool = False) -> tuple[object, Identities]:
+def identified(reports, roster: Roster | None, known_only: bool = False, one_row: bool = False) -> tuple[object, Identities]:
     """The reports with the roster's student ids, and what the join found (duplicates even without a roster);
-    known_only: without the files of students not on the roster (they are reported as unknown)."""
+    known_only: without the files of students not on the roster (they are reported as unknown).
+    one_row: for a one-row-per-student gradebook (csv, canvas, moodle, brightspace): of several files claiming
+    one student for one exam, only the one the file names single out is credited; when they single out none,
+    no claimant is, and the row stays blank (roster.withhold_contested).  Other formats keep every report."""
     identities = join(reports, roster) if roster is not None else _duplicates(reports)
-    return (IdentifiedReports(reports, identities, known_only) if roster is not None else reports), identities
+    if not one_row:
+        identities.withheld, identities.contested = set(), []
+    elif roster is None:
+        settle_by_file_name(identities)
+    if roster is not None:
+        return IdentifiedReports(reports, identities, known_only), identities
+    if one_row and (identities.withheld or identities.demoted):
+        return _Credited(reports, identities.withheld | identities.demoted), identities
+    return reports, identities
+
+
+class _Credited:
+    """The reports but those no gradebook row may credit (re-iterable, sized, in the order given)."""
+
+    def __init__(self, reports, left_out: set[str]):
+        self._reports, self._left_out = reports, left_out
+        self.by_student = getattr(reports, "by_student", False)
+
+    def __iter__(self):
+        return (r for r in self._reports if r.source not in self._left_out)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __bool__(self) -> bool:
+        return any(True for _ in self)
+
+    def first(self):
+        return next(iter(self), None)
+
+    def with_contested(self):
+        """Every report (a student's own feedback is written whoever the gradebook credits)."""
+        return self._reports
 
 
 def _duplicates(reports) -> Identities:

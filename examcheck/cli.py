@@ -317,10 +317,11 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
                 # for one file only its exam's parts, for a batch every part.  Computed once, kept for grading.
                 _computable(engine, sets=engine.answered_sets(paths) if len(paths) <= 1 else sets)
                 if _progress_wanted(len(paths)):
-                    from rich.console import Console
                     from rich.progress import Progress
 
-                    with Progress(console=Console(stderr=True), transient=True) as bar:
+                    from examcheck.render.reports import PipeConsole
+
+                    with Progress(console=PipeConsole(stderr=True), transient=True) as bar:
                         task = bar.add_task("grading", total=len(paths))
                         result = engine.grade_paths(paths, progress=lambda n: bar.advance(task, n), store=store)
                 else:
@@ -350,6 +351,18 @@ def _finish(errors, bugs, written: bool) -> None:
         sys.exit(EXIT_INPUT)
 
 
+ECHO_PIECE = 2048  # characters: at most 8 KB encoded, the size of stdout's buffer
+
+
+def _echo(text: str, nl: bool = True, color: bool | None = None) -> None:
+    """click.echo a piece at a time: CPython reports a write larger than stdout's buffer as done when its reader
+    went away part-way (the rest is dropped, no BrokenPipeError), so a closed pipe would exit 0, not 141."""
+    for start in range(0, len(text), ECHO_PIECE):
+        click.echo(text[start:start + ECHO_PIECE], nl=False, color=color)
+    if nl:
+        click.echo(color=color)
+
+
 def _emit(chunks, output: str | None) -> bool:
     """Print the chunks, or write them to the output file; False (after saying why) if it cannot be written."""
     from examcheck.outputs import OutputError, write_output
@@ -358,7 +371,7 @@ def _emit(chunks, output: str | None) -> bool:
         last = ""
         for chunk in chunks:
             if chunk:
-                click.echo(chunk, nl=False, color=True)  # the renderer decided on colour already
+                _echo(chunk, nl=False, color=True)  # the renderer decided on colour already
                 last = chunk
         if last and not last.endswith("\n"):
             click.echo()
@@ -409,11 +422,11 @@ def _roster(roster_path, roster_columns):
         _fail_input([exc])
 
 
-def _identified(reports, roster, known_only=False):
+def _identified(reports, roster, known_only=False, one_row=False):
     """The reports under the roster's ids; each unknown, duplicate and missing student said on stderr."""
     from examcheck.classrun import identified
 
-    reports, identities = identified(reports, roster, known_only)
+    reports, identities = identified(reports, roster, known_only, one_row)
     for message in identities.messages():
         _warn(message)
     return reports, identities
@@ -481,7 +494,11 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
 
     with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume,
                  renderer=("reports", fmt), identity=IdentityOptions(roster, attempt)) as (result, errors, done):
-        reports, identities = _identified(result.reports, roster, known_only=fmt in ("canvas", "moodle", "brightspace"))
+        from examcheck.report_warnings import WatchedReports
+
+        watched = WatchedReports(result.reports)  # their warnings, noted on a pass made anyway
+        reports, identities = _identified(watched, roster, known_only=fmt in ("canvas", "moodle", "brightspace"),
+                                          one_row=fmt in ("csv", "canvas", "moodle", "brightspace"))
         wrong = _class_output_errors(fmt, reports, assignment, ids, set(titles or ()))
         if wrong:
             _fail_input(wrong)
@@ -492,6 +509,9 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
         written = _write_class(reports, fmt, options, output, exam_dir, split_dir)
         if written:
             done()
+        if not (fmt == "table" and output is None and exam_dir is None and len(watched) == 1):  # that one shows them
+            for line in watched.lines():
+                _warn(line)
         below = _below(reports, fail_under)
     _finish(errors, result.bugs, written)
     raise _Finished(EXIT_FINDINGS if below or (strict and identities.problems) else 0)
@@ -510,7 +530,8 @@ def _write_class(reports, fmt, options, output, exam_dir, split_dir) -> bool:
         else:
             written = _emit(render("reports", fmt, reports, options), output)
         if split_dir is not None:
-            write_split(split_dir, reports, options.reveal)
+            every = getattr(reports, "with_contested", None)  # each file's own feedback, credited in the gradebook or not
+            write_split(split_dir, every() if every else reports, options.reveal)
     except OutputError as exc:
         _say_error(exc)
         return False
@@ -662,7 +683,7 @@ def list_sets(problem_paths) -> None:
     from examcheck.render.listings import listing_text
     from examcheck.variants import selected
 
-    click.echo(listing_text([selected(s) for s in _load_sets(problem_paths)]))  # a variant exam: each problem once
+    _echo(listing_text([selected(s) for s in _load_sets(problem_paths)]))  # a variant exam: each problem once
 
 
 @main.command(epilog="""\b
@@ -688,7 +709,7 @@ def template(exam, problem_paths, schema_url, student, attempt) -> None:
         _fail_input([f"no exam {exam!r} (loaded: {', '.join(s.exam for s in sets)})"])
     view = _student_view(matches[0], student, attempt)
     text = variant_template(view, student, attempt) if view.variants is not None else template_text(view, schema_url)
-    click.echo(text, nl=False)
+    _echo(text, nl=False)
 
 
 @main.group(name="variants")
@@ -721,7 +742,7 @@ def variants_deploy(exam_file, count, seeds, first_seed, salt, time_limit, force
         _fail_input(exc.errors)
     except (InputError, DeployError) as exc:
         _fail_input([exc])
-    click.echo(deploy_text(result), nl=False)
+    _echo(deploy_text(result), nl=False)
     if not result.ok:
         sys.exit(EXIT_FINDINGS)
 
@@ -745,7 +766,7 @@ def variants_list(exam, problem_paths) -> None:
     from examcheck.render.variants import list_text
 
     problem_set = _one_exam(exam, problem_paths)
-    click.echo(list_text(problem_set), nl=False)
+    _echo(list_text(problem_set), nl=False)
 
 
 @variants_group.command(name="show")
@@ -772,7 +793,7 @@ def variants_show(ident, problem_paths, number, student, attempt) -> None:
     chosen = pool[0] if number is None or pool[0].variant is None else next((p for p in pool if p.variant == number), None)
     if chosen is None:
         _fail_input([f"{problem_id} has {len(pool)} variant(s); there is no variant {number}"])
-    click.echo(show_text(problem_set, chosen), nl=False)
+    _echo(show_text(problem_set, chosen), nl=False)
 
 
 @variants_group.command(name="assign")
@@ -789,7 +810,7 @@ def variants_assign(exam, roster, problem_paths, attempt) -> None:
     problem_set = _one_exam(exam, problem_paths)
     try:
         students = read_roster(roster)
-        click.echo(assignment_csv(problem_set, students, attempt), nl=False)
+        _echo(assignment_csv(problem_set, students, attempt), nl=False)
     except InputError as exc:
         _fail_input([exc])
 
@@ -891,7 +912,7 @@ def schema(which) -> None:
     (for editor autocompletion and checking)."""
     from examcheck.schema_files import published_text
 
-    click.echo(published_text(which or "problems"), nl=False)
+    _echo(published_text(which or "problems"), nl=False)
 
 
 @main.command()
@@ -907,7 +928,7 @@ def families(names, fmt) -> None:
         chosen = [get(n) for n in names] if names else list(all_families().values())
     except FamilyError as exc:
         _fail_input([exc])
-    click.echo(FORMATS[fmt]([f.describe() for f in chosen]), nl=False)
+    _echo(FORMATS[fmt]([f.describe() for f in chosen]), nl=False)
 
 
 @main.group(name="gradescope")

@@ -3,12 +3,15 @@
 Only regular files are read.  Anything else that looks like an input (a FIFO, a
 device or socket named .yaml, a dangling symlink, a folder that cannot be listed)
 is reported as an error for that path, never read and never silently skipped.
-Symlinks to files and folders are followed (each folder once).  Repeats are
-dropped by resolved path, in linear time.
+Inside a folder (untrusted: an unzipped submission restores symlinks), a symlink
+to a folder is never followed and a symlink to a file is read only if the file lies
+inside that folder; each link skipped is reported by name.  Paths named on the
+command line are followed.  Repeats are dropped by (device, inode), in linear time.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import pickle
@@ -41,27 +44,47 @@ def _not_regular(path: str, info: os.stat_result) -> InputError:
     return InputError(path, None, f"not a regular file ({file_kind(info.st_mode)}); not read")
 
 
+MAX_ENTRIES = 1_000_000  # entries listed under one folder named on the command line
+MAX_DEPTH = 64  # folders inside folders under it
+
+
 def walk_folder(folder: str, suffixes: tuple[str, ...] = ANSWER_SUFFIXES) -> tuple[list[str], list[InputError]]:
     """Every regular file with one of suffixes under folder (sorted), and what could not be read."""
     found, errors = _walk(folder, suffixes)
     return [path for path, _ in found], errors
 
 
-def _walk(folder: str, suffixes: tuple[str, ...]) -> tuple[list[tuple[str, tuple]], list[InputError]]:
-    """[(path, identity)] sorted by path, and errors; identity is (device, inode)."""
+def _inside(path: str, root: str) -> bool:
+    """Whether path (resolved) lies under the resolved folder root."""
+    try:
+        return os.path.commonpath([os.path.realpath(path), root]) == root
+    except ValueError:  # different drives
+        return False
+
+
+def _walk(folder: str, suffixes: tuple[str, ...], max_entries: int = MAX_ENTRIES,
+          max_depth: int = MAX_DEPTH) -> tuple[list[tuple[str, tuple]], list[InputError]]:
+    """[(path, identity)] sorted by path, and errors; identity is (device, inode).
+
+    The folder is untrusted (an unzipped submission restores symlinks): a symlink to a folder found inside it
+    is never followed (wherever it points), and a symlink to a file is read only if that file lies inside the
+    folder; each one skipped is reported by name.  The listing stops, with an error, past max_entries entries
+    or max_depth levels of folders."""
     found: list[tuple[str, tuple]] = []
     errors: list[InputError] = []
     seen_dirs: set[tuple[int, int]] = set()
-    pending = [folder]
+    root = os.path.realpath(folder)
+    pending = [(folder, 0)]
+    listed_count = 0
     while pending:
-        current = pending.pop()
+        current, depth = pending.pop()
         try:
             info = os.stat(current)
         except OSError as exc:
             errors.append(InputError(current, None, f"cannot read folder: {exc.strerror or exc}"))
             continue
         if (info.st_dev, info.st_ino) in seen_dirs:
-            continue  # a symlink loop, or the same folder reached twice
+            continue  # the same folder reached twice (a bind mount)
         seen_dirs.add((info.st_dev, info.st_ino))
         try:
             with os.scandir(current) as entries:
@@ -69,17 +92,30 @@ def _walk(folder: str, suffixes: tuple[str, ...]) -> tuple[list[tuple[str, tuple
         except OSError as exc:
             errors.append(InputError(current, None, f"cannot read folder: {exc.strerror or exc}; skipped"))
             continue
+        listed_count += len(listed)
+        if listed_count > max_entries:
+            errors.append(InputError(folder, None, f"more than {max_entries:,} entries under this folder: "
+                                                   f"listing stopped at {current} (name the sub-folders to grade)"))
+            break
         for entry in listed:
             try:
                 if entry.is_file(follow_symlinks=False):  # the common case: no extra system call
                     if entry.name.endswith(suffixes):
                         found.append((entry.path, (info.st_dev, entry.inode())))
                     continue
-                is_dir = entry.is_dir(follow_symlinks=True)
+                is_link = entry.is_symlink()
+                is_dir = not is_link and entry.is_dir(follow_symlinks=False)
             except OSError:
-                is_dir = False
+                is_link = is_dir = False
+            if is_link:
+                _linked(entry.path, root, suffixes, found, errors)
+                continue
             if is_dir:
-                pending.append(entry.path)
+                if depth + 1 > max_depth:
+                    errors.append(InputError(entry.path, None, f"folder nested more than {max_depth} levels deep "
+                                                               f"under {folder}; not read"))
+                else:
+                    pending.append((entry.path, depth + 1))
                 continue
             if not entry.name.endswith(suffixes):
                 continue
@@ -87,8 +123,6 @@ def _walk(folder: str, suffixes: tuple[str, ...]) -> tuple[list[tuple[str, tuple
             kind, entry_info = _classify(path)
             if kind == "file":
                 found.append((path, (entry_info.st_dev, entry_info.st_ino)))
-            elif kind == "dangling":
-                errors.append(InputError(path, None, f"dangling symlink (to {os.readlink(path)}); not read"))
             elif kind == "other":
                 errors.append(_not_regular(path, entry_info))
             elif kind.startswith("error:"):
@@ -96,6 +130,33 @@ def _walk(folder: str, suffixes: tuple[str, ...]) -> tuple[list[tuple[str, tuple
     found.sort()
     errors.sort(key=lambda e: e.source)
     return found, errors
+
+
+def _readlink(path: str) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:
+        return "?"
+
+
+def _linked(path: str, root: str, suffixes: tuple[str, ...], found: list, errors: list) -> None:
+    """A symlink found inside an input folder: a folder is never followed; a file only inside the folder."""
+    kind, info = _classify(path)
+    if kind == "dir":
+        errors.append(InputError(path, None, f"symlink to a folder (to {_readlink(path)}); not followed"))
+    elif not path.endswith(suffixes):
+        return
+    elif kind == "file":
+        if _inside(path, root):
+            found.append((path, (info.st_dev, info.st_ino)))
+        else:
+            errors.append(InputError(path, None, f"symlink to a file outside {root} (to {_readlink(path)}); not read"))
+    elif kind == "dangling":
+        errors.append(InputError(path, None, f"dangling symlink (to {_readlink(path)}); not read"))
+    elif kind == "other":
+        errors.append(_not_regular(path, info))
+    elif kind.startswith("error:"):
+        errors.append(InputError(path, None, f"cannot read file: {kind[6:]}"))
 
 
 def expand_inputs(items: list[str], suffixes: tuple[str, ...] = ANSWER_SUFFIXES) -> tuple[list[Path], list[InputError]]:
@@ -138,23 +199,107 @@ def expand_input_names(items: list[str], suffixes: tuple[str, ...] = ANSWER_SUFF
         elif kind.startswith("error:"):
             errors.append(InputError(item, None, f"cannot read: {kind[6:]}"))
         elif glob.has_magic(item):
-            matched = sorted(glob.glob(item, recursive=True))
-            regular = []
-            for match in matched:
-                match_kind, match_info = _classify(match)
-                if match_kind == "file":
-                    regular.append((match, (match_info.st_dev, match_info.st_ino)))
-                elif match_kind == "other":
-                    errors.append(_not_regular(match, match_info))
-                elif match_kind == "dangling":
-                    errors.append(InputError(match, None, "dangling symlink; not read"))
-            if not regular and not matched:
-                errors.append(InputError(item, None, "no files match this pattern"))
-            for path, identity in regular:
+            matched, problems = _glob(item)
+            errors += problems
+            for path, identity in matched:
                 add(path, identity)
         else:
             errors.append(InputError(item, None, "no such file or folder"))
     return paths, errors
+
+
+def _glob(pattern: str, max_entries: int = MAX_ENTRIES) -> tuple[list[tuple[str, tuple]], list[InputError]]:
+    """The regular files a pattern matches (as glob.glob(recursive=True) spells them, sorted), and errors.
+
+    The folder before the first wildcard is the user's choice; below it the folders are treated as in folder
+    mode: a symlink to a folder is never followed (`*` or `**` never lead through one), a symlink to a file is
+    read only if the file lies under that folder, and at most max_entries entries are listed."""
+    head, *parts = pattern.split(os.sep) if os.sep in pattern else ("", pattern)
+    fixed = [head]
+    while parts and not glob.has_magic(parts[0]):
+        fixed.append(parts.pop(0))
+    if not glob.has_magic(head):
+        base = os.sep.join(fixed) if fixed != [""] else ""
+    else:  # the wildcard is in the first component
+        base, parts = "", [head] + parts
+    if pattern.startswith(os.sep) and not base:
+        base = os.sep
+    root = os.path.realpath(base or os.curdir)
+    errors: list[InputError] = []
+    budget = [max_entries]
+    reported: set[str] = set()
+
+    def listing(folder: str) -> list[os.DirEntry]:
+        try:
+            with os.scandir(folder or os.curdir) as entries:
+                listed = list(entries)
+        except OSError:
+            return []
+        budget[0] -= len(listed)
+        if budget[0] < 0:
+            raise _TooMany(folder)
+        return listed
+
+    def join(folder: str, name: str) -> str:
+        return os.path.join(folder, name) if folder else name
+
+    def real_folder(path: str) -> bool:
+        if os.path.islink(path):
+            if os.path.isdir(path) and path not in reported:
+                reported.add(path)
+                errors.append(InputError(path, None, f"symlink to a folder (to {_readlink(path)}); not followed"))
+            return False
+        return os.path.isdir(path)
+
+    def below(folder: str) -> Iterator[str]:  # folder and every real, not hidden folder under it
+        yield folder
+        for entry in listing(folder):
+            if not entry.name.startswith(".") and real_folder(entry.path if folder else entry.name):
+                yield from below(join(folder, entry.name))
+
+    candidates = [base]
+    try:
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            following: list[str] = []
+            for folder in candidates:
+                if folder and folder != base and not real_folder(folder):
+                    continue
+                if part == "**" and last:  # everything under folder, files too
+                    following += [join(sub, e.name) for sub in below(folder) for e in listing(sub)
+                                  if not e.name.startswith(".")]
+                elif part == "**":
+                    following += below(folder)
+                elif glob.has_magic(part):
+                    hidden = part.startswith(".")
+                    following += [join(folder, e.name) for e in listing(folder)
+                                  if (hidden or not e.name.startswith(".")) and fnmatch.fnmatch(e.name, part)]
+                else:
+                    following.append(join(folder, part))
+            candidates = following
+    except _TooMany as stop:
+        errors.append(InputError(pattern, None, f"more than {max_entries:,} entries listed for this pattern: "
+                                                f"stopped at {stop.args[0]} (name the folders to grade)"))
+        return [], errors
+    matched: list[tuple[str, tuple]] = []
+    for path in sorted(set(candidates)):
+        kind, info = _classify(path)
+        if kind == "file":
+            if os.path.islink(path) and not _inside(path, root):
+                errors.append(InputError(path, None, f"symlink to a file outside {root} (to {_readlink(path)}); not read"))
+            else:
+                matched.append((path, (info.st_dev, info.st_ino)))
+        elif kind == "other":
+            errors.append(_not_regular(path, info))
+        elif kind == "dangling":
+            errors.append(InputError(path, None, f"dangling symlink (to {_readlink(path)}); not read"))
+    if not matched and not errors and not any(os.path.lexists(c) for c in candidates if c):
+        errors.append(InputError(pattern, None, "no files match this pattern"))
+    return matched, errors
+
+
+class _TooMany(Exception):
+    """A pattern listed more entries than allowed."""
 
 
 class SpooledPaths:

@@ -351,6 +351,8 @@ class Identities:
     missing: list[tuple[str, Student]] = field(default_factory=list)  # (exam, student)
     notes: list[str] = field(default_factory=list)
     demoted: set[str] = field(default_factory=set)  # files whose `student:` claim lost to an LMS-named file
+    withheld: set[str] = field(default_factory=set)  # files of a student no gradebook row may credit (contested)
+    contested: list[str] = field(default_factory=list)  # what to say about them (one-row-per-student formats)
 
     @property
     def problems(self) -> bool:
@@ -363,6 +365,7 @@ class Identities:
             [f"{source}: unknown student: {why}" for source, why in self.unknown],
             [f"student {sid!r} has {len(sources)} answer files for {exam}: {', '.join(sources[:10])}"
              for sid, exam, sources in self.duplicates],
+            self.contested,
             [f"{exam}: no answer file from {student.id!r}" + (f" ({student.name})" if student.name else "")
              for exam, student in self.missing],
         ]
@@ -405,13 +408,48 @@ def join(reports: Iterable, roster: Roster | None, overrides: dict[str, str] | N
                 if source not in named:
                     del found.students[source]
                     found.demoted.add(source)
-                    found.unknown.append((source, f"its student: field claims {key[0]!r}, whose answer file for "
-                                                  f"{key[1]} is {named[0]} (named so by the LMS download): not credited"))
+                    found.unknown.append((source, claim_lost(key, named[0], "by the LMS download")))
             seen[key] = named
     found.duplicates = [(sid, exam, sources) for (sid, exam), sources in seen.items() if len(sources) > 1]
+    # several files the LMS download names for one student are all theirs (a resubmission); several that only
+    # claim a student by their `student:` field are not: none of them is credited in a one-row gradebook
+    withhold_contested(found, [d for d in found.duplicates if all(hows[s] == "student field" for s in d[2])])
     for exam in exams:
         found.missing += [(exam, s) for s in roster.students if (s.id, exam) not in seen]
     return found
+
+
+def claim_lost(key: tuple[str, str], winner: str, named_by: str) -> str:
+    return (f"its student: field claims {key[0]!r}, whose answer file for {key[1]} is {winner} "
+            f"(named so {named_by}): not credited")
+
+
+def withhold_contested(found: Identities, contested: list[tuple[str, str, list[str]]]) -> None:
+    """Students whose several files for one exam remain after the file names were heard (none of them, or
+    several, named for the student): no claimant's grade may stand in the student's row of a one-row-per-student
+    gradebook, whichever sorts first; the files are listed for the instructor to decide."""
+    for sid, exam, sources in contested:
+        found.withheld.update(sources)
+        found.contested.append(f"student {sid!r}: no grade for {exam} in the gradebook: {len(sources)} answer files "
+                               f"claim it and the file names do not settle which is theirs (decide, then grade that "
+                               f"file): {', '.join(sources[:10])}" + (" ..." if len(sources) > 10 else ""))
+
+
+def settle_by_file_name(found: Identities) -> None:
+    """Without a roster, the same rule as join's: of the files claiming one student for one exam, the one whose
+    own name (or its folder's) is the student id wins, and the others are not credited; when none or several
+    are so named, the student's gradebook row is left blank (withhold_contested)."""
+    unsettled = []
+    for sid, exam, sources in found.duplicates:
+        named = [s for s in sources if sid in (Path(s).stem, Path(s).parent.name)]
+        if len(named) == 1:
+            for source in sources:
+                if source != named[0]:
+                    found.demoted.add(source)
+                    found.unknown.append((source, claim_lost((sid, exam), named[0], "by its file name")))
+        else:
+            unsettled.append((sid, exam, sources))
+    withhold_contested(found, unsettled)
 
 
 class IdentifiedReports:
@@ -423,7 +461,10 @@ class IdentifiedReports:
         self._reports, self._identities, self._known_only = reports, identities, known_only
 
     def __iter__(self):
+        withheld = self._identities.withheld
         for report in self._reports:
+            if report.source in withheld:  # a contested row of a one-row-per-student gradebook: left blank
+                continue
             student = self._identities.students.get(report.source)
             if student is None:
                 if self._known_only:
@@ -435,8 +476,11 @@ class IdentifiedReports:
             yield replace(report, student=student.id)
 
     def __len__(self) -> int:
+        withheld = self._identities.withheld
         if self._known_only:
-            return sum(1 for r in self._reports if r.source in self._identities.students)
+            return sum(1 for r in self._reports if r.source in self._identities.students and r.source not in withheld)
+        if withheld:
+            return sum(1 for r in self._reports if r.source not in withheld)
         return len(self._reports)
 
     def __bool__(self) -> bool:
@@ -444,3 +488,7 @@ class IdentifiedReports:
 
     def first(self):
         return next(iter(self), None)
+
+    def with_contested(self) -> IdentifiedReports:
+        """The same reports with those withheld from a one-row gradebook (each student's own feedback)."""
+        return IdentifiedReports(self._reports, replace(self._identities, withheld=set()), self._known_only)

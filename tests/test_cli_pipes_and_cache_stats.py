@@ -183,3 +183,39 @@ def test_a_damaged_cache_is_never_a_silent_zero(case, tmp_path_factory, healthy_
     else:  # SQLite could read it: then it is counted, and a writable file is not called read-only
         assert "verdict(s)" in result.output and "read-only" not in result.output
     assert "Traceback" not in result.output
+
+
+# ----------------------------------------------------------------------------- blind test 17, F8: a reader gone part-way
+
+
+def _read_a_little_then_close(args, tmp_path, cwd):
+    """The command's stdout read for 10 bytes, then closed while it still writes (`| head -c 10` on a big output)."""
+    env = {**os.environ, "EXAMCHECK_BUG_DIR": str(tmp_path / "bugs"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd)
+    proc.stdout.read(10)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode("utf-8", "replace")
+    return proc.wait(timeout=300), stderr
+
+
+@pytest.mark.parametrize("size", [70_000, 300_000, 1_000_000])
+def test_a_write_larger_than_the_pipe_whose_reader_goes_part_way_exits_141(size, tmp_path):
+    """CPython reports a write larger than stdout's buffer as done when the reader goes away part-way: every
+    text the CLI prints goes out in pieces, so the closed pipe is seen."""
+    code = f"from examcheck.cli import _echo, _leave_quietly\ntry:\n    _echo('é' * {size})\nexcept BrokenPipeError:\n" \
+           "    _leave_quietly()\n"
+    rc, stderr = _read_a_little_then_close([sys.executable, "-c", code], tmp_path, ROOT)
+    assert rc == EXIT_CLOSED_PIPE, stderr
+
+
+@pytest.mark.parametrize("fmt", ["table", "html"])
+def test_a_class_table_whose_reader_goes_part_way_exits_141(fmt, tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    text = Path(FLAWED).read_text(encoding="utf-8")
+    for i in range(700):  # a table of about 100 KB: larger than a pipe holds
+        (folder / f"s{i:03d}.yaml").write_text(text.replace("flawed-fred", f"student-{i:03d}"), encoding="utf-8")
+    rc, stderr = _read_a_little_then_close([sys.executable, "-m", "examcheck", "grade", str(folder), "--problems",
+                                            PROBLEMS, "--jobs", "1", "--format", fmt], tmp_path, tmp_path)
+    assert rc == EXIT_CLOSED_PIPE, stderr
+    assert "Traceback" not in stderr and "internal error" not in stderr and "BrokenPipe" not in stderr, stderr

@@ -73,6 +73,8 @@ def markdown_report(report: Report, reveal: bool = True) -> str:
                 cells.append(_md(f"{part.expected or ''} ({extra})" if extra else part.expected or ""))
             cells.append(_md(part.feedback or part.note))
             lines.append("| " + " | ".join(cells) + " |")
+    if report.warnings:  # answers that were not graded (an id the exam does not have, ...): the student should know
+        lines += ["", *(f"- warning: {_md(str(w))}" for w in report.warnings)]
     return "\n".join(lines) + "\n"
 
 

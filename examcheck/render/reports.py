@@ -94,6 +94,15 @@ def _follow_through(record, reveal: bool) -> dict | None:
     return data
 
 
+class PipeConsole(Console):
+    """A rich Console whose closed pipe is a BrokenPipeError (the CLI exits 141 silently), not rich's
+    SystemExit(1)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(32, "Broken pipe")
+
+
 def make_console(color: str = "auto", to_file: bool = False) -> Console:
     """A console that records what is printed: colour per --color (never in a file)."""
     import sys
@@ -102,7 +111,7 @@ def make_console(color: str = "auto", to_file: bool = False) -> Console:
     force = {"always": True, "never": False}.get(color)
     plain = color == "never"
     width = None if (sys.stdout.isatty() and not to_file) else 160
-    return Console(force_terminal=force, no_color=plain or None, color_system=None if plain else "auto",
+    return PipeConsole(force_terminal=force, no_color=plain or None, color_system=None if plain else "auto",
                    highlight=False, soft_wrap=False, width=width)
 
 
