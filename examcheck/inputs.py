@@ -63,17 +63,17 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _walk(folder: str, suffixes: tuple[str, ...], max_entries: int = MAX_ENTRIES,
-          max_depth: int = MAX_DEPTH) -> tuple[list[tuple[str, tuple]], list[InputError]]:
+          max_depth: int = MAX_DEPTH, root: str | None = None) -> tuple[list[tuple[str, tuple]], list[InputError]]:
     """[(path, identity)] sorted by path, and errors; identity is (device, inode).
 
     The folder is untrusted (an unzipped submission restores symlinks): a symlink to a folder found inside it
     is never followed (wherever it points), and a symlink to a file is read only if that file lies inside the
     folder; each one skipped is reported by name.  The listing stops, with an error, past max_entries entries
-    or max_depth levels of folders."""
+    or max_depth levels of folders.  root (resolved): the folder links to files must stay in (folder's own)."""
     found: list[tuple[str, tuple]] = []
     errors: list[InputError] = []
     seen_dirs: set[tuple[int, int]] = set()
-    root = os.path.realpath(folder)
+    root = root or os.path.realpath(folder)
     pending = [(folder, 0)]
     listed_count = 0
     while pending:
@@ -199,7 +199,7 @@ def expand_input_names(items: list[str], suffixes: tuple[str, ...] = ANSWER_SUFF
         elif kind.startswith("error:"):
             errors.append(InputError(item, None, f"cannot read: {kind[6:]}"))
         elif glob.has_magic(item):
-            matched, problems = _glob(item)
+            matched, problems = _glob(item, suffixes=suffixes)
             errors += problems
             for path, identity in matched:
                 add(path, identity)
@@ -208,12 +208,16 @@ def expand_input_names(items: list[str], suffixes: tuple[str, ...] = ANSWER_SUFF
     return paths, errors
 
 
-def _glob(pattern: str, max_entries: int = MAX_ENTRIES) -> tuple[list[tuple[str, tuple]], list[InputError]]:
+def _glob(pattern: str, max_entries: int = MAX_ENTRIES,
+          suffixes: tuple[str, ...] = ANSWER_SUFFIXES) -> tuple[list[tuple[str, tuple]], list[InputError]]:
     """The regular files a pattern matches (as glob.glob(recursive=True) spells them, sorted), and errors.
 
     The folder before the first wildcard is the user's choice; below it the folders are treated as in folder
     mode: a symlink to a folder is never followed (`*` or `**` never lead through one), a symlink to a file is
-    read only if the file lies under that folder, and at most max_entries entries are listed."""
+    read only if the file lies under that folder, and at most max_entries entries are listed.  A real folder the
+    pattern matches is read as a folder named on the command line (its files with one of suffixes, walk_folder's
+    rules, a link to a file kept only under the fixed folder); each symlink skipped (to a folder, a loop,
+    dangling) is reported by name, as in folder mode."""
     head, *parts = pattern.split(os.sep) if os.sep in pattern else ("", pattern)
     fixed = [head]
     while parts and not glob.has_magic(parts[0]):
@@ -282,9 +286,21 @@ def _glob(pattern: str, max_entries: int = MAX_ENTRIES) -> tuple[list[tuple[str,
                                                 f"stopped at {stop.args[0]} (name the folders to grade)"))
         return [], errors
     matched: list[tuple[str, tuple]] = []
+    walk_folders = not parts or parts[-1] != "**"  # `**` last has listed every file under its folders already
     for path in sorted(set(candidates)):
         kind, info = _classify(path)
-        if kind == "file":
+        if kind == "dir" and path and path != base:
+            if os.path.islink(path):  # as in folder mode: a symlink to a folder is never followed, and is named
+                if path not in reported:
+                    reported.add(path)
+                    errors.append(InputError(path, None, f"symlink to a folder (to {_readlink(path)}); not followed"))
+            elif walk_folders:  # a folder the pattern matches is graded as if named on the command line
+                found, problems = _walk(path, suffixes, max_entries=max(budget[0], 0), root=root)
+                errors += problems
+                if not found and not problems:
+                    errors.append(InputError(path, None, "no .yaml files in this folder"))
+                matched += found
+        elif kind == "file":
             if os.path.islink(path) and not _inside(path, root):
                 errors.append(InputError(path, None, f"symlink to a file outside {root} (to {_readlink(path)}); not read"))
             else:
@@ -293,6 +309,8 @@ def _glob(pattern: str, max_entries: int = MAX_ENTRIES) -> tuple[list[tuple[str,
             errors.append(_not_regular(path, info))
         elif kind == "dangling":
             errors.append(InputError(path, None, f"dangling symlink (to {_readlink(path)}); not read"))
+        elif kind.startswith("error:"):  # a symlink loop, a folder that cannot be entered: named, as in folder mode
+            errors.append(InputError(path, None, f"cannot read file: {kind[6:]}"))
     if not matched and not errors and not any(os.path.lexists(c) for c in candidates if c):
         errors.append(InputError(pattern, None, "no files match this pattern"))
     return matched, errors
