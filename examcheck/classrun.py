@@ -10,7 +10,7 @@ from itertools import groupby
 from pathlib import Path
 
 from examcheck.outputs import OutputError, write_output
-from examcheck.roster import IdentifiedReports, Identities, Roster, join, parse_columns, read_roster, settle_by_file_name
+from examcheck.roster import IdentifiedReports, Identities, Roster, id_key, join, parse_columns, read_roster, settle_by_file_name
 
 EXTENSIONS = {"csv": ".csv", "canvas": ".csv", "moodle": ".csv", "brightspace": ".csv", "json": ".json",
               "jsonl": ".jsonl", "junit": ".xml", "markdown": ".md", "html": ".html", "gradescope": ".json"}
@@ -71,18 +71,29 @@ def _duplicates(reports) -> Identities:
     of one student's files; anything else is grouped in one table."""
     found = Identities()
     if getattr(reports, "by_student", False):
-        for _, files in groupby(reports, key=lambda report: str(report.student)):
+        spelled: dict[str, str] = {}  # id_key -> the first spelling seen
+        variants: set[str] = set()  # keys written in several spellings: their files are not adjacent
+        for sid, files in groupby(reports, key=lambda report: str(report.student)):
+            key = id_key(sid)
+            if spelled.setdefault(key, sid) != sid:
+                variants.add(key)
             found.duplicates += _repeated(files)
+        if variants:
+            found.duplicates = [d for d in found.duplicates if id_key(d[0]) not in variants]
+            found.duplicates += _repeated(r for r in reports if id_key(r.student) in variants)
     else:
         found.duplicates = _repeated(reports)
     return found
 
 
 def _repeated(reports) -> list[tuple[str, str, list[str]]]:
-    seen: dict[tuple[str, str], list[str]] = {}
+    """(id as first written, exam, sources) for every student with several files for one exam; ids are compared
+    by id_key (case, Unicode width and outer spaces ignored): `A0100005` cannot take a row beside `a0100005`."""
+    seen: dict[tuple[str, str], tuple[str, list[str]]] = {}
     for report in reports:
-        seen.setdefault((str(report.student), report.exam), []).append(report.source)
-    return [(sid, exam, sources) for (sid, exam), sources in seen.items() if len(sources) > 1]
+        sid = str(report.student)
+        seen.setdefault((id_key(sid), report.exam), (sid, []))[1].append(report.source)
+    return [(sid, exam, sources) for (_, exam), (sid, sources) in seen.items() if len(sources) > 1]
 
 
 class _ExamReports:

@@ -435,13 +435,20 @@ def withhold_contested(found: Identities, contested: list[tuple[str, str, list[s
                                f"file): {', '.join(sources[:10])}" + (" ..." if len(sources) > 10 else ""))
 
 
+def id_key(text: object) -> str:
+    """What decides that two spellings name one student: NFKC, case-folded, outer spaces dropped (``A0100005``,
+    full-width ``ａ0100005`` and ``a0100005 `` are all ``a0100005``).  Outputs keep the id as written."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", str(text)).casefold()).strip()
+
+
 def settle_by_file_name(found: Identities) -> None:
     """Without a roster, the same rule as join's: of the files claiming one student for one exam, the one whose
     own name (or its folder's) is the student id wins, and the others are not credited; when none or several
     are so named, the student's gradebook row is left blank (withhold_contested)."""
     unsettled = []
     for sid, exam, sources in found.duplicates:
-        named = [s for s in sources if sid in (Path(s).stem, Path(s).parent.name)]
+        key = id_key(sid)  # a file named for any spelling of the id is named for the student
+        named = [s for s in sources if key in (id_key(Path(s).stem), id_key(Path(s).parent.name))]
         if len(named) == 1:
             for source in sources:
                 if source != named[0]:
