@@ -63,7 +63,8 @@ def _inside(path: str, root: str) -> bool:
 
 
 def _walk(folder: str, suffixes: tuple[str, ...], max_entries: int = MAX_ENTRIES,
-          max_depth: int = MAX_DEPTH, root: str | None = None) -> tuple[list[tuple[str, tuple]], list[InputError]]:
+          max_depth: int = MAX_DEPTH, root: str | None = None,
+          spent: list[int] | None = None) -> tuple[list[tuple[str, tuple]], list[InputError]]:
     """[(path, identity)] sorted by path, and errors; identity is (device, inode).
 
     The folder is untrusted (an unzipped submission restores symlinks): a symlink to a folder found inside it
@@ -93,6 +94,8 @@ def _walk(folder: str, suffixes: tuple[str, ...], max_entries: int = MAX_ENTRIES
             errors.append(InputError(current, None, f"cannot read folder: {exc.strerror or exc}; skipped"))
             continue
         listed_count += len(listed)
+        if spent is not None:  # the entries counted against a pattern's one budget
+            spent[0] += len(listed)
         if listed_count > max_entries:
             errors.append(InputError(folder, None, f"more than {max_entries:,} entries under this folder: "
                                                    f"listing stopped at {current} (name the sub-folders to grade)"))
@@ -295,7 +298,9 @@ def _glob(pattern: str, max_entries: int = MAX_ENTRIES,
                     reported.add(path)
                     errors.append(InputError(path, None, f"symlink to a folder (to {_readlink(path)}); not followed"))
             elif walk_folders:  # a folder the pattern matches is graded as if named on the command line
-                found, problems = _walk(path, suffixes, max_entries=max(budget[0], 0), root=root)
+                spent = [0]
+                found, problems = _walk(path, suffixes, max_entries=max(budget[0], 0), root=root, spent=spent)
+                budget[0] -= spent[0]
                 errors += problems
                 if not found and not problems:
                     errors.append(InputError(path, None, "no .yaml files in this folder"))

@@ -92,3 +92,16 @@ def test_grade_over_per_student_folders_grades_each_and_names_skipped_links(tmp_
     assert "subs/linked: symlink to a folder" in run.stderr
     assert "subs/l1.yaml: cannot read file" in run.stderr and "subs/l2.yaml: cannot read file" in run.stderr
     assert run.returncode == 2, run.stderr
+
+
+def test_the_folders_a_pattern_matches_share_one_listing_budget(tmp_path):
+    from examcheck.inputs import _glob
+
+    for sid in range(6):
+        (tmp_path / f"s{sid}").mkdir()
+        for q in range(10):
+            (tmp_path / f"s{sid}" / f"q{q}.yaml").write_text("x")
+    matched, errors = _glob(f"{tmp_path}/s*", max_entries=30)
+    assert len(matched) <= 30 and any("more than" in e.message for e in errors)
+    matched, errors = _glob(f"{tmp_path}/s*", max_entries=1000)
+    assert len(matched) == 60 and not errors
