@@ -157,10 +157,19 @@ def _exit_now(code) -> None:
     os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 
 
+def _open_closed_streams() -> None:
+    """Started with stdout or stderr closed (`>&-`, `2>&-`), Python has None there: what would go to it goes
+    nowhere (the run, its -o output and its exit code are as ever), never a traceback or an internal error."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - for the process's life
+
+
 class _Main(click.Group):
     """Any exception that escapes a command is a bug: said so, its traceback kept in a file, exit 70."""
 
     def __call__(self, *args, **kwargs):
+        _open_closed_streams()
         try:
             return self.main(*args, **kwargs)
         except _Finished as done:
