@@ -41,15 +41,8 @@ def identified(reports, roster: Roster | None, known_only: bool = False, one_row
     return reports, identities
 
 
-class _Credited:
-    """The reports but those no gradebook row may credit (re-iterable, sized, in the order given)."""
-
-    def __init__(self, reports, left_out: set[str]):
-        self._reports, self._left_out = reports, left_out
-        self.by_student = getattr(reports, "by_student", False)
-
-    def __iter__(self):
-        return (r for r in self._reports if r.source not in self._left_out)
+class _Filtered:
+    """A re-iterable, sized view of some reports (as renderers expect): subclasses say which in __iter__."""
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -59,6 +52,18 @@ class _Credited:
 
     def first(self):
         return next(iter(self), None)
+
+
+class _Credited(_Filtered):
+    """The reports but those no gradebook row may credit (re-iterable, sized, in the order given)."""
+
+    def __init__(self, reports, left_out: set[str]):
+        self._reports, self._left_out = reports, left_out
+        self.by_student = getattr(reports, "by_student", False)
+
+    def __iter__(self):
+        return (r for r in self._reports if r.source not in self._left_out)
+
 
     def with_contested(self):
         """Every report (a student's own feedback is written whoever the gradebook credits)."""
@@ -96,7 +101,7 @@ def _repeated(reports) -> list[tuple[str, str, list[str]]]:
     return [(sid, exam, sources) for (_, exam), (sid, sources) in seen.items() if len(sources) > 1]
 
 
-class _ExamReports:
+class _ExamReports(_Filtered):
     """The reports of one exam (re-iterable and sized, as renderers expect)."""
 
     def __init__(self, reports, exam: str):
@@ -105,14 +110,6 @@ class _ExamReports:
     def __iter__(self):
         return (r for r in self._reports if r.exam == self.exam)
 
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    def __bool__(self) -> bool:
-        return any(True for _ in self)
-
-    def first(self):
-        return next(iter(self), None)
 
 
 def exams_of(reports) -> list[str]:

@@ -865,15 +865,11 @@ _cache_folder = click.argument("folder", required=False, type=click.Path(path_ty
 @_cache_folder
 def cache_stats(folder) -> None:
     """Entries and size of the cache in FOLDER (default: $XDG_CACHE_HOME/examcheck); creates nothing."""
-    from examcheck.cache import VerdictCache, cache_presence, default_cache_dir, disk_bytes
+    from examcheck.cache import VerdictCache, disk_bytes
 
-    folder = folder or default_cache_dir()
-    kind, why = cache_presence(folder)
-    if kind == "none":
-        click.echo(f"no cache in {folder}: 0 verdict(s)")
+    folder = _existing_cache(folder, "0 verdict(s)", "")
+    if folder is None:
         return
-    if kind == "other":
-        _fail_input([f"verdict cache {folder}: {why}"])
     store = VerdictCache(folder, create=False, initialise=False)
     info = store.stats()
     store.close()
@@ -883,19 +879,30 @@ def cache_stats(folder) -> None:
                + ("" if info["writable"] else f" (read-only: {info['problem']})" if info["problem"] else " (read-only)"))
 
 
-@cache_group.command(name="clear")
-@_cache_folder
-def cache_clear(folder) -> None:
-    """Remove every verdict from the cache in FOLDER (an empty database file is made an empty cache)."""
-    from examcheck.cache import VerdictCache, cache_presence, default_cache_dir
+def _existing_cache(folder, when_none: str, when_other: str):
+    """The cache folder to inspect (default: the user's), or None after saying there is none; exit 2 for a
+    path that is not a cache.  Creates nothing."""
+    from examcheck.cache import cache_presence, default_cache_dir
 
     folder = folder or default_cache_dir()
     kind, why = cache_presence(folder)
     if kind == "none":
-        click.echo(f"no cache in {folder}: nothing to remove")
-        return
+        click.echo(f"no cache in {folder}: {when_none}")
+        return None
     if kind == "other":
-        _fail_input([f"verdict cache {folder}: {why}; nothing removed"])
+        _fail_input([f"verdict cache {folder}: {why}{when_other}"])
+    return folder
+
+
+@cache_group.command(name="clear")
+@_cache_folder
+def cache_clear(folder) -> None:
+    """Remove every verdict from the cache in FOLDER (an empty database file is made an empty cache)."""
+    from examcheck.cache import VerdictCache
+
+    folder = _existing_cache(folder, "nothing to remove", "; nothing removed")
+    if folder is None:
+        return
     store = VerdictCache(folder, create=False)
     info = store.stats()
     if not info["readable"] or not info["writable"]:

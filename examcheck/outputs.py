@@ -52,7 +52,8 @@ def _reason(exc: OSError, folder: bool = True) -> str:
     return reasons.get(exc.errno, exc.strerror or type(exc).__name__)
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a non-regular file is, in words (for an error that names it)."""
     for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
                        (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
         if test(mode):
@@ -85,7 +86,7 @@ def resolve_target(path: str | os.PathLike) -> tuple[Path, os.stat_result | None
     except OSError as exc:
         raise OutputError(f"cannot write {name}: {_reason(exc)}") from None
     if info is not None and not stat.S_ISREG(info.st_mode):
-        raise OutputError(f"cannot write {name}: it is {_kind(info.st_mode)}, not a regular file")
+        raise OutputError(f"cannot write {name}: it is {file_kind(info.st_mode)}, not a regular file")
     if info is None and os.path.islink(name):
         raise OutputError(f"cannot write {name}: it is a symlink to a missing file ({target})")
     folder = target.parent

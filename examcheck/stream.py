@@ -37,6 +37,7 @@ from pathlib import Path
 
 from examcheck.bugs import InternalError
 from examcheck.model import FollowThroughResult, PartResult, ProblemResult, Report, Status
+from examcheck.outputs import file_kind
 from examcheck.yamlio import InputError
 
 SCHEMA = 2  # 2: every outcome and verdict carries a MAC
@@ -153,7 +154,13 @@ class ReportStore:
         try:
             self._key, trusted = _state_key(path, self._warn)
             self._db = self._open_state(notes)
-            found = self._db.execute("SELECT value FROM meta WHERE key = 'run'").fetchone()
+            try:
+                found = self._db.execute("SELECT value FROM meta WHERE key = 'run'").fetchone()
+            except sqlite3.Error as exc:  # a damaged stamp (not even text): another run's, or none
+                with contextlib.suppress(sqlite3.Error):
+                    self._db.close()
+                self._db = self._replaced(f"not a usable resume state ({exc or type(exc).__name__})")
+                found = None
             if found is None or found[0] != self._stamp or not trusted:
                 # a state of another run (other problems, limits or version), or one that cannot be authenticated
                 self.changed = found is not None and found[0] != self._stamp
@@ -348,14 +355,6 @@ class ReportStore:
         return sum(self._db.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("outcomes", "verdicts"))
 
 
-def _kind(mode: int) -> str:
-    for test, name in ((stat.S_ISDIR, "a folder"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
-                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket")):
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 def _expect_file(path: str | Path) -> bool:
     """Whether a symlink is at path (not followed: the caller replaces the link itself).  Nothing there, or a
     regular file: False.  Anything else (a folder, FIFO, device, or a symlink to one) is ResumeUnusable,
@@ -377,9 +376,9 @@ def _expect_file(path: str | Path) -> bool:
         if stat.S_ISREG(target.st_mode):
             return True
         info = target
-        what = f"a symlink to {_kind(info.st_mode)}"
+        what = f"a symlink to {file_kind(info.st_mode)}"
     else:
-        what = _kind(info.st_mode)
+        what = file_kind(info.st_mode)
     raise ResumeUnusable(f"{path}: it is {what}; expected a regular file of examcheck's resume state for this -o, "
                          "or nothing there (move it away, or write to another -o)")
 
@@ -478,7 +477,7 @@ def _lock_state(path: Path, notes: list[str]) -> int:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             os.close(fd)
-            raise ResumeUnusable(f"{path}: it is {_kind(info.st_mode)}; expected the resume state of this -o "
+            raise ResumeUnusable(f"{path}: it is {file_kind(info.st_mode)}; expected the resume state of this -o "
                                  "(a regular file) or nothing there")
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

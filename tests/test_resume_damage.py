@@ -435,3 +435,20 @@ def test_a_live_runs_state_or_a_foreign_thing_is_left_alone(tmp_path, graded, fi
     precious.write_text("x")
     state_path(out).symlink_to(precious)
     assert not remove_stale_state(out) and precious.read_text() == "x" and state_path(out).is_symlink()
+
+
+def test_a_run_stamp_that_is_not_text_is_another_runs(tmp_path):
+    """A flipped byte can leave the state's stamp undecodable (SQLite cannot read it as text): replaced with
+    one warning, never an OperationalError out of the store (a hypothesis find)."""
+    state = tmp_path / "state"
+    first = ReportStore(state, "run-a")
+    first._db.close()  # as a killed run leaves it
+    first._release()
+    db = sqlite3.connect(state)
+    db.execute("UPDATE meta SET value = CAST(x'ff3a63' AS TEXT) WHERE key = 'run'")
+    db.commit()
+    db.close()
+    said = []
+    store = ReportStore(state, "run-a", warn=said.append)
+    assert store.count_all() == 0 and len(said) == 1 and "not a usable resume state" in said[0]
+    store.close()
