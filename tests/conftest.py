@@ -20,6 +20,21 @@ def sets():
     return load_sets([PROBLEMS])
 
 
+@pytest.fixture(scope="module")
+def quiz(sets):
+    """The bundled seed000-quiz set alone."""
+    return [s for s in sets if s.exam == "seed000-quiz"]
+
+
+@pytest.fixture
+def config_home(tmp_path, monkeypatch):
+    """A private $XDG_CONFIG_HOME (where the cache key is made), and no key from the environment: a module
+    whose tests touch the verdict cache uses it for every test (pytestmark)."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.delenv("EXAMCHECK_CACHE_KEY", raising=False)
+    return tmp_path / "config"
+
+
 @pytest.fixture
 def write(tmp_path):
     """Write a text file under tmp_path and return its path."""

@@ -10,7 +10,6 @@ from collections import deque
 from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,11 +18,6 @@ from examcheck.engine import Engine
 from examcheck.inputs import SpooledPaths, expand_inputs, spool_inputs
 from examcheck.render.reports import report_dict
 from examcheck.stream import ReportStore
-
-
-@pytest.fixture(scope="module")
-def quiz(sets):
-    return [s for s in sets if s.exam == "seed000-quiz"]
 
 
 def write_class(folder: Path, students: int) -> list[Path]:

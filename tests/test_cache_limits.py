@@ -33,16 +33,7 @@ FLAWED = ROOT / "examples" / "answers" / "flawed.yaml"
 PROBLEMS = str(ROOT / "problems")
 
 
-@pytest.fixture(autouse=True)
-def config_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("EXAMCHECK_CACHE_KEY", raising=False)
-    return tmp_path / "config"
-
-
-@pytest.fixture(scope="module")
-def quiz(sets):
-    return [s for s in sets if s.exam == "seed000-quiz"]
+pytestmark = pytest.mark.usefixtures("config_home")
 
 
 # ----------------------------------------------------------------------------- F12/F13: verdicts per limits

@@ -23,10 +23,7 @@ PROBLEMS = str(ROOT / "problems")
 FLAWED = str(ROOT / "examples" / "answers" / "flawed.yaml")
 
 
-@pytest.fixture(autouse=True)
-def config_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.delenv("EXAMCHECK_CACHE_KEY", raising=False)
+pytestmark = pytest.mark.usefixtures("config_home")
 
 
 # ----------------------------------------------------------------------------- finding 4: closed stdout
