@@ -325,6 +325,17 @@ class _TooMany(Exception):
     """A pattern listed more entries than allowed."""
 
 
+def path_spelling(path) -> str:
+    """str(Path(path)) without making a Path: CPython's pathlib interns every part of every path it
+    parses, which would keep a table of all names of a 100,000-file batch in this process."""
+    name = os.fspath(path)
+    if os.name != "posix":
+        return str(Path(name))
+    root = "//" if name.startswith("//") and not name.startswith("///") else "/" if name.startswith("/") else ""
+    parts = [part for part in name.split("/") if part and part != "."]
+    return root + "/".join(parts) if root or parts else "."
+
+
 class SpooledPaths:
     """A run's answer files kept in an anonymous temporary file, not as a list of Path objects: the
     parent of a 100,000-file batch holds no per-file table (nor do the sandbox workers it forks later,
@@ -340,7 +351,7 @@ class SpooledPaths:
 
     def add(self, paths: Iterable) -> None:
         for path in paths:
-            self._file.write(os.fsencode(str(Path(path))) + b"\0")  # no file name holds a NUL
+            self._file.write(os.fsencode(path_spelling(path)) + b"\0")  # no file name holds a NUL
             self._count += 1
         self._file.flush()
 

@@ -7,7 +7,7 @@ import json
 import os
 import tracemalloc
 from collections import deque
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 
 from hypothesis import given, settings
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from examcheck.classrun import _duplicates
 from examcheck.engine import Engine
-from examcheck.inputs import SpooledPaths, expand_inputs, spool_inputs
+from examcheck.inputs import SpooledPaths, expand_inputs, path_spelling, spool_inputs
 from examcheck.render.reports import report_dict
 from examcheck.stream import ReportStore
 
@@ -147,8 +147,8 @@ def test_the_spool_gives_back_every_name_in_order(written):
 
 def test_the_spool_holds_no_name_in_memory():
     def traced_by(count: int) -> int:
-        tracemalloc.start()
-        spool = SpooledPaths(f"/class/exam-{i:06d}.yaml" for i in range(count))
+        tracemalloc.start()  # names never seen before in this process: nothing an earlier test did can matter
+        spool = SpooledPaths(f"/class-{count}/{os.urandom(6).hex()}/exam-{i:06d}.yaml" for i in range(count))
         size = tracemalloc.get_traced_memory()[0]
         tracemalloc.stop()
         assert len(spool) == count
@@ -156,6 +156,13 @@ def test_the_spool_holds_no_name_in_memory():
         return size
 
     assert traced_by(20_000) < traced_by(200) + 4096
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["", "/", "//", ".", "..", "a", "b.yaml", "é", " ", "\\", "~"]), max_size=8).map("".join)
+       | st.text(st.characters(blacklist_characters="\0", blacklist_categories=("Cs",)), max_size=20))
+def test_path_spelling_is_paths_own_spelling(name):
+    assert path_spelling(name) == str(PurePosixPath(name)) == path_spelling(PurePosixPath(name))
 
 
 def test_spooled_inputs_are_the_expanded_inputs(tmp_path):
