@@ -60,6 +60,9 @@ def rules_fingerprint() -> str:
     return digest.hexdigest()[:16]
 
 
+rules_fingerprint.keeps_across_tasks = True  # the sandbox clears every other cache before each task
+
+
 def part_fingerprint(problem_set, problem, part) -> str:
     """Changes whenever anything in the problem file that decides the part's verdict changes."""
     spec = {"exam": problem_set.exam, "family": problem.family, "given": problem.given,

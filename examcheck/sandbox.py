@@ -22,12 +22,15 @@ Where fork is unavailable, tasks run in this process (the parser's size limits s
 from __future__ import annotations
 
 import faulthandler
+import functools
+import gc
 import io
 import os
 import pickle
 import select
 import signal
 import struct
+import sys
 import threading
 import time
 import traceback
@@ -73,18 +76,21 @@ class Task:
     needs: tuple = ()          # keys of the reference table this task reads
     tag: Any = None            # the caller's handle, returned with the outcome
     retry: bool = True         # retry once in a fresh worker after a crash (or a starved worker)
+    fresh: bool = True         # start from a cleared state (see WarmState)
 
 
 @dataclass
 class WorkerContext:
     table: dict = field(default_factory=dict)
     data: dict = field(default_factory=dict)
+    loads: int = 0  # how many entries were unpickled here: a one-time cost of the first task that read them
 
     def entry(self, key):
         """A reference-table entry, unpickled here the first time it is read (see Pickled)."""
         value = self.table[key]
         if isinstance(value, Pickled):
             value = self.table[key] = value.load()
+            self.loads += 1
         return value
 
 
@@ -235,6 +241,39 @@ def in_worker() -> bool:
     return os.environ.get(WORKER_ENV) == str(os.getpid())
 
 
+SETTLING = ("settling",)  # a worker's word to its parent: the task timed out and is being decided again
+
+
+class WarmState:
+    """Every cache a task's time depends on: SymPy's (over a hundred cached functions) and examcheck's own
+    lru caches.  A task run after clear() takes the same CPU time whatever its worker ran before, so a
+    verdict near the time limit depends on the answer and the limit only, not on the batch, its order or
+    --jobs (and a worker's memory stays flat in the number of distinct answers it checks)."""
+
+    def __init__(self):
+        self._modules = -1
+        self._caches: tuple = ()
+
+    def clear(self, collect: bool = False) -> None:
+        cache = sys.modules.get("sympy.core.cache")
+        if cache is not None:
+            cache.clear_cache()
+        if len(sys.modules) != self._modules:  # looked for again only when modules were imported
+            self._modules, self._caches = len(sys.modules), tuple(_examcheck_caches())
+        for found in self._caches:
+            found.cache_clear()
+        if collect:
+            gc.collect()
+
+
+def _examcheck_caches() -> Iterator:
+    for name, module in list(sys.modules.items()):
+        if name.partition(".")[0] == "examcheck" and module is not None:
+            for value in list(vars(module).values()):
+                if isinstance(value, functools._lru_cache_wrapper) and not getattr(value, "keeps_across_tasks", False):
+                    yield value
+
+
 class _CpuTimer:
     """The worker's limit on a task's CPU time (ITIMER_PROF counts this process's user and system time)."""
 
@@ -277,13 +316,29 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def _decide(timer: _CpuTimer, warm: WarmState, context: WorkerContext, fn: Callable, args: tuple,
+            seconds: float | None, fresh: bool, result_fd: int) -> tuple:
+    """A task's reply, decided from a cleared state: the CPU time it needs is then the same whatever this
+    worker ran before.  A time-out whose run also paid a one-time cost (a module imported, a reference
+    unpickled) is decided again, with a whole limit of its own; any other time-out is final."""
+    if fresh:
+        warm.clear()
+    one_time = (len(sys.modules), context.loads)
+    reply = timer.run(context, fn, args, seconds)
+    if reply == ("limit", "time") and one_time != (len(sys.modules), context.loads):
+        _write_all(result_fd, pickle.dumps(SETTLING))  # the parent starts its watch again
+        warm.clear(collect=True)
+        reply = timer.run(context, fn, args, seconds)
+    return reply
+
+
 def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, context: WorkerContext) -> None:
     os.environ[WORKER_ENV] = str(os.getpid())
     _die_with_parent(parent)
     faulthandler.disable()  # a crash is reported by the parent, not dumped onto its terminal
     _limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    timer = _CpuTimer()
+    timer, warm = _CpuTimer(), WarmState()
     while True:
         try:
             message = _read_message(task_fd, None)
@@ -291,10 +346,13 @@ def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, cont
             message = None
         if message is None:
             os._exit(0)
-        fn, args, definitions, shared, seconds = message
+        fn, args, definitions, shared, seconds, fresh = message
         context.table.update(definitions)
         context.data.update(shared)
-        reply = timer.run(context, fn, args, seconds)
+        try:
+            reply = _decide(timer, warm, context, fn, args, seconds, fresh, result_fd)
+        except OSError:  # the parent is gone
+            os._exit(1)
         try:
             body = pickle.dumps(reply)
         except Exception:  # noqa: BLE001 - an unpicklable result is a bug too
@@ -432,13 +490,16 @@ class Session:
                     reply = "time"
                 except Exception:  # noqa: BLE001 - a garbled reply is a crash
                     reply = None
-                if reply == "time":  # a reply begun but not finished
+                if reply == SETTLING:  # its second run gets a whole limit of its own
+                    now = time.monotonic()
+                    busy[fd] = [worker, task, attempt, now + task.seconds, now, _cpu_seconds(worker.pid)]
+                elif reply == "time":  # a reply begun but not finished
                     yield from self._failed(worker, task, attempt, retries, "starved")
                 elif reply is None:
                     yield from self._failed(worker, task, attempt, retries, "crash", self._death(worker))
+                elif reply == ("limit", "memory"):  # it exits by itself; its heap held what it ran before
+                    yield from self._failed(worker, task, attempt, retries, "memory")
                 else:
-                    if reply == ("limit", "memory"):
-                        self._stop(worker)  # it exits by itself; reap it
                     yield task, _outcome(reply)
             now = time.monotonic()
             for fd, entry in list(busy.items()):
@@ -466,15 +527,19 @@ class Session:
         return None, now + max(0.05, allowed - used)
 
     def _failed(self, worker: _Worker, task: Task, attempt: int, retries: deque, kind: str, detail: str = ""):
-        """The worker died, or ran past its limit: replace it; retry a crash or a starved task once, or report
-        it (a time-out in CPU time is final: it would only happen again)."""
+        """The worker died, or ran past its limit: replace it; retry a crash, a starved task or one over the
+        memory limit once in a fresh worker (whose memory holds nothing another task left), or report it (a
+        time-out in CPU time is final: it would only happen again)."""
         self._stop(worker)
         if kind == "crash":
             self.crashes += 1
         if task.retry and attempt == 1 and kind != "time":
             retries.append(task)
             return
-        yield task, Outcome("limit", what="time") if kind in ("time", "starved") else Outcome("crash", detail=detail)
+        if kind == "crash":
+            yield task, Outcome("crash", detail=detail)
+        else:
+            yield task, Outcome("limit", what="memory" if kind == "memory" else "time")
 
     # workers ----------------------------------------------------------------------------------
 
@@ -520,7 +585,7 @@ class Session:
         missing = {key: self.table[key] for key in task.needs if key not in worker.known and key in self.table}
         shared = {name: value for name, value in self.data.items() if name not in worker.shared}
         try:
-            _write_all(worker.to_child, pickle.dumps((task.fn, task.args, missing, shared, task.seconds)))
+            _write_all(worker.to_child, pickle.dumps((task.fn, task.args, missing, shared, task.seconds, task.fresh)))
         except (BrokenPipeError, OSError):
             return False
         worker.known.update(missing)

@@ -45,28 +45,11 @@ def reference_task(context, set_index: int, problem_index: int, part_index: int)
     return PartPlan(expected=expected), Pickled.of((part, slim))  # the parent only passes it on
 
 
-CLEAR_EVERY = 250  # answer checks a worker runs between two clearings of SymPy's cache
-
-
 def check_task(context, key: tuple, written):
-    """One answer against one reference from the table."""
+    """One answer against one reference from the table (the sandbox clears every cache first: see
+    sandbox.WarmState)."""
     part, ref = context.entry(key)
-    verdict = verdict_for(part, written, ref)
-    _clear_now_and_then(context)
-    return verdict
-
-
-def _clear_now_and_then(context) -> None:
-    """SymPy keeps up to 1000 results in each of its cached functions (over a hundred), so a worker's memory
-    would grow with the distinct answers it checks, for tens of thousands of them; clearing the cache every
-    CLEAR_EVERY checks keeps it flat.  The cache only saves time: no verdict depends on it."""
-    checks = context.data.get("checks since clearing", 0) + 1
-    if checks >= CLEAR_EVERY:
-        from sympy.core.cache import clear_cache
-
-        clear_cache()
-        checks = 0
-    context.data["checks since clearing"] = checks
+    return verdict_for(part, written, ref)
 
 
 def scan_task(context, path: str) -> ScannedSheet | InputError:

@@ -1,8 +1,12 @@
 """The time limit is on the CPU time a task uses, not on the clock (blind test 11, findings 3 and 13):
 a borderline task gets the same outcome on a loaded machine (real CPU hogs on the worker's core), a
 time-out is final (not retried: it would only cost the limit again), a task stuck in C code past its
-limit is killed on its CPU time, and only a crash is retried."""
+limit is killed on its CPU time, and only a crash is retried.  And a verdict near the limit does not depend
+on what the worker ran before (blind test 17b, N3): every task starts with SymPy's and examcheck's caches
+empty, a time-out that paid a one-time cost (an import) is decided again, and a task over the memory limit
+is retried in a fresh worker."""
 
+import importlib
 import os
 import subprocess
 import sys
@@ -10,8 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
+from sympy.core.cache import cacheit
 
-from examcheck.sandbox import Session, Task
+from examcheck.answertests.tolerance import as_exact
+from examcheck.sandbox import Session, Task, WarmState
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or not Path("/proc/self/stat").exists(),
                                 reason="needs Linux (/proc, CPU affinity)")
@@ -89,3 +95,77 @@ def test_a_task_stuck_in_c_code_is_killed_on_its_cpu_time_and_not_retried(tmp_pa
     assert outcome.kind == "limit" and outcome.what == "time"
     assert marker.read_text().count("start") == 1
     assert elapsed < 0.3 * 10 + 5  # well before the wall-clock safety net on a quiet machine
+
+
+@cacheit
+def _costly(tenths: int) -> int:
+    """Cached by SymPy, as most of what a check computes is: a second call costs nothing unless cleared."""
+    end = time.process_time() + tenths / 10
+    while time.process_time() < end:
+        pass
+    return tenths
+
+
+def _uses_costly(context, tenths: int) -> int:
+    return _costly(tenths)
+
+
+def test_a_verdict_near_the_limit_does_not_depend_on_what_the_worker_ran_before():
+    with Session(1) as fresh:
+        alone = fresh.run(_uses_costly, 5, seconds=0.3)
+    with Session(1) as warm:
+        assert warm.run(_uses_costly, 5, seconds=5.0).value == 5  # the worker's cache now holds the answer
+        after = warm.run(_uses_costly, 5, seconds=0.3)
+        assert warm.run(_uses_costly, 1, seconds=0.3).value == 1
+    assert (alone.kind, alone.what) == (after.kind, after.what) == ("limit", "time")
+
+
+def test_clearing_empties_sympys_cache_and_examchecks_own():
+    _costly(0)
+    as_exact(7)
+    assert as_exact.cache_info().currsize > 0
+    WarmState().clear()
+    assert as_exact.cache_info().currsize == 0
+    start = time.process_time()
+    _costly(2)
+    assert time.process_time() - start >= 0.2  # computed again
+
+
+def _imports_then_burns(context, folder: str, name: str, cpu_seconds: float, marker: str) -> str:
+    with open(marker, "a") as out:
+        out.write("start\n")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    importlib.import_module(name)
+    return _burn(context, cpu_seconds)
+
+
+def test_a_time_out_that_paid_for_an_import_is_decided_again_with_a_whole_limit(tmp_path):
+    (tmp_path / "slow_to_import.py").write_text(
+        "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end:\n    pass\n")
+    marker = tmp_path / "starts"
+    with Session(1) as session:
+        first = session.run(_imports_then_burns, str(tmp_path), "slow_to_import", 0.45, str(marker), seconds=0.5)
+        again = session.run(_imports_then_burns, str(tmp_path), "slow_to_import", 0.6, str(marker), seconds=0.5)
+        assert session.crashes == 0
+    assert first.value == "done"  # 0.3 s importing + 0.45 s is over the limit only the first time
+    assert (again.kind, again.what) == ("limit", "time")  # nothing one-time the second time: final
+    assert marker.read_text().count("start") == 3
+
+
+_HELD: list = []
+
+
+def _hold(context, megabytes: int) -> int:
+    _HELD.append(bytearray(megabytes << 20))  # stays in this worker after the task
+    return megabytes
+
+
+def test_a_task_over_the_memory_limit_after_others_is_retried_in_a_fresh_worker():
+    with Session(1, memory_mb=300) as session:
+        alone = session.run(_hold, 150)
+        assert session.run(_hold, 200).value == 200  # now 350 MB held: the next would be over 300 MB
+        after = session.run(_hold, 150)
+        too_big = session.run(_hold, 400)
+    assert alone.value == after.value == 150
+    assert (too_big.kind, too_big.what) == ("limit", "memory")
