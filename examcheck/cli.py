@@ -82,17 +82,34 @@ def _load_sets(paths, session=None, answers=None, validated=None):
 
 
 @contextlib.contextmanager
-def _session(jobs: int | None, limits=None):
+def _session(jobs: int | None, limits=None, started=None):
     """The run's sandbox session: opened first, so that loading, references and grading share its workers
-    (the Engine given it owns it; it is closed here too if the run stops before)."""
-    from examcheck.engine import open_session
+    (the Engine given it owns it; it is closed here too if the run stops before).  started: a session
+    _early_session opened, now with at most `jobs` workers."""
     from examcheck.limits import Limits
+    from examcheck.workers import open_session
 
-    session = open_session(jobs or os.cpu_count() or 1, limits or Limits())
+    if started is not None:
+        session = started
+        session.shrink(jobs or 1)
+    else:
+        session = open_session(jobs or os.cpu_count() or 1, limits or Limits())
     try:
         yield session
     finally:
         session.close()
+
+
+def _early_session(jobs: int | None, time_limit: float):
+    """A grading run's session with one worker started at once, before this process imports SymPy: it
+    imports what checking needs meanwhile (see examcheck.workers), which is most of grading one file."""
+    from examcheck.limits import Limits
+    from examcheck.workers import open_session
+
+    session = open_session(jobs or os.cpu_count() or 1, Limits(seconds=time_limit))
+    click.get_current_context().call_on_close(session.close)  # if the run stops before grading
+    session.start(1)
+    return session
 
 
 def _computable(engine, sets=None, problems=None) -> None:
@@ -277,16 +294,13 @@ def _warn(message: str) -> None:
 
 @contextlib.contextmanager
 def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output=None, resume=False,
-            renderer=None, identity=None):
+            renderer=None, identity=None, session=None):
     """Grade the answer files named by inputs: yields (result, input errors, done), where done() is
     called once the output is written (a --resume state is then removed).  The engine (and with it
     the cache) closes after the output is written."""
-    from examcheck.dask_backend import DaskUnavailable
-    from examcheck.engine import Engine
     from examcheck.inputs import spool_inputs
     from examcheck.limits import Limits
     from examcheck.refcache import ReferenceCache
-    from examcheck.stream import ReportStore, ResumeError, remove_stale_state
 
     paths, errors = spool_inputs(list(inputs))  # on disk: no per-file table in this process, nor in its workers
     if scheduler and backend != "dask":
@@ -295,13 +309,11 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
     window = int(window) if window.isdigit() else 0
     limits = Limits(seconds=time_limit)
     workers = min(jobs or os.cpu_count() or 1, max(1, len(paths)))  # one file: one worker does it all
-    with _session(workers, limits) as session:
-        if renderer is not None:  # imported while this process waits for its workers
-            import threading
+    with _session(workers, limits, started=session) as session:
+        from examcheck.dask_backend import DaskUnavailable
+        from examcheck.engine import Engine
+        from examcheck.stream import ReportStore, ResumeError, remove_stale_state
 
-            from examcheck.render import renderer as load_renderer
-
-            threading.Thread(target=load_renderer, args=renderer, daemon=True).start()
         references = ReferenceCache.default(limits)
         # only the sets the answer files name; all with --resume (its state is tied to the whole problem folder)
         sets = _load_sets(problem_paths, session, answers=None if resume else paths, validated=references)
@@ -314,6 +326,10 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
         except OSError as exc:  # the scheduler cannot be reached
             _fail_input([f"--scheduler {scheduler}: {exc}"])
         with engine:
+            if renderer is not None:  # imported while the workers prepare themselves
+                from examcheck.render import renderer as load_renderer
+
+                load_renderer(*renderer)
             try:  # the resume state first (locked: one run at a time), so progress is durable from the start
                 store = ReportStore.for_output(output, engine.run_fingerprint(), _warn) if resume else ReportStore()
             except ResumeError as exc:
@@ -491,6 +507,7 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
     """Grade answer files (files, folders or globs) part by part."""
     from examcheck.render import RenderOptions
 
+    session = _early_session(jobs, time_limit)
     _check_output(output, resume, inputs, problem_paths)
     if exam_dir is not None and output is not None:
         _fail_input(["--by-exam writes one file per exam into its folder: give it or -o, not both"])
@@ -502,7 +519,7 @@ def grade(inputs, problem_paths, jobs, cache_dir, time_limit, color, backend, sc
     from examcheck.identity import IdentityOptions
 
     with _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, scheduler, output, resume,
-                 renderer=("reports", fmt), identity=IdentityOptions(roster, attempt)) as (result, errors, done):
+                 renderer=("reports", fmt), identity=IdentityOptions(roster, attempt), session=session) as (result, errors, done):
         from examcheck.report_warnings import WatchedReports
 
         watched = WatchedReports(result.reports)  # their warnings, noted on a pass made anyway

@@ -31,6 +31,7 @@ from examcheck.model import Finding, ProblemSet, Report
 from examcheck.sandbox import Session, Task
 from examcheck.stream import Reports, ReportStore, content_hash
 from examcheck.tasks import check_problem_task, reference_key, solve_task
+from examcheck.workers import open_session
 from examcheck.yamlio import InputError
 
 WINDOW_PER_JOB = 32  # files read, checked and reported together
@@ -275,13 +276,6 @@ def _identity_spec(identity) -> list:
     roster = identity.roster
     students = [] if roster is None else [astuple(s) for s in roster.students]
     return [students, identity.attempt, sorted(identity.overrides.items())]
-
-
-def open_session(jobs: int, limits: Limits = Limits()) -> Session:
-    """The sandbox session of a run: create it first, load the problem sets through it
-    (load_sets(paths, runner=session.bounded)), then give it to the Engine, which owns it from then on.
-    One set of workers computes everything of the run: nothing is computed twice in other processes."""
-    return Session(jobs, limits.memory_mb)
 
 
 def grade_paths(paths: Iterable[Path], sets: list[ProblemSet], jobs: int = 1, limits: Limits = Limits(),

@@ -332,12 +332,18 @@ def _decide(timer: _CpuTimer, warm: WarmState, context: WorkerContext, fn: Calla
     return reply
 
 
-def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, context: WorkerContext) -> None:
+def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, context: WorkerContext,
+                 prepare: Callable[[], None] | None = None) -> None:
     os.environ[WORKER_ENV] = str(os.getpid())
     _die_with_parent(parent)
     faulthandler.disable()  # a crash is reported by the parent, not dumped onto its terminal
     _limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    if prepare is not None:
+        gc.disable()  # imports make objects that are never garbage: collecting while importing is time lost
+        run_task(context, lambda _context: prepare(), ())  # a failure here shows again in the task that meets it
+        gc.enable()
+        gc.freeze()  # and the collections to come skip them
     timer, warm = _CpuTimer(), WarmState()
     while True:
         try:
@@ -380,9 +386,13 @@ class _Worker:
 class Session:
     """N sandbox workers with a memory limit each; the parent enforces time limits."""
 
-    def __init__(self, workers: int = 1, memory_mb: int = DEFAULT_MEMORY_MB, data: dict | None = None):
+    def __init__(self, workers: int = 1, memory_mb: int = DEFAULT_MEMORY_MB, data: dict | None = None,
+                 prepare: Callable[[], None] | None = None):
+        """prepare: what each worker runs when it starts, before its first task and outside any time limit
+        (imports every task would otherwise pay for in its first one), while this process goes on."""
         self.size = max(1, workers)
         self.memory_mb = memory_mb
+        self.prepare = prepare
         self.table: dict = {}
         self.data: dict = dict(data or {})
         self.owner = os.getpid()
@@ -424,6 +434,18 @@ class Session:
     def bounded(self, fn, *args, limits: Limits = Limits()):
         """fn(*args) in one of this session's workers, as run_bounded (LimitExceeded, CheckFailed)."""
         return run_bounded(fn, *args, limits=limits, session=self)
+
+    def start(self, workers: int | None = None) -> None:
+        """Start workers now, all or this many (they start with the first tasks otherwise): each is a copy of
+        this process as it is now, with whatever it holds, and prepares itself while this process goes on."""
+        while CAN_FORK and len(self._workers) < min(self.size, workers or self.size):
+            self._start()
+
+    def shrink(self, workers: int) -> None:
+        """At most this many workers from now on (a run with fewer files than jobs)."""
+        self.size = max(1, min(self.size, workers))
+        for worker in self._workers[self.size:]:
+            self._stop(worker)
 
     @property
     def pids(self) -> list[int]:
@@ -572,7 +594,8 @@ class Session:
                             os.close(fd)
                         except OSError:
                             pass
-                _worker_main(task_read, result_write, parent, self.memory_mb, WorkerContext(self.table, self.data))
+                _worker_main(task_read, result_write, parent, self.memory_mb, WorkerContext(self.table, self.data),
+                             self.prepare)
             finally:
                 os._exit(1)
         os.close(task_read)

@@ -161,4 +161,7 @@ def read_reference(answer_type: str, written, options: Options):
 
 def _load() -> None:
     """Register every answer test (importing one module directly must not hide the others)."""
-    from examcheck.answertests import choices, expressions, numbers, structures  # noqa: F401
+    from examcheck.answertests import choices, equations, expressions, numbers, structures  # noqa: F401
+
+
+load_all = _load
