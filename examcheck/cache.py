@@ -204,6 +204,8 @@ def cache_presence(folder: Path) -> tuple[str, str]:
     try:
         info = os.stat(folder)
     except (FileNotFoundError, NotADirectoryError):
+        if os.path.islink(folder):
+            return "other", f"a symbolic link to {os.readlink(folder)!r}, which does not exist ({expected})"
         return "none", ""
     except OSError as exc:
         return "other", f"cannot be inspected ({exc.strerror or exc})"

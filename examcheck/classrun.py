@@ -64,6 +64,9 @@ class _Credited(_Filtered):
     def __iter__(self):
         return (r for r in self._reports if r.source not in self._left_out)
 
+    def contested(self):
+        """The reports left out (their exam keeps its gradebook columns: render.gradebooks.gradebook)."""
+        return (r for r in self._reports if r.source in self._left_out)
 
     def with_contested(self):
         """Every report (a student's own feedback is written whoever the gradebook credits)."""

@@ -29,8 +29,18 @@ class FiniteFloatRange(click.FloatRange):
         return number
 
 
+class NamedPath(click.Path):
+    """A path that must be spelled: click.Path turns an empty argument into the current folder (Path("") is
+    "."), so `--cache ""` would keep a cache in it and `cache clear ""` would clear it."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value:
+            self.fail("an empty path (expected a file or folder name)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 problems_option = click.option(
-    "--problems", "problem_paths", multiple=True, type=click.Path(path_type=Path),
+    "--problems", "problem_paths", multiple=True, type=NamedPath(path_type=Path),
     help="Problem set file or folder (repeatable). Default: ./problems, else the bundled library.",
 )
 
@@ -263,7 +273,7 @@ def _batch_options(fn):
     options = [
         click.option("--jobs", "-j", type=click.IntRange(1, 64), default=None,
                      help="Parallel worker processes (default: the number of cores)."),
-        click.option("--cache", "cache_dir", type=click.Path(path_type=Path),
+        click.option("--cache", "cache_dir", type=NamedPath(path_type=Path),
                      help="Keep the verdict cache in this folder between runs."),
         click.option("--time-limit", type=FiniteFloatRange(0.1, 60), default=2.0, show_default=True,
                      help="Seconds allowed for each answer check."),
@@ -424,7 +434,7 @@ def _check_output(output: str | None, resume: bool = False, inputs=(), problem_p
 
 def _roster_options(fn):
     options = [
-        click.option("--roster", "roster_path", type=click.Path(path_type=Path, dir_okay=False),
+        click.option("--roster", "roster_path", type=NamedPath(path_type=Path, dir_okay=False),
                      help="Class roster CSV (id, name, sis_id, login, email, section): files are joined to students "
                           "by LMS file/folder name, else by a student: field that is on the roster."),
         click.option("--roster-columns", metavar="FIELD=HEADER,...",
@@ -495,9 +505,9 @@ def _class_output_errors(fmt, reports, assignment, ids, known_exams) -> list[str
 @click.option("--assignment-id", "assignment_ids", multiple=True, metavar="EXAM=ID",
               help='canvas: the LMS assignment id of an exam (column "Exam title (ID)"); repeatable.')
 @_roster_options
-@click.option("--by-exam", "exam_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--by-exam", "exam_dir", type=NamedPath(path_type=Path, file_okay=False),
               help="Write one file per exam into this folder instead of one output.")
-@click.option("--split", "split_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--split", "split_dir", type=NamedPath(path_type=Path, file_okay=False),
               help="Also write each student's feedback report (Markdown and HTML) into this folder.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run: files it finished are not graded again (needs -o).")
 @attempt_option
@@ -654,8 +664,8 @@ def solve(problem_id, problem_paths, fmt, student, attempt) -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--key", "key_files", multiple=True, type=click.Path(path_type=Path),
+@click.argument("paths", nargs=-1, type=NamedPath(path_type=Path))
+@click.option("--key", "key_files", multiple=True, type=NamedPath(path_type=Path),
               help="A key file shaped like an answer file; every answer in it must be correct.")
 @problems_option
 @click.option("--format", "fmt", type=click.Choice(render_names("findings")), default="text", show_default=True,
@@ -744,7 +754,7 @@ def variants_group() -> None:
 
 
 @variants_group.command(name="deploy")
-@click.argument("exam_file", type=click.Path(path_type=Path))
+@click.argument("exam_file", type=NamedPath(path_type=Path))
 @click.option("--count", type=click.IntRange(1, 1000), help="Variants per problem, from consecutive seeds.")
 @click.option("--seeds", help="Exactly these seeds, e.g. 1,2,3 (a seed that gives no good variant fails the deploy).")
 @click.option("--first-seed", type=click.IntRange(0, 2**62), default=1, show_default=True, help="--count: the first seed.")
@@ -824,7 +834,7 @@ def variants_show(ident, problem_paths, number, student, attempt) -> None:
 
 @variants_group.command(name="assign")
 @click.argument("exam")
-@click.option("--roster", type=click.Path(path_type=Path), required=True, help="A CSV with a student id column.")
+@click.option("--roster", type=NamedPath(path_type=Path), required=True, help="A CSV with a student id column.")
 @problems_option
 @attempt_option
 def variants_assign(exam, roster, problem_paths, attempt) -> None:
@@ -843,8 +853,8 @@ def variants_assign(exam, roster, problem_paths, attempt) -> None:
 
 @main.command()
 @click.argument("exam")
-@click.option("--roster", type=click.Path(path_type=Path), required=True, help="A CSV with a student id column.")
-@click.option("-o", "--output", "folder", type=click.Path(path_type=Path, file_okay=False), required=True,
+@click.option("--roster", type=NamedPath(path_type=Path), required=True, help="A CSV with a student id column.")
+@click.option("-o", "--output", "folder", type=NamedPath(path_type=Path, file_okay=False), required=True,
               help="Folder for the papers (created if missing).")
 @problems_option
 @attempt_option
@@ -875,7 +885,7 @@ def cache_group() -> None:
     """The verdict cache (a folder given with --cache): statistics, or empty it."""
 
 
-_cache_folder = click.argument("folder", required=False, type=click.Path(path_type=Path))
+_cache_folder = click.argument("folder", required=False, type=NamedPath(path_type=Path))
 
 
 @cache_group.command(name="stats")
@@ -1012,7 +1022,7 @@ Example (what run_autograder does):
   examcheck gradescope run --root /autograder
 \b
 Exit codes: 0 results.json written (also for a submission that cannot be graded); 70 internal error.""")
-@click.option("--root", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--root", type=NamedPath(path_type=Path, file_okay=False),
               help="The autograder folder (default: $EXAMCHECK_AUTOGRADER_ROOT, else /autograder).")
 def gradescope_run(root) -> None:
     """Grade the submission in ROOT/submission and write ROOT/results/results.json."""
@@ -1030,12 +1040,12 @@ def gradescope_run(root) -> None:
 @click.option("--reveal", type=click.Choice(["none", "feedback", "answers"]), default="feedback", show_default=True,
               help="none: only whether answers were read; feedback: right/wrong and feedback; answers: also the keys.")
 @click.option("--student", help="Fix the student ID (else the page asks for it).")
-@click.option("--collect", "collect_dir", type=click.Path(path_type=Path, file_okay=False),
+@click.option("--collect", "collect_dir", type=NamedPath(path_type=Path, file_okay=False),
               help="Also store each student's saved answer file in this folder.")
 @click.option("--time-limit", type=click.FloatRange(0.1, 60), default=2.0, show_default=True,
               help="Seconds allowed for each answer check.")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Checks run at once (default: up to 4).")
-@click.option("--roster", type=click.Path(path_type=Path, dir_okay=False),
+@click.option("--roster", type=NamedPath(path_type=Path, dir_okay=False),
               help="CSV with a student column and a token column: only listed students may save, each with their token.")
 @click.option("--issue-tokens", is_flag=True, help="Give every student in --roster without a token a new one, then exit.")
 @click.option("--max-versions", type=click.IntRange(1, 10_000), default=100, show_default=True,
@@ -1091,11 +1101,11 @@ def serve(exam, problem_paths, host, port, reveal, student, collect_dir, time_li
 
 
 @main.command(name="import")
-@click.argument("export", type=click.Path(path_type=Path))
-@click.option("--map", "mapping", required=True, type=click.Path(path_type=Path),
+@click.argument("export", type=NamedPath(path_type=Path))
+@click.option("--map", "mapping", required=True, type=NamedPath(path_type=Path),
               help="YAML: `exam:` and `questions:` from LMS question ids (Canvas) or slots (Moodle) to problem.part.")
 @click.option("--from", "fmt", type=click.Choice(["canvas", "moodle"]), help="The export's format (default: detected).")
-@click.option("-o", "--output", "folder", required=True, type=click.Path(path_type=Path, file_okay=False),
+@click.option("-o", "--output", "folder", required=True, type=NamedPath(path_type=Path, file_okay=False),
               help="Folder for the answer files (one per student).")
 @click.option("--exam", help="The exam id (default: the mapping file's `exam:`).")
 @click.option("--id-column", help="The CSV column that identifies students (default: sis_id/id; Moodle: ID number, "

@@ -496,6 +496,11 @@ class IdentifiedReports:
     def first(self):
         return next(iter(self), None)
 
+    def contested(self):
+        """The reports withheld from the gradebook's rows (none for most runs: then no pass is made)."""
+        withheld = self._identities.withheld
+        return (report for report in self._reports if report.source in withheld) if withheld else iter(())
+
     def with_contested(self) -> IdentifiedReports:
         """The same reports with those withheld from a one-row gradebook (each student's own feedback)."""
         return IdentifiedReports(self._reports, replace(self._identities, withheld=set()), self._known_only)

@@ -216,3 +216,29 @@ def test_a_class_table_whose_reader_goes_part_way_exits_141(fmt, tmp_path):
                                             PROBLEMS, "--jobs", "1", "--format", fmt], tmp_path, tmp_path)
     assert rc == EXIT_CLOSED_PIPE, stderr
     assert "Traceback" not in stderr and "internal error" not in stderr and "BrokenPipe" not in stderr, stderr
+
+
+EVERY_PATH_OPTION = [["cache", "stats", ""], ["cache", "clear", ""], ["grade", "x.yaml", "--cache", ""],
+                     ["grade", "x.yaml", "--problems", ""], ["grade", "x.yaml", "--roster", ""],
+                     ["grade", "x.yaml", "--split", ""], ["grade", "x.yaml", "--by-exam", ""],
+                     ["check", ""], ["check", "--key", ""]]
+
+
+@pytest.mark.parametrize("args", EVERY_PATH_OPTION, ids=" ".join)
+def test_an_empty_path_is_a_usage_error_never_the_current_folder(args, tmp_path, monkeypatch):
+    """Blind test 17b, N8: click.Path would read "" as "." (a cache kept, inspected or cleared in the current folder)."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2, (args, result.output)
+    assert "an empty path" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["stats", "clear"])
+def test_a_dangling_link_is_not_called_no_cache(command, tmp_path):
+    link = tmp_path / "cache"
+    link.symlink_to(tmp_path / "gone")
+    result = CliRunner().invoke(main, ["cache", command, str(link)])
+    assert result.exit_code == 2
+    assert "does not exist" in result.output and "gone" in result.output
+    assert not (tmp_path / "gone").exists()

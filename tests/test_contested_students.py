@@ -122,3 +122,18 @@ def test_contested_files_still_get_their_own_split_feedback(tmp_path):
     assert result.exit_code == 0, result.output
     assert VICTIM not in result.stdout
     assert len(list(split.glob("*.md"))) == 3
+
+
+def test_an_exam_nobody_could_be_credited_for_keeps_its_column_in_every_one_row_format(tmp_path):
+    """Blind test 17b, N6: every file of the exam is contested; the import keeps its shape (the exam's column,
+    blank), with a roster or without, revealed or not."""
+    folder = _steal(tmp_path, "mine")
+    roster = tmp_path / "roster.csv"
+    roster.write_text(f"Student,ID,SIS User ID,SIS Login ID,Section\nVictim,1,{VICTIM},{VICTIM},S1\nBee,2,b0,b0,S1\n")
+    for extra in ((), ("--roster", str(roster)), ("--roster", str(roster), "--no-reveal")):
+        for fmt in ("csv", "canvas", "moodle", "brightspace"):
+            result = _grade(folder, "--format", fmt, *extra)
+            assert result.exit_code == 0, result.output
+            header = next(csv.reader(io.StringIO(result.stdout)))
+            assert any("quiz" in cell.lower() for cell in header), (fmt, extra, header)
+            assert "3.5" not in result.stdout and "11" not in result.stdout.split("\n", 2)[-1], (fmt, extra)

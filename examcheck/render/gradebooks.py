@@ -54,18 +54,17 @@ class Gradebook:
 
 def gradebook(reports) -> Gradebook:
     """One pass over the reports, keeping numbers only.  A second report of one student for one exam
-    replaces nothing: the first is kept (the duplicate is reported by the roster join)."""
+    replaces nothing: the first is kept (the duplicate is reported by the roster join).  Reports withheld
+    from the rows (several files claim one student: reports.contested()) still give their exam its columns,
+    so that an exam nobody could be credited for keeps its column, blank."""
     book = Gradebook()
     for report in reports:
-        exam = book.exams.setdefault(report.exam, _Exam(report.exam))
-        exam.most = max(exam.most, report.max_score)
+        exam = _exam_columns(book, report)
         scores = {}
         for problem in report.problems:
             for part in problem.parts:
-                name = f"{problem.id}.{part.id}"
-                exam.columns.setdefault(name, part.max_score)
                 if not part.hand_marked:  # a hand-marked part has no score yet: its cell stays blank, not 0
-                    scores[name] = part.score
+                    scores[f"{problem.id}.{part.id}"] = part.score
         row = book.rows.setdefault(str(report.student), {})
         if report.exam not in row:
             drawn = {p.id: p.variant for p in report.problems if p.variant is not None}
@@ -74,7 +73,18 @@ def gradebook(reports) -> Gradebook:
                     exam.variant_of.append(pid)
             book.variants[(str(report.student), report.exam)] = drawn
         row.setdefault(report.exam, (scores, report.score, report.max_score))
+    for report in getattr(reports, "contested", tuple)():
+        _exam_columns(book, report)
     return book
+
+
+def _exam_columns(book: Gradebook, report) -> _Exam:
+    exam = book.exams.setdefault(report.exam, _Exam(report.exam))
+    exam.most = max(exam.most, report.max_score)
+    for problem in report.problems:
+        for part in problem.parts:
+            exam.columns.setdefault(f"{problem.id}.{part.id}", part.max_score)
+    return exam
 
 
 def _student(options, sid: str):

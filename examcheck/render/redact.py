@@ -126,3 +126,7 @@ class redacted:
 
     def first(self):
         return next(iter(self), None)
+
+    def contested(self):
+        """Reports withheld from a gradebook's rows (see render.gradebooks.gradebook), redacted too."""
+        return (redact_report(report) for report in getattr(self._reports, "contested", tuple)())
