@@ -134,13 +134,21 @@ def load_secret(create: bool = True) -> tuple[bytes, Path | None]:
         raise NoSecret(f"cannot read the cache key {path}: {exc.strerror or exc}") from None
 
 
+KEY_MAX_BYTES = 4096
+
+
 def _read_key(path: Path) -> bytes:
     """The key file's secret: a regular file only (a FIFO or a device would block or never end)."""
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     with os.fdopen(fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
             raise OSError(0, "not a regular file")
-        data = handle.read(4096).strip()
+        if info.st_size > KEY_MAX_BYTES:
+            raise OSError(0, f"the key is too long: {info.st_size} bytes (examcheck makes 65; delete it to make a new one)")
+        data = handle.read(KEY_MAX_BYTES + 1).strip()
+    if len(data) > KEY_MAX_BYTES:
+        raise OSError(0, "the key is too long (examcheck makes 65 bytes; delete it to make a new one)")
     if len(data) < 32:
         raise OSError(0, "the key is too short (delete it to make a new one)")
     return data

@@ -237,7 +237,7 @@ def test_cache_stats_and_clear(tmp_path, quiz):
     assert cleared.exit_code == 0 and f"removed {count}" in cleared.output and _rows(folder) == []
 
 
-@pytest.mark.parametrize("make", ["fifo", "folder", "short"])
+@pytest.mark.parametrize("make", ["fifo", "folder", "short", "long", "long line"])
 def test_a_key_file_that_is_not_a_key_means_checking_without_it_never_a_hang(tmp_path, config_home, make):
     """The secret is read from a regular file only: a FIFO there (blind-17 F2) blocked every cached run."""
     import subprocess
@@ -249,6 +249,10 @@ def test_a_key_file_that_is_not_a_key_means_checking_without_it_never_a_hang(tmp
         os.mkfifo(key)
     elif make == "folder":
         key.mkdir()
+    elif make == "long":  # blind-17b F2: 200 MB of random bytes were taken as the key
+        key.write_bytes(os.urandom(1 << 20))
+    elif make == "long line":
+        key.write_text("a" * 5000 + "\n")
     else:
         key.write_text("short\n")
     env = {**os.environ, "XDG_CONFIG_HOME": str(config_home), "EXAMCHECK_REFERENCE_CACHE": str(tmp_path / "refs")}
