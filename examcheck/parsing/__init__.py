@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 import sympy as sp
+from sympy.core.evalf import PrecisionExhausted
 
 from examcheck.parsing.errors import (  # noqa: F401 - the public interface
     MAX_DEPTH,
@@ -98,6 +99,8 @@ def guarded(read):
         raise
     except RecursionError:
         raise TooComplex("expression is nested too deeply") from None
+    except PrecisionExhausted:
+        raise TooComplex("a number too large to be evaluated exactly") from None
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise ParseError(f"cannot read this answer: {type(exc).__name__}: {exc}") from None
 

@@ -20,6 +20,7 @@ from examcheck.parsing.vocabulary import (
     _log,
     canonical_name,
     exp_of,
+    integer_part,
     log_of,
     nth_root,
 )
@@ -397,7 +398,7 @@ class Parser:
             inner = scalar(self.expr())
             self.leave()
             self.expect("rfloor" if kind == "lfloor" else "rceil")
-            return self.count(sp.floor(inner) if kind == "lfloor" else sp.ceiling(inner))
+            return self.count(integer_part(sp.floor if kind == "lfloor" else sp.ceiling)(inner))
         if kind == "root":
             self.advance()
             index = self.root_index(token.text)

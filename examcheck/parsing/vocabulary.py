@@ -90,6 +90,38 @@ def _one(fn):
     return (1, 1, lambda a: fn(a[0]))
 
 
+EXACT_DIGITS_MAX = 5000  # floor/ceiling of a constant is computed exactly up to this many digits
+
+
+def integer_part(func):
+    """floor or ceiling (func), computed exactly when its argument is a real constant.  SymPy leaves
+    floor(2^999.5) unevaluated, and whether a later step then fails with PrecisionExhausted depends on the
+    order its assumptions are asked in, which depends on the process's hash seed: a verdict that changed
+    from run to run.  Here the integer is found at enough precision (its digits + 30, or + 130 when the
+    value is that close to an integer), or the answer is too complex, the same every time."""
+
+    def build(x):
+        if not isinstance(x, sp.Expr) or not x.is_number or x.is_Rational:
+            return func(x)
+        from examcheck.parsing.errors import TooComplex
+
+        estimate = x.evalf(15)
+        if not (estimate.is_Float and estimate.is_finite):
+            return func(x)  # not a real number: left to SymPy (and refused later as complex)
+        digits = 1 + max(0, int(sp.log(abs(estimate), 10))) if estimate else 1
+        if digits > EXACT_DIGITS_MAX:
+            raise TooComplex(f"{func.__name__} of a number of {digits} digits")
+        for margin in (30, 130):
+            value = x.evalf(digits + margin)
+            below = sp.floor(value)
+            distance = min(value - below, below + 1 - value)
+            if distance > sp.Float(10) ** -(margin // 2):
+                return sp.Integer(int(func(value)))
+        raise TooComplex(f"{func.__name__} of a number too close to an integer to be computed exactly")
+
+    return build
+
+
 FUNCTIONS: dict[str, tuple[int, int, object]] = {
     # name: (min args, max args, builder)
     "sigma": _one(sigma), "sigmoid": _one(sigma), "sigm": _one(sigma),
@@ -126,9 +158,9 @@ FUNCTIONS: dict[str, tuple[int, int, object]] = {
     "max": (2, 16, lambda a: sp.Max(*a)),
     "min": (2, 16, lambda a: sp.Min(*a)),
     "abs": _one(sp.Abs),
-    "floor": _one(sp.floor),
-    "ceil": _one(sp.ceiling),
-    "ceiling": _one(sp.ceiling),
+    "floor": _one(integer_part(sp.floor)),
+    "ceil": _one(integer_part(sp.ceiling)),
+    "ceiling": _one(integer_part(sp.ceiling)),
     "sign": _one(sp.sign),
     "sgn": _one(sp.sign),
     "Heaviside": _one(sp.Heaviside), "heaviside": _one(sp.Heaviside), "step": _one(sp.Heaviside),
