@@ -21,6 +21,7 @@ Where fork is unavailable, tasks run in this process (the parser's size limits s
 
 from __future__ import annotations
 
+import contextlib
 import faulthandler
 import functools
 import gc
@@ -316,19 +317,35 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def _decide(timer: _CpuTimer, warm: WarmState, context: WorkerContext, fn: Callable, args: tuple,
-            seconds: float | None, fresh: bool, result_fd: int) -> tuple:
-    """A task's reply, decided from a cleared state: the CPU time it needs is then the same whatever this
-    worker ran before.  A time-out whose run also paid a one-time cost (a module imported, a reference
-    unpickled) is decided again, with a whole limit of its own; any other time-out is final."""
+def _unraisable(unraisable) -> None:
+    """A time-out that fired inside a __del__ or a weakref callback is swallowed there (the timer fires again
+    50 ms later); anything else is shown as Python would."""
+    if not isinstance(unraisable.exc_value, CpuTimeUp):
+        sys.__unraisablehook__(unraisable)
+
+
+def _decide(timer: _CpuTimer, warm: WarmState, context: WorkerContext, task: tuple, result_fd: int) -> tuple:
+    """A task's reply, decided from a cleared state, so that the CPU time it needs is the same whatever this
+    worker ran before: caches emptied, the entries it reads unpickled beforehand, and no garbage collection
+    while it runs (how much there is to collect depends on the worker's past; it is collected between tasks).
+    A time-out whose run still paid a one-time cost (a module imported) is decided again, with a whole limit
+    of its own; any other time-out is final."""
+    fn, args, seconds, fresh, needs = task
     if fresh:
         warm.clear()
+    for key in needs:
+        with contextlib.suppress(Exception):  # a damaged entry fails again in the task, and is reported there
+            context.entry(key)
     one_time = (len(sys.modules), context.loads)
-    reply = timer.run(context, fn, args, seconds)
-    if reply == ("limit", "time") and one_time != (len(sys.modules), context.loads):
-        _write_all(result_fd, pickle.dumps(SETTLING))  # the parent starts its watch again
-        warm.clear(collect=True)
+    gc.disable()
+    try:
         reply = timer.run(context, fn, args, seconds)
+        if reply == ("limit", "time") and one_time != (len(sys.modules), context.loads):
+            _write_all(result_fd, pickle.dumps(SETTLING))  # the parent starts its watch again
+            warm.clear()
+            reply = timer.run(context, fn, args, seconds)
+    finally:
+        gc.enable()
     return reply
 
 
@@ -339,6 +356,8 @@ def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, cont
     faulthandler.disable()  # a crash is reported by the parent, not dumped onto its terminal
     _limit_memory(memory_mb)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    gc.callbacks.clear()  # the parent's (Dask's diagnostics) would run inside tasks, and swallow their time-out
+    sys.unraisablehook = _unraisable
     if prepare is not None:
         gc.disable()  # imports make objects that are never garbage: collecting while importing is time lost
         run_task(context, lambda _context: prepare(), ())  # a failure here shows again in the task that meets it
@@ -352,11 +371,11 @@ def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, cont
             message = None
         if message is None:
             os._exit(0)
-        fn, args, definitions, shared, seconds, fresh = message
+        *task, definitions, shared = message
         context.table.update(definitions)
         context.data.update(shared)
         try:
-            reply = _decide(timer, warm, context, fn, args, seconds, fresh, result_fd)
+            reply = _decide(timer, warm, context, task, result_fd)
         except OSError:  # the parent is gone
             os._exit(1)
         try:
@@ -608,7 +627,8 @@ class Session:
         missing = {key: self.table[key] for key in task.needs if key not in worker.known and key in self.table}
         shared = {name: value for name, value in self.data.items() if name not in worker.shared}
         try:
-            _write_all(worker.to_child, pickle.dumps((task.fn, task.args, missing, shared, task.seconds, task.fresh)))
+            message = (task.fn, task.args, task.seconds, task.fresh, task.needs, missing, shared)
+            _write_all(worker.to_child, pickle.dumps(message))
         except (BrokenPipeError, OSError):
             return False
         worker.known.update(missing)
