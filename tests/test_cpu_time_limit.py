@@ -17,7 +17,7 @@ import pytest
 from sympy.core.cache import cacheit
 
 from examcheck.answertests.tolerance import as_exact
-from examcheck.sandbox import Session, Task, WarmState
+from examcheck.sandbox import Pickled, Session, Task, WarmState
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or not Path("/proc/self/stat").exists(),
                                 reason="needs Linux (/proc, CPU affinity)")
@@ -169,3 +169,83 @@ def test_a_task_over_the_memory_limit_after_others_is_retried_in_a_fresh_worker(
         too_big = session.run(_hold, 400)
     assert alone.value == after.value == 150
     assert (too_big.kind, too_big.what) == ("limit", "memory")
+
+
+def _reads_then_burns(context, key: str, cpu_seconds: float, marker: str) -> str:
+    with open(marker, "a") as out:
+        out.write("start\n")
+    context.entry(key)
+    return _burn(context, cpu_seconds)
+
+
+def test_each_slow_part_of_a_file_graded_alone_costs_its_limit_once(tmp_path):
+    """Blind test 18, F2: a reference is unpickled before its first check's time starts (it used to count in
+    that time, so every time-out of a file graded alone was decided twice)."""
+    marker = tmp_path / "starts"
+    with Session(1) as session:
+        for key in ("a", "b", "c"):
+            session.define(key, Pickled.of((key, 1, 2.5)))
+        tasks = [Task(_reads_then_burns, (key, 5.0, str(marker)), seconds=0.2, needs=(key,), tag=key)
+                 for key in ("a", "b", "c")]
+        outcomes = [outcome for _, outcome in session.run_many(tasks)]
+    assert [(o.kind, o.what) for o in outcomes] == [("limit", "time")] * 3
+    assert marker.read_text().count("start") == 3
+
+
+class _Finalized:
+    def __del__(self):
+        end = time.process_time() + 0.5
+        while time.process_time() < end:
+            pass
+
+
+def _garbage_that_burns_when_collected(context) -> str:
+    import gc
+
+    for _ in range(3):
+        loop = [_Finalized()]
+        loop.append(loop)  # a cycle: freed only by the garbage collector, which runs its __del__
+    gc.collect()  # as library code may
+    return _burn(context, 5.0)
+
+
+def _gc_callbacks(context) -> int:
+    import gc
+
+    return len(gc.callbacks)
+
+
+def test_a_time_out_inside_a_finalizer_is_neither_printed_nor_lost():
+    """Blind test 18, F3: a time-out that fires where Python cannot raise it (a __del__, a gc callback: Dask's
+    diagnostics in its workers) printed "Exception ignored" tracebacks; the task must still stop in time."""
+    import gc
+
+    gc.callbacks.append(lambda phase, info: None)  # as Dask's worker diagnostics do
+    try:
+        with Session(1) as session:
+            assert session.run(_gc_callbacks).value == 0  # the parent's are not run inside tasks
+            start = time.monotonic()
+            outcome = session.run(_garbage_that_burns_when_collected, seconds=0.3)
+            elapsed = time.monotonic() - start
+    finally:
+        gc.callbacks.pop()
+    assert (outcome.kind, outcome.what) == ("limit", "time")
+    assert elapsed < 0.3 * 10 + 5
+
+
+class _RaisesWhenFreed:
+    def __init__(self, exc: BaseException):
+        self.exc = exc
+
+    def __del__(self):
+        raise self.exc
+
+
+def test_a_time_out_swallowed_by_python_is_not_printed_anything_else_is(capsys, monkeypatch):
+    from examcheck.sandbox import CpuTimeUp, _unraisable
+
+    monkeypatch.setattr(sys, "unraisablehook", _unraisable)
+    _RaisesWhenFreed(CpuTimeUp())  # freed at once: its __del__ raises where nothing can catch it
+    assert capsys.readouterr().err == ""
+    _RaisesWhenFreed(ValueError("a real one"))
+    assert "a real one" in capsys.readouterr().err
