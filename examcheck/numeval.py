@@ -54,7 +54,16 @@ class Unsupported(Exception):
 
 
 class Cancelled(Exception):
-    """A sum lost (nearly) all its digits at this precision: retry with more digits."""
+    """A sum lost (nearly) all its digits at this precision: retry with more digits (at least `digits`)."""
+
+    def __init__(self, message: str = "cancellation", digits: int = 0):
+        super().__init__(message)
+        self.digits = digits
+
+
+def _digits_for_integer_part(w, x) -> int:
+    """The digits that decide floor(x) as well as w.dps decides a small number: x's own, and w.dps more."""
+    return int(mpmath.log10(abs(x))) + w.dps if x else w.dps
 
 
 # ------------------------------------------------------------------------------------------------
@@ -903,8 +912,8 @@ def _m_floor(w: _MpWalker, expr):
     if w.near(x, k):
         exact = _exact_number(w, expr.args[0])
         value = sp.floor(exact) if expr.func is sp.floor else sp.ceiling(exact)
-        if not value.is_Integer:
-            raise Undefined("cannot decide floor")
+        if not value.is_Integer:  # not undefined: undecided at this precision
+            raise Cancelled("cannot decide floor", _digits_for_integer_part(w, x))
         return mpmath.mpf(int(value))
     return mpmath.floor(x) if expr.func is sp.floor else mpmath.ceil(x)
 
@@ -945,7 +954,7 @@ def _m_mod(w: _MpWalker, expr):
     if w.near(q, mpmath.nint(q)):
         exact = sp.floor(_exact_number(w, expr.args[0]) / _exact_number(w, expr.args[1]))
         if not exact.is_Integer:
-            raise Undefined("cannot decide mod")
+            raise Cancelled("cannot decide mod", _digits_for_integer_part(w, q))
         return a - b * int(exact)
     return a - b * mpmath.floor(q)
 

@@ -79,3 +79,57 @@ def test_the_same_answer_reads_the_same_under_every_hash_seed():
         outputs.add(run.stdout)
     assert len(outputs) == 1
     assert outputs.pop().split() == ["999/1000", "0", "0", "180200"]
+
+
+# ---------------------------------------------------------------- blind test 18b: N1 and N2
+
+
+def _grade_q1i(answer: str):
+    import tempfile
+    from pathlib import Path
+
+    from examcheck.answers import load_sheet
+    from examcheck.engine import grade_sheet
+    from examcheck.loader import load_sets
+
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "a.yaml"
+        path.write_text(f"student: n1\nexam: seed000-quiz\nanswers:\n  q1:\n    i: '{answer}'\n")
+        report = grade_sheet(load_sheet(path), load_sets([root / "problems" / "seed000-quiz.yaml"]))
+    return report.problems[0].parts[0]
+
+
+def _fraction_of(a: int, k: int) -> float:
+    with mpmath.workdps(k + 60):
+        value = a * mpmath.pi * mpmath.mpf(10) ** k
+        return float(value - mpmath.floor(value))
+
+
+@settings(max_examples=12, deadline=None)
+@given(a=st.integers(1, 99), k=st.integers(90, 700))
+def test_a_variable_inside_the_integer_part_of_a_huge_constant_is_judged_not_called_undefined(a, k):
+    """N1: floor(C + sigma(z)/100) - floor(C) is 0 for every z when C's fractional part is under 0.99: float64
+    cannot see it, and 50 or 200 digits could not either for C beyond 10^105 ("undefined", a wrong verdict)."""
+    from hypothesis import assume
+
+    assume(_fraction_of(a, k) < 0.98)
+    huge = f"{a}*pi*10^{k}"
+    right = f"x_i*sigma(z)*(1-sigma(z))*(floor({huge} + sigma(z)/100) - floor({huge}) + 1)"
+    part = _grade_q1i(right)
+    assert part.status.value == "correct", (part.feedback, part.note)
+    wrong = _grade_q1i(right.replace("+ 1)", "+ 2)"))
+    assert wrong.status.value == "incorrect" and "undefined" not in wrong.feedback
+
+
+def test_integer_parts_within_a_hair_of_an_integer():
+    """N2: floor(phi^400) is a Lucas number minus one (phi^400 is 1e-84 under it); an integer written as
+    arithmetic is that integer; a number within 10^-500 of an integer that cannot be shown to be one is too
+    complex, with a reason that says what to do."""
+    with mpmath.workdps(400):
+        lucas = int(mpmath.nint(((1 + mpmath.sqrt(5)) / 2) ** 400))
+    assert parse_expression("floor(((1+sqrt(5))/2)^400)") == lucas - 1
+    assert parse_expression("ceil(((1+sqrt(5))/2)^400)") == lucas
+    assert parse_expression("floor(sqrt(2)^2)") == 2 and parse_expression("ceil(sqrt(3)^4)") == 9
+    with pytest.raises(TooComplex, match="give the integer"):
+        parse_expression("floor(log(2^1000)/log(2))")

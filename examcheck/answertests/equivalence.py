@@ -45,6 +45,7 @@ from examcheck.numeval import (
 FLOAT_AGREE = 1e-14
 AGREE = mpmath.mpf("1e-28")  # mpmath values keep 32 digits (numeval.KEEP_DIGITS): closer than this is noise
 MP_LEVELS = (50, 200)
+MP_MAX_DIGITS = 5000  # as for the integer part of a constant (parsing.vocabulary.EXACT_DIGITS_MAX)
 MP_CONFIRM = 1  # float-agreeing points re-checked in mpmath
 MAX_MP_POINTS = 24
 MAX_DISAGREE = 6  # float64 disagreements re-checked in mpmath (if all are noise, the rest are too)
@@ -358,10 +359,13 @@ def _mp_value_cached(expr, items: tuple, dps_levels: tuple) -> tuple[_MpValue, i
 
 
 def _mp_value_uncached(expr, point: dict, dps_levels: tuple) -> tuple[_MpValue, int]:
-    for dps in dps_levels:
+    levels = list(dps_levels)
+    for dps in levels:
         try:
             return _MpValue(mp_eval(expr, point, dps, strict=True)), dps
-        except Cancelled:
+        except Cancelled as exc:  # more digits; as many as it says it needs, within MP_MAX_DIGITS
+            if dps < exc.digits <= MP_MAX_DIGITS and exc.digits > levels[-1]:
+                levels.append(exc.digits)
             continue
         except Undefined:
             return _MpValue(None), dps

@@ -749,6 +749,8 @@ class Parser:
             raise ParseError(f"{name} takes {expected} argument(s), got {len(args)}")
         try:
             value = build(args)
+        except ParseError:  # the builder's own reason (too complex: floor of a number with 6000 digits)
+            raise
         except (ValueError, TypeError, ArithmeticError) as exc:
             raise ParseError(f"cannot apply {name} here: {exc}") from None
         return self.count(not_complex(value, name))

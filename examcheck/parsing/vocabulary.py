@@ -90,6 +90,17 @@ def _one(fn):
     return (1, 1, lambda a: fn(a[0]))
 
 
+def nearest_integer(value: sp.Float) -> sp.Integer:
+    return sp.floor(value + sp.Rational(1, 2))
+
+
+def _written_integer(x: sp.Expr) -> bool:
+    """An integer written as arithmetic the parser kept as written (sqrt(2)^2): its operations carried out."""
+    if x.has(sp.Sum, sp.Product, sp.Integral, sp.Derivative):
+        return False
+    return x.doit().is_Integer
+
+
 EXACT_DIGITS_MAX = 5000  # floor/ceiling of a constant is computed exactly up to this many digits
 
 
@@ -97,8 +108,8 @@ def integer_part(func):
     """floor or ceiling (func), computed exactly when its argument is a real constant.  SymPy leaves
     floor(2^999.5) unevaluated, and whether a later step then fails with PrecisionExhausted depends on the
     order its assumptions are asked in, which depends on the process's hash seed: a verdict that changed
-    from run to run.  Here the integer is found at enough precision (its digits + 30, or + 130 when the
-    value is that close to an integer), or the answer is too complex, the same every time."""
+    from run to run.  Here the integer is found at enough precision (its digits + 30; + 130 or + 1000
+    when the value is that close to an integer), or the answer is too complex, the same every time."""
 
     def build(x):
         if not isinstance(x, sp.Expr) or not x.is_number or x.is_Rational:
@@ -111,13 +122,15 @@ def integer_part(func):
         digits = 1 + max(0, int(sp.log(abs(estimate), 10))) if estimate else 1
         if digits > EXACT_DIGITS_MAX:
             raise TooComplex(f"{func.__name__} of a number of {digits} digits")
-        for margin in (30, 130):
+        for margin in (30, 130, 1000):
             value = x.evalf(digits + margin)
             below = sp.floor(value)
             distance = min(value - below, below + 1 - value)
             if distance > sp.Float(10) ** -(margin // 2):
                 return sp.Integer(int(func(value)))
-        raise TooComplex(f"{func.__name__} of a number too close to an integer to be computed exactly")
+        if x.is_integer or _written_integer(x):
+            return sp.Integer(int(nearest_integer(value)))
+        raise TooComplex(f"{func.__name__} of a number within 10^-500 of an integer (give the integer)")
 
     return build
 
