@@ -316,8 +316,10 @@ class VerdictCache:
         if create:
             try:
                 self.folder.mkdir(parents=True, exist_ok=True)
-            except OSError:
-                pass
+            except OSError as exc:
+                kind, why = cache_presence(self.folder)
+                self._fault(why if kind == "other" else f"cannot make the folder ({exc.strerror or exc})")
+                return
         empty = _is_empty_file(path)
         try:
             if (create and not os.path.lexists(path)) or (empty and initialise):

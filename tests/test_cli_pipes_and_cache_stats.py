@@ -242,3 +242,13 @@ def test_a_dangling_link_is_not_called_no_cache(command, tmp_path):
     assert result.exit_code == 2
     assert "does not exist" in result.output and "gone" in result.output
     assert not (tmp_path / "gone").exists()
+
+
+def test_grading_with_a_dangling_link_as_its_cache_says_so_and_carries_on(tmp_path):
+    link = tmp_path / "cache"
+    link.symlink_to(tmp_path / "gone")
+    flawed = Path(__file__).resolve().parent.parent / "examples" / "answers" / "flawed.yaml"
+    result = CliRunner().invoke(main, ["grade", str(flawed), "--cache", str(link), "--format", "csv"])
+    assert result.exit_code == 0
+    assert "does not exist" in result.stderr and "checking without it" in result.stderr
+    assert not (tmp_path / "gone").exists()
