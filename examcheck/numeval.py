@@ -670,9 +670,13 @@ def _real(x):
 
 
 def _m_add(w: _MpWalker, expr):
+    """A sum, and whether it kept its digits.  Terms that are exact (integers from floor, ceil, sign: 1 +
+    floor(1/2 - sigma(z)) is exactly 0 for z > 0) lose none: only the inexact ones can cancel."""
     terms = [w.walk(a) for a in expr.args]
     total = mpmath.fsum(terms)
-    biggest = max(abs(t) for t in terms)
+    representable = mpmath.mpf(2) ** (mpmath.mp.prec - 2)
+    inexact = [abs(t) for a, t in zip(expr.args, terms) if not (is_integer_valued(a) and abs(t) < representable)]
+    biggest = max(inexact, default=0)
     if biggest != 0 and abs(total) <= w.cancel_level * biggest:
         if is_rational_tree(expr):
             exact = rational_value(expr, w.point)
@@ -680,6 +684,22 @@ def _m_add(w: _MpWalker, expr):
         if w.strict:
             raise Cancelled("cancellation")
     return total
+
+
+_INTEGER_VALUED = (sp.floor, sp.ceiling, sp.sign)
+
+
+@functools.lru_cache(maxsize=4096)
+def is_integer_valued(expr) -> bool:
+    """Its value is an integer whenever the walker returns one (floor, ceil and sign are decided exactly or
+    not returned at all), so a sum of such terms is exact: it cannot lose digits."""
+    if expr.is_Integer or expr.func in _INTEGER_VALUED:
+        return True
+    if expr.func in (sp.Add, sp.Mul, sp.Max, sp.Min, sp.Abs):
+        return all(is_integer_valued(a) for a in expr.args)
+    if expr.func is sp.Pow:
+        return is_integer_valued(expr.base) and expr.exp.is_Integer and expr.exp >= 0
+    return False
 
 
 @functools.lru_cache(maxsize=4096)
@@ -910,6 +930,8 @@ def _m_floor(w: _MpWalker, expr):
     x = w.walk(expr.args[0])
     k = mpmath.nint(x)
     if w.near(x, k):
+        if x and mpmath.log10(abs(x)) > w.dps // 2:  # its digits are spent on its integer part: more digits
+            raise Cancelled("cannot decide floor", _digits_for_integer_part(w, x))
         exact = _exact_number(w, expr.args[0])
         value = sp.floor(exact) if expr.func is sp.floor else sp.ceiling(exact)
         if not value.is_Integer:  # not undefined: undecided at this precision

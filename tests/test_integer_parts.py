@@ -133,3 +133,28 @@ def test_integer_parts_within_a_hair_of_an_integer():
     assert parse_expression("floor(sqrt(2)^2)") == 2 and parse_expression("ceil(sqrt(3)^4)") == 9
     with pytest.raises(TooComplex, match="give the integer"):
         parse_expression("floor(log(2^1000)/log(2))")
+
+
+@settings(max_examples=40, deadline=None)
+@given(c=st.fractions(min_value=-20, max_value=20, max_denominator=40),
+       k=st.fractions(min_value=0, max_value=3, max_denominator=40), ceil=st.booleans())
+def test_an_integer_part_that_makes_an_answer_zero_somewhere_is_seen(c, k, ceil):
+    """Blind test 18c, G1 and G2: ref*(1 + floor(c - k*sigma(z)) - floor(c)) is the reference exactly when the
+    floor never moves for sigma in (0, 1), i.e. k <= frac(c); otherwise it is 0 (or twice the reference) for
+    large z.  A sum of exact integers (1 + floor(...) = 0) was taken for a cancellation, its points skipped:
+    wrong answers were `correct`, or `undecided` "for too few points"."""
+    from fractions import Fraction
+    from hypothesis import assume
+
+    frac = c - (c.numerator // c.denominator)
+    assume(k <= frac or frac / k < Fraction(95, 100))  # when wrong, wrong for sigma > 0.95 (z > 3): on the grid
+    m = c.numerator // c.denominator
+    if ceil:  # the same with ceil: ceil(c' + k*sigma) for c' = -c
+        term, base = f"ceil({-c.numerator}/{c.denominator} + {k.numerator}/{k.denominator}*sigma(z))", -m
+        answer = f"x_i*sigma(z)*(1-sigma(z))*(1 - ({term}) + ({base}))"
+    else:
+        term = f"floor({c.numerator}/{c.denominator} - {k.numerator}/{k.denominator}*sigma(z))"
+        answer = f"x_i*sigma(z)*(1-sigma(z))*(1 + ({term}) - ({m}))"
+    part = _grade_q1i(answer)
+    expected = "correct" if k <= frac else "incorrect"
+    assert part.status.value == expected, (answer, part.status.value, part.feedback, part.note)

@@ -918,7 +918,7 @@ def safe_pow(base, exponent):
     base, exponent = scalar(base), scalar(exponent)
     if exponent.is_Number and exponent.is_finite:
         if abs(exponent) > MAX_EXPONENT and not (base.is_Number and abs(base) in (0, 1)):
-            raise TooComplex("exponent is too large to check")
+            raise TooComplex(f"exponent is too large to check (at most {MAX_EXPONENT})")
         if base.is_Number and base.is_finite and exponent.is_Integer and base != 0:
             digits = abs(int(exponent)) * max(_magnitude(base), math.log10(2.0))
             if digits > MAX_NUMBER_DIGITS:
@@ -926,7 +926,7 @@ def safe_pow(base, exponent):
     elif exponent.is_Number is False and exponent.free_symbols == set():
         magnitude = exponent.evalf(15)
         if magnitude.is_Number and abs(magnitude) > MAX_EXPONENT:
-            raise TooComplex("exponent is too large to check")
+            raise TooComplex(f"exponent is too large to check (at most {MAX_EXPONENT})")
     if base.is_zero and exponent.is_negative:
         raise ParseError("division by zero")
     if base == sp.E:
