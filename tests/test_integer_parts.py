@@ -144,6 +144,7 @@ def test_an_integer_part_that_makes_an_answer_zero_somewhere_is_seen(c, k, ceil)
     large z.  A sum of exact integers (1 + floor(...) = 0) was taken for a cancellation, its points skipped:
     wrong answers were `correct`, or `undecided` "for too few points"."""
     from fractions import Fraction
+
     from hypothesis import assume
 
     frac = c - (c.numerator // c.denominator)
