@@ -18,6 +18,7 @@ def did_you_mean(name, allowed) -> str:
         close = [c for c in candidates if len(c) >= 3 and len(low) >= 3 and (low.startswith(c.lower())
                                                                                or c.lower().startswith(low))][:1]
     if not close:
-        filled = {_PLACEHOLDER.sub(str(name).rsplit(".", 1)[-1], c): c for c in candidates}
+        last = str(name).rsplit(".", 1)[-1]  # a value, not a template: "\\A" must not be read as an escape
+        filled = {_PLACEHOLDER.sub(lambda _: last, c): c for c in candidates}
         close = [filled[c] for c in difflib.get_close_matches(str(name), list(filled), n=1, cutoff=0.6)]
     return f" (did you mean {close[0]!r}?)" if close else ""

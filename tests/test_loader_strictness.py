@@ -9,7 +9,7 @@ import sys
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from examcheck.families import ANSWER_TYPES_FOR, all_families
@@ -274,9 +274,20 @@ def hostile_given(draw):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(hostile_given())
+@example(("activation_layer", {"function": "\\A", "inputs": [-10, 1, 10, -1]}))  # a value read as a regex template
 def test_hostile_given_values_load_or_fail_with_lines_never_crash(write, case):
     family, given_ = case
     try:
         load_set(write("hostile.yaml", problem_set(family, given_)))
     except ValidationFailed as exc:
         assert exc.errors and all(e.line for e in exc.errors), [str(e) for e in exc.errors]
+
+
+@given(st.text(max_size=12))
+def test_did_you_mean_reads_any_value_as_text_never_as_a_pattern(value):
+    """A problem file's value with backslashes (\\A, \\1, \\g<0>) was read as a regex replacement template."""
+    from examcheck.suggest import did_you_mean
+
+    hint = did_you_mean(value, ["params.{layer}", "relu", "sigmoid"])
+    assert hint == "" or hint.startswith(" (did you mean ")
+    assert did_you_mean("w.\\A", ["w.{layer}"]) == " (did you mean 'w.{layer}'?)"  # through the placeholder
