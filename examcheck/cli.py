@@ -110,20 +110,6 @@ def _session(jobs: int | None, limits=None, started=None):
         session.close()
 
 
-@contextlib.contextmanager
-def _no_garbage_collection():
-    """No collections while importing (each would walk every object imported so far, for nothing); the
-    objects are then frozen out of later collections, and out of the workers' copies of them."""
-    import gc
-
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
-        gc.freeze()
-
-
 def _early_session(jobs: int | None, time_limit: float):
     """A grading run's session with one worker started at once, before this process imports SymPy: it
     imports what checking needs meanwhile (see examcheck.workers), which is most of grading one file."""
@@ -333,8 +319,10 @@ def _graded(inputs, problem_paths, jobs, cache_dir, time_limit, backend, schedul
     window = int(window) if window.isdigit() else 0
     limits = Limits(seconds=time_limit)
     workers = min(jobs or os.cpu_count() or 1, max(1, len(paths)))  # one file: one worker does it all
+    from examcheck.sandbox import importing_without_collection
+
     with _session(workers, limits, started=session) as session:
-        with _no_garbage_collection():  # importing SymPy makes objects that are never garbage
+        with importing_without_collection():  # importing SymPy makes objects that are never garbage
             from examcheck.dask_backend import DaskUnavailable
             from examcheck.engine import Engine
             from examcheck.stream import ReportStore, ResumeError, remove_stale_state

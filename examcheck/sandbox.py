@@ -255,7 +255,7 @@ class WarmState:
         self._modules = -1
         self._caches: tuple = ()
 
-    def clear(self, collect: bool = False) -> None:
+    def clear(self) -> None:
         cache = sys.modules.get("sympy.core.cache")
         if cache is not None:
             cache.clear_cache()
@@ -263,8 +263,18 @@ class WarmState:
             self._modules, self._caches = len(sys.modules), tuple(_examcheck_caches())
         for found in self._caches:
             found.cache_clear()
-        if collect:
-            gc.collect()
+
+
+@contextlib.contextmanager
+def importing_without_collection():
+    """No garbage collections while importing (each would walk every object imported so far, for nothing);
+    the objects are then frozen out of later collections, and out of the copies forked workers hold."""
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.freeze()
 
 
 def _examcheck_caches() -> Iterator:
@@ -359,10 +369,8 @@ def _worker_main(task_fd: int, result_fd: int, parent: int, memory_mb: int, cont
     gc.callbacks.clear()  # the parent's (Dask's diagnostics) would run inside tasks, and swallow their time-out
     sys.unraisablehook = _unraisable
     if prepare is not None:
-        gc.disable()  # imports make objects that are never garbage: collecting while importing is time lost
-        run_task(context, lambda _context: prepare(), ())  # a failure here shows again in the task that meets it
-        gc.enable()
-        gc.freeze()  # and the collections to come skip them
+        with importing_without_collection():  # a failure here shows again in the task that meets it
+            run_task(context, lambda _context: prepare(), ())
     timer, warm = _CpuTimer(), WarmState()
     while True:
         try:
