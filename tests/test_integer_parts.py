@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import mpmath
 import pytest
@@ -147,6 +148,7 @@ def test_an_integer_part_that_makes_an_answer_zero_somewhere_is_seen(c, k, ceil)
 
     from hypothesis import assume
 
+    assume(k != 0)  # a zero coefficient (floor(0 - 0*sigma(z))) is the open bug pinned just below
     frac = c - (c.numerator // c.denominator)
     assume(k <= frac or frac / k < Fraction(95, 100))  # when wrong, wrong for sigma > 0.95 (z > 3): on the grid
     m = c.numerator // c.denominator
@@ -159,3 +161,29 @@ def test_an_integer_part_that_makes_an_answer_zero_somewhere_is_seen(c, k, ceil)
     part = _grade_q1i(answer)
     expected = "correct" if k <= frac else "incorrect"
     assert part.status.value == expected, (answer, part.status.value, part.feedback, part.note)
+
+
+ZERO_COEFFICIENT = f"""
+import tempfile
+from pathlib import Path
+from examcheck.answers import load_sheet
+from examcheck.engine import grade_sheet
+from examcheck.loader import load_sets
+with tempfile.TemporaryDirectory() as folder:
+    path = Path(folder) / "a.yaml"
+    path.write_text("student: z\\nexam: seed000-quiz\\nanswers:\\n  q1:\\n    i: "
+                    "'x_i*sigma(z)*(1-sigma(z))*(1 + (floor(0/1 - 0/1*sigma(z))) - (0))'\\n")
+    sets = load_sets([Path({str(Path(__file__).resolve().parent.parent / "problems" / "seed000-quiz.yaml")!r})])
+    print(grade_sheet(load_sheet(path), sets).problems[0].parts[0].status.value)
+"""
+
+
+@pytest.mark.xfail(strict=True, reason="open bug, older than session 18: the floor of an unevaluated zero "
+                   "(0/1 - 0/1*sigma(z)) is judged by the hash seed (hypothesis found it in the README's test command)")
+def test_a_floor_of_a_written_zero_is_judged_alike_under_every_hash_seed():
+    verdicts = set()
+    for seed in range(8):
+        run = subprocess.run([sys.executable, "-c", ZERO_COEFFICIENT], env={**os.environ, "PYTHONHASHSEED": str(seed)},
+                             capture_output=True, text=True, timeout=300, check=True)
+        verdicts.add(run.stdout.strip())
+    assert verdicts == {"correct"}
